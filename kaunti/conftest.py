@@ -1,0 +1,98 @@
+"""Shared fixtures: a clean cache per test, SMS to a file, reference data, people by role."""
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kaunti.accounts import services
+from kaunti.accounts.models import User
+from kaunti.core.models import Department
+from kaunti.core.reference_data import load_reference_data
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    """Rate limits and cached names live in the cache (Redis in CI): start each test empty."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def sms_file(tmp_path: Path, settings: Any) -> Path:
+    """Every SMS goes to a file the test can read, never to a network."""
+    path = tmp_path / "sms.jsonl"
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(path)
+    return path
+
+
+def read_sms(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def reference_data(db: None) -> None:
+    load_reference_data(county_code=settings.COUNTY_CODE)
+
+
+@pytest.fixture
+def department(reference_data: None) -> Callable[[str], Department]:
+    return lambda code: Department.objects.get(code=code)
+
+
+STAFF_PASSWORD = "correct horse battery staple 018"  # noqa: S105  (test users only)
+
+
+@pytest.fixture
+def make_staff(reference_data: None) -> Callable[..., User]:
+    """Create a staff member with roles in one department (default: revenue)."""
+    counter = {"n": 0}
+
+    def make(roles: list[str], department: str = "revenue", superuser: bool = False) -> User:
+        counter["n"] += 1
+        created = services.create_staff_user(
+            username=f"staff{counter['n']}",
+            full_name=f"Staff Member {counter['n']}",
+            password=STAFF_PASSWORD,
+            department=Department.objects.get(code=department),
+            roles=roles,
+            created_by=None,
+            is_superuser=superuser,
+        )
+        return created.user
+
+    return make
+
+
+def current_totp(user: User) -> str:
+    device = TOTPDevice.objects.get(user=user)
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def sign_in_staff(client: Client, user: User) -> None:
+    """Sign a staff member in through the real two-step pages."""
+    response = client.post(
+        "/staff/sign-in/", {"username": user.username, "password": STAFF_PASSWORD}
+    )
+    assert response.status_code == 302, response.content[:500]
+    response = client.post("/staff/sign-in/code/", {"token": current_totp(user)})
+    assert response.status_code == 302, response.content[:500]
+
+
+@pytest.fixture
+def citizen(db: None) -> User:
+    user = User.objects.create(
+        username="254712000111", phone="254712000111", kind="citizen", full_name="Wanjiku Kamau"
+    )
+    return user

@@ -1,0 +1,99 @@
+"""API plumbing shared by every app (errors as RFC 9457 problem details), and reference data."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from kaunti.core import selectors
+from kaunti.core.models import Department, Ward
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Answer every API error as `application/problem+json` (RFC 9457).
+
+    `type` is `about:blank` with the HTTP status `title`; validation errors list each
+    field's messages under `errors`.
+    """
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": response.status_text,
+        "status": response.status_code,
+    }
+    request = context.get("request")
+    if request is not None:
+        body["instance"] = request.path
+    if isinstance(exc, exceptions.ValidationError):
+        body["detail"] = "The request has invalid fields."
+        body["errors"] = response.data
+    elif isinstance(exc, exceptions.APIException):
+        body["detail"] = str(exc.detail)
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        body["retry_after"] = int(wait)
+    response.data = body
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def problem_response(*, status_code: int, title: str, detail: str) -> Response:
+    """A problem-details response for refusals a view makes itself."""
+    return Response(
+        {"type": "about:blank", "title": title, "status": status_code, "detail": detail},
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+__all__ = ["problem_details_handler", "problem_response", "status"]
+
+
+# --- Reference data ---------------------------------------------------------------------
+
+
+class WardOutput(serializers.ModelSerializer):
+    sub_county = serializers.CharField(source="sub_county.name")
+    sub_county_code = serializers.CharField(source="sub_county.code")
+
+    class Meta:
+        model = Ward
+        fields = ["code", "name", "sub_county", "sub_county_code"]
+
+
+class DepartmentOutput(serializers.ModelSerializer):
+    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+
+    class Meta:
+        model = Department
+        fields = ["code", "name", "name_sw", "parent_code"]
+
+
+@extend_schema(summary="The county's wards with their sub-counties")
+class WardListApi(generics.ListAPIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = WardOutput
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Ward]:
+        return selectors.list_wards()
+
+
+@extend_schema(summary="The county's departments and directorates")
+class DepartmentListApi(generics.ListAPIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = DepartmentOutput
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Department]:
+        return selectors.list_departments().select_related("parent")

@@ -1,0 +1,129 @@
+"""The audit chain: append an event, and check that no link has been altered."""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from kaunti.core.models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+# Any constant: the key of the PostgreSQL advisory lock that serialises appends.
+_APPEND_LOCK_KEY = 0x4B41554E
+
+
+def _canonical(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
+
+
+def _link_hash(
+    *,
+    previous_hash: str,
+    occurred_at: datetime,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    data: Mapping[str, Any],
+) -> str:
+    payload = _canonical(
+        {
+            "previous": previous_hash,
+            "at": occurred_at.astimezone(UTC).isoformat(),
+            "actor_id": actor_id,
+            "actor": actor_label,
+            "action": action,
+            "target": [target_type, target_id],
+            "data": data,
+        }
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def record_event(
+    *,
+    actor: Any | None,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit chain, inside the caller's transaction.
+
+    `actor` is a user or None for the system; `target` a model instance (or give
+    `target_type`/`target_id` for something that is not a row).
+    """
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = str(target.pk)
+    actor_id: int | None = None
+    actor_label = "system"
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        actor_id = actor.pk
+        actor_label = actor.get_username()
+    # Store exactly what was hashed: JSON round-tripped (Decimals and dates become strings).
+    clean_data = json.loads(_canonical(dict(data or {})))
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_APPEND_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        previous_hash = last or GENESIS_HASH
+        occurred_at = timezone.now()
+        link = _link_hash(
+            previous_hash=previous_hash,
+            occurred_at=occurred_at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            data=clean_data,
+        )
+        return AuditEvent.objects.create(
+            occurred_at=occurred_at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            data=clean_data,
+            previous_hash=previous_hash,
+            hash=link,
+        )
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    event_id: int
+    reason: str
+
+
+def find_first_broken_link(*, batch_size: int = 2000) -> BrokenLink | None:
+    """Walk the chain from the start; return the first event that does not verify."""
+    expected_previous = GENESIS_HASH
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
+        if event.previous_hash != expected_previous:
+            return BrokenLink(event.pk, "its previous-hash does not match the event before it")
+        recomputed = _link_hash(
+            previous_hash=event.previous_hash,
+            occurred_at=event.occurred_at,
+            actor_id=event.actor_id,
+            actor_label=event.actor_label,
+            action=event.action,
+            target_type=event.target_type,
+            target_id=event.target_id,
+            data=event.data,
+        )
+        if recomputed != event.hash:
+            return BrokenLink(event.pk, "its contents do not match its hash")
+        expected_previous = event.hash
+    return None

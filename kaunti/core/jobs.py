@@ -1,0 +1,41 @@
+"""Background job records: long tasks report done/total so pages can show progress."""
+
+from typing import Any
+
+from django.db.models import F
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from kaunti.core.models import Job, JobState
+
+
+def create_job(
+    *, kind: str, description: str = "", total: int = 0, started_by: Any | None = None
+) -> Job:
+    """Record a job before its task is enqueued, so its page exists at once."""
+    user = started_by if started_by is not None and started_by.is_authenticated else None
+    return Job.objects.create(kind=kind, description=description, total=total, started_by=user)
+
+
+def start_job(*, job: Job, total: int) -> None:
+    """Mark a job running with the number of items it will handle (restarts keep `done`)."""
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.RUNNING, total=total, started_at=timezone.now(), error=""
+    )
+
+
+def advance_job(*, job: Job, by: int = 1) -> None:
+    """Count `by` more items done; an atomic increment, safe from several workers."""
+    Job.objects.filter(pk=job.pk).update(done=Least(F("done") + by, F("total")))
+
+
+def finish_job(*, job: Job) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.SUCCEEDED, done=F("total"), finished_at=timezone.now()
+    )
+
+
+def fail_job(*, job: Job, error: str) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.FAILED, error=error[:4000], finished_at=timezone.now()
+    )

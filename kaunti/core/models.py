@@ -1,0 +1,203 @@
+"""The shared kernel's tables: geography, departments, the audit chain, the outbox, jobs."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class County(models.Model):
+    """One of the 47 counties (Constitution, First Schedule), with its code 001-047."""
+
+    code = models.CharField(max_length=3, unique=True)
+    name = models.CharField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "counties"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class SubCounty(models.Model):
+    """A devolved sub-county of a county (coterminous with a constituency); IEBC code."""
+
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="sub_counties")
+    code = models.CharField(max_length=10)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "sub-counties"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "code"], name="subcounty_code_unique_in_county"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ward(models.Model):
+    """A county assembly ward (IEBC code), the smallest unit services are routed by."""
+
+    sub_county = models.ForeignKey(SubCounty, on_delete=models.PROTECT, related_name="wards")
+    code = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    """A department (or directorate) of the county executive; staff roles are scoped to one."""
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=150)
+    name_sw = models.CharField(max_length=150, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="directorates"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def display_name(self, language: str) -> str:
+        return self.name_sw if language == "sw" and self.name_sw else self.name
+
+
+class AuditEvent(models.Model):
+    """One link of the append-only audit chain: who did what to which thing, and when.
+
+    Each row carries the hash of the row before it, so an edit or a deletion anywhere
+    breaks every later link (`manage.py verify_audit` names the first). On PostgreSQL a
+    trigger refuses UPDATE and DELETE outright.
+    """
+
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=80, blank=True)
+    target_id = models.CharField(max_length=80, blank=True)
+    data = models.JSONField(default=dict)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Two events can never claim the same predecessor: the chain cannot fork.
+            models.UniqueConstraint(fields=["previous_hash"], name="audit_chain_no_fork"),
+        ]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} by {self.actor_label}"
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to send")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    """A message to a person, written in the transaction of the change it reports.
+
+    A Celery task sends it after commit; failures are retried with backoff until
+    `NOTIFICATION_MAX_ATTEMPTS`, then left failed for staff to see.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    template = models.CharField(max_length=80)
+    language = models.CharField(max_length=5)
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.recipient} ({self.status})"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class Job(models.Model):
+    """A long task's progress (done of total), which its page shows as a progress bar."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=80)
+    description = models.CharField(max_length=200, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(done__lte=models.F("total")) | models.Q(total=0),
+                name="job_done_not_above_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.done}/{self.total} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.state == JobState.SUCCEEDED else 0
+        return min(100, (self.done * 100) // self.total)

@@ -1,0 +1,47 @@
+"""Money in Kenya shillings: `Decimal` with two places and one rounding rule.
+
+Amounts are rounded half-up to the cent (the rule a cashier applies). M-Pesa takes whole
+shillings only, so a bill's amount is rounded *up* to the next shilling for a push:
+rounding down would leave a few cents owing for ever.
+"""
+
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+CENT = Decimal("0.01")
+SHILLING = Decimal("1")
+ZERO = Decimal("0.00")
+MAX_DIGITS = 14
+DECIMAL_PLACES = 2
+
+
+def kes(value: Decimal | int | str) -> Decimal:
+    """Return `value` as a KES amount with two places, rounded half-up.
+
+    Floats are refused: they cannot hold most cent amounts exactly.
+    """
+    if isinstance(value, float):
+        raise TypeError("money must not be a float; pass a Decimal, int or str")
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError(
+            _("Enter an amount in shillings, like 1500 or 1500.50."), code="amount"
+        ) from exc
+    if not amount.is_finite():
+        raise ValidationError(
+            _("Enter an amount in shillings, like 1500 or 1500.50."), code="amount"
+        )
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def whole_shillings_for_mpesa(value: Decimal) -> int:
+    """The whole-shilling amount M-Pesa should collect for `value` (never less than owed)."""
+    return int(kes(value).quantize(SHILLING, rounding=ROUND_CEILING))
+
+
+def format_kes(value: Decimal) -> str:
+    """`Decimal("1234.5")` -> `"KES 1,234.50"`."""
+    return f"KES {kes(value):,.2f}"

@@ -1,0 +1,73 @@
+"""The notification outbox: queue in the caller's transaction, send after commit.
+
+A message is rendered from `templates/notifications/<template>.<language>.txt` (first
+line `Subject: ...` for email). Writing the row in the same transaction as the change it
+reports means a rolled-back change sends nothing and a committed one is never forgotten:
+the task is enqueued on commit, and a periodic sweep picks up anything still due.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from kaunti.core.identifiers import normalise_phone
+from kaunti.core.models import Channel, OutboxMessage
+from kaunti.core.tasks import send_notification
+
+SUPPORTED_LANGUAGES = ("en", "sw")
+
+
+def _render(template: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    if language not in SUPPORTED_LANGUAGES:
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        text = render_to_string(f"notifications/{template}.{language}.txt", dict(context)).strip()
+    subject = ""
+    if text.startswith("Subject:"):
+        first, _, text = text.partition("\n")
+        subject = first.removeprefix("Subject:").strip()
+    return subject, text.strip()
+
+
+def _enqueue_on_commit(message: OutboxMessage) -> None:
+    message_id = str(message.public_id)
+    transaction.on_commit(lambda: send_notification.delay(message_id))
+
+
+def queue_sms(
+    *, to: str, template: str, context: Mapping[str, Any], language: str
+) -> OutboxMessage:
+    """Queue an SMS to a Kenyan mobile number, sent once the current transaction commits."""
+    _, body = _render(template, language, context)
+    message = OutboxMessage.objects.create(
+        channel=Channel.SMS,
+        recipient=normalise_phone(to),
+        body=body,
+        template=template,
+        language=language,
+        next_attempt_at=timezone.now(),
+    )
+    _enqueue_on_commit(message)
+    return message
+
+
+def queue_email(
+    *, to: str, template: str, context: Mapping[str, Any], language: str
+) -> OutboxMessage:
+    """Queue an email, sent once the current transaction commits."""
+    subject, body = _render(template, language, context)
+    message = OutboxMessage.objects.create(
+        channel=Channel.EMAIL,
+        recipient=to,
+        subject=subject,
+        body=body,
+        template=template,
+        language=language,
+        next_attempt_at=timezone.now(),
+    )
+    _enqueue_on_commit(message)
+    return message

@@ -1,0 +1,29 @@
+"""Reads of the kernel's reference data."""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from kaunti.core.models import County, Department, Ward
+
+
+def get_deployment_county_name() -> str:
+    """The county this deployment serves (COUNTY_CODE), cached: it changes almost never."""
+    key = f"county-name:{settings.COUNTY_CODE}"
+    name = cache.get(key)
+    if name is None:
+        county = County.objects.filter(code=settings.COUNTY_CODE).only("name").first()
+        name = county.name if county else "County"
+        cache.set(key, name, 3600)
+    return str(name)
+
+
+def list_wards() -> QuerySet[Ward]:
+    """The deployment county's wards, with their sub-counties."""
+    return Ward.objects.filter(sub_county__county__code=settings.COUNTY_CODE).select_related(
+        "sub_county"
+    )
+
+
+def list_departments() -> QuerySet[Department]:
+    return Department.objects.filter(is_active=True)

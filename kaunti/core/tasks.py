@@ -1,0 +1,27 @@
+"""Celery tasks of the kernel: thin wrappers that call services."""
+
+from celery import shared_task
+from django.conf import settings
+
+from kaunti.core import outbox
+from kaunti.core.models import OutboxStatus
+
+
+@shared_task(acks_late=True)
+def send_notification(public_id: str) -> str:
+    """Send one outbox message; on a retryable failure, schedule the next try with backoff."""
+    message = outbox.send_outbox_message(public_id=public_id)
+    if message is None:
+        return "skipped"
+    if message.status == OutboxStatus.PENDING and not settings.CELERY_TASK_ALWAYS_EAGER:
+        send_notification.apply_async(args=[public_id], eta=message.next_attempt_at)
+    return message.status
+
+
+@shared_task
+def send_pending_notifications() -> int:
+    """The sweep: send whatever is due (messages whose enqueue was lost, or retries)."""
+    due = outbox.list_due_messages()
+    for public_id in due:
+        outbox.send_outbox_message(public_id=public_id)
+    return len(due)

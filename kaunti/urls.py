@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from kaunti.accounts import api as accounts_api
+from kaunti.core import api as core_api
+from kaunti.core import views as core_views
+
+api_v1 = [
+    path("me/", accounts_api.MeApi.as_view(), name="me"),
+    path("wards/", core_api.WardListApi.as_view(), name="wards"),
+    path("departments/", core_api.DepartmentListApi.as_view(), name="departments"),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("", include("kaunti.accounts.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "kaunti.core.views.permission_denied"
+handler404 = "kaunti.core.views.page_not_found"
+handler500 = "kaunti.core.views.server_error"

@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "kaunti.core",
     "kaunti.accounts",
+    "kaunti.ledger",
+    "kaunti.payments",
+    "kaunti.demo",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kaunti.core.tasks.send_pending_notifications",
         "schedule": 60.0,
     },
+    "query-unanswered-stk-prompts": {
+        "task": "kaunti.payments.tasks.resolve_pending_stk_requests",
+        "schedule": 30.0,
+    },
 }
 
 # --- Notifications ----------------------------------------------------------------------
@@ -216,6 +223,26 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kaunti <no-reply@localhost>")
 NOTIFICATION_MAX_ATTEMPTS = 6
+
+# --- M-Pesa (Daraja) ----------------------------------------------------------------------
+# Unset, Kaunti talks to the local Daraja simulator that `make run` starts.
+MPESA_BASE_URL = env.str("MPESA_BASE_URL", default="http://127.0.0.1:8001")
+MPESA_CONSUMER_KEY = env.str("MPESA_CONSUMER_KEY", default="demo")
+MPESA_CONSUMER_SECRET = env.str("MPESA_CONSUMER_SECRET", default="demo")
+MPESA_SHORTCODE = env.str("MPESA_SHORTCODE", default="174379")
+# The Daraja sandbox's public test passkey (not a secret); production sets its own.
+MPESA_PASSKEY = env.str(
+    "MPESA_PASSKEY", default="bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+)
+MPESA_CALLBACK_BASE_URL = env.str("MPESA_CALLBACK_BASE_URL", default=SITE_URL)
+MPESA_CALLBACK_TOKEN = env.str("MPESA_CALLBACK_TOKEN", default="demo")
+MPESA_C2B_REGISTER_VERSION = env.str("MPESA_C2B_REGISTER_VERSION", default="v2")
+# Empty: any source address may post callbacks (the path token still applies).
+MPESA_ALLOWED_IPS = env.list("MPESA_ALLOWED_IPS", default=[])
+MPESA_STK_QUERY_AFTER_SECONDS = env.int("MPESA_STK_QUERY_AFTER_SECONDS", default=60)
+MPESA_STK_MAX_QUERIES = env.int("MPESA_STK_MAX_QUERIES", default=10)
+if not DEBUG and MPESA_CALLBACK_TOKEN == "demo":
+    raise ImproperlyConfigured("Set MPESA_CALLBACK_TOKEN to a secret value in production.")
 
 # --- HTTP API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

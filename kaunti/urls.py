@@ -10,13 +10,17 @@ api_v1 = [
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("wards/", core_api.WardListApi.as_view(), name="wards"),
     path("departments/", core_api.DepartmentListApi.as_view(), name="departments"),
+    path("jobs/<uuid:public_id>/", core_api.JobApi.as_view(), name="job"),
 ]
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("verify/<str:code>", core_views.verify_document, name="verify"),
     path("", include("kaunti.accounts.urls")),
+    path("", include("kaunti.payments.urls")),
+    path("staff/jobs/", include("kaunti.core.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

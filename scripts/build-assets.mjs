@@ -26,6 +26,7 @@ const copies = [
   ["govuk-frontend/dist/govuk/assets/images", "govuk/assets/images"],
   ["govuk-frontend/dist/govuk/assets/manifest.json", "govuk/assets/manifest.json"],
   ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
+  ["chart.js/dist/chart.umd.min.js", "chart.umd.min.js"],
 ];
 for (const [from, to] of copies) {
   cpSync(join(modules, from), join(out, to), { recursive: true });

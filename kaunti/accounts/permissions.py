@@ -23,6 +23,11 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "payments.receive_payment": frozenset({Role.CASHIER}),
     "payments.cancel_receipt": frozenset({Role.SUPERVISOR}),
     "payments.view_reports": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR, Role.AUDITOR}),
+    "payments.view_bills": frozenset({Role.REVENUE_OFFICER, Role.CASHIER, Role.SUPERVISOR, Role.AUDITOR}),
+    "payments.review_suspense": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR}),
+    "payments.reconcile": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR}),
+    "ledger.view": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR, Role.AUDITOR}),
+    "ledger.close_period": frozenset({Role.SUPERVISOR}),
     # Applications (used by e-services).
     "eservices.process_application": frozenset({Role.APPROVER, Role.SUPERVISOR}),
     "eservices.inspect": frozenset({Role.INSPECTOR}),
@@ -76,3 +81,4 @@ def departments_where(user: Any, action: str) -> list[Department]:
         "department_id", flat=True
     )
     return list(Department.objects.filter(pk__in=ids))
+

@@ -95,27 +95,40 @@ def request_sign_in_code(
     return record
 
 
-@transaction.atomic
 def verify_sign_in_code(*, code_id: UUID | str, code: str) -> SignInCode:
-    """Accept the code once: right, not expired, not used, and within 5 attempts."""
+    """Accept the code once: right, not expired, not used, and within 5 attempts.
+
+    A wrong try is committed before the refusal is raised: raising inside the transaction
+    would roll the count back and allow unlimited guesses.
+    """
+    with transaction.atomic():
+        record, refusal = _try_sign_in_code(code_id=code_id, code=code)
+    if refusal:
+        raise SignInCodeError(refusal)
+    assert record is not None
+    return record
+
+
+def _try_sign_in_code(*, code_id: UUID | str, code: str) -> tuple[SignInCode | None, str]:
+    """The record and "" when `code` is accepted, else the reason it is refused."""
     record = SignInCode.objects.select_for_update().filter(public_id=code_id).first()
     if record is None or record.used_at is not None:
-        raise SignInCodeError(_("This code is no longer valid. Ask for a new one."))
+        return None, _("This code is no longer valid. Ask for a new one.")
     if record.expires_at <= timezone.now():
-        raise SignInCodeError(_("This code has expired. Ask for a new one."))
+        return None, _("This code has expired. Ask for a new one.")
     if record.attempts >= settings.SIGN_IN_CODE_MAX_ATTEMPTS:
-        raise SignInCodeError(_("Too many wrong codes. Ask for a new one."))
+        return None, _("Too many wrong codes. Ask for a new one.")
     record.attempts += 1
     entered = "".join(ch for ch in code if ch.isdigit())
     if not hmac.compare_digest(record.code_hash, _hash_code(record.public_id, entered)):
         record.save(update_fields=["attempts"])
         left = settings.SIGN_IN_CODE_MAX_ATTEMPTS - record.attempts
         if left <= 0:
-            raise SignInCodeError(_("Too many wrong codes. Ask for a new one."))
-        raise SignInCodeError(_("That code is not right. Check the SMS and try again."))
+            return None, _("Too many wrong codes. Ask for a new one.")
+        return None, _("That code is not right. Check the SMS and try again.")
     record.used_at = timezone.now()
     record.save(update_fields=["attempts", "used_at"])
-    return record
+    return record, ""
 
 
 def sign_in_citizen(*, verified_code: SignInCode) -> User:

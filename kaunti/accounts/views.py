@@ -273,7 +273,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/my_account.html", context)
 
 
-@login_required
+@login_required(login_url="accounts:staff_sign_in")
 def staff_home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not getattr(user, "is_verified", lambda: False)():

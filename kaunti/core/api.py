@@ -1,16 +1,18 @@
-"""API plumbing shared by every app (errors as RFC 9457 problem details), and reference data."""
+"""API plumbing shared by every app (errors as RFC 9457 problem details), reference data, jobs."""
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, permissions, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import APIView, exception_handler
 
 from kaunti.core import selectors
-from kaunti.core.models import Department, Ward
+from kaunti.core.models import Department, Job, Ward
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -97,3 +99,25 @@ class DepartmentListApi(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Department]:
         return selectors.list_departments().select_related("parent")
+
+
+# --- Background jobs --------------------------------------------------------------------
+
+
+class JobOutput(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Job
+        fields = ["public_id", "kind", "description", "state", "done", "total", "percent", "error"]
+
+
+class JobApi(APIView):
+    """A background job's progress, for verified staff who may watch jobs (`core.view_jobs`)."""
+
+    @extend_schema(responses=JobOutput, summary="A background job's progress")
+    def get(self, request: Request, public_id: UUID) -> Response:
+        job = selectors.get_job(user=request.user, public_id=public_id)
+        if job is None:
+            raise exceptions.NotFound("There is no job with this id.")
+        return Response(JobOutput(job).data)

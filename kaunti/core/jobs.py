@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -18,9 +18,17 @@ def create_job(
 
 
 def start_job(*, job: Job, total: int) -> None:
-    """Mark a job running with the number of items it will handle (restarts keep `done`)."""
+    """Mark a job running with the number of items it will handle.
+
+    A restart keeps `done`, but never above the new total: the database refuses a job
+    that has done more than it has (`job_done_not_above_total`).
+    """
     Job.objects.filter(pk=job.pk).update(
-        state=JobState.RUNNING, total=total, started_at=timezone.now(), error=""
+        state=JobState.RUNNING,
+        total=total,
+        done=Least(F("done"), Value(total)),
+        started_at=timezone.now(),
+        error="",
     )
 
 
@@ -30,12 +38,14 @@ def advance_job(*, job: Job, by: int = 1) -> None:
 
 
 def finish_job(*, job: Job) -> None:
+    """Mark a job finished; every item counts as done, so the bar ends full."""
     Job.objects.filter(pk=job.pk).update(
         state=JobState.SUCCEEDED, done=F("total"), finished_at=timezone.now()
     )
 
 
 def fail_job(*, job: Job, error: str) -> None:
+    """Mark a job failed, keeping `done` (how far it got) and the error for staff to read."""
     Job.objects.filter(pk=job.pk).update(
         state=JobState.FAILED, error=error[:4000], finished_at=timezone.now()
     )

@@ -201,3 +201,31 @@ class Job(models.Model):
         if not self.total:
             return 100 if self.state == JobState.SUCCEEDED else 0
         return min(100, (self.done * 100) // self.total)
+
+
+class IssuedDocument(models.Model):
+    """Any document the county issues (receipt, permit, certificate) that anyone may verify.
+
+    `/verify/<code>` shows only what a verifier needs: kind, number, holder, validity.
+    """
+
+    verification_code = models.CharField(max_length=16, unique=True)
+    kind = models.CharField(max_length=30)  # receipt, permit, licence, certificate...
+    number = models.CharField(max_length=40)
+    holder_name = models.CharField(max_length=150)
+    summary = models.CharField(max_length=200, blank=True)
+    issued_at = models.DateTimeField()
+    valid_until = models.DateField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=255, blank=True)
+    source_type = models.CharField(max_length=40)
+    source_ref = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="issued_document_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number}"

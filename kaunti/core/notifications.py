@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context, Engine
 from django.utils import timezone, translation
 
 from kaunti.core.identifiers import normalise_phone
@@ -24,8 +24,10 @@ SUPPORTED_LANGUAGES = ("en", "sw")
 def _render(template: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
     if language not in SUPPORTED_LANGUAGES:
         language = settings.LANGUAGE_CODE
+    # Plain text, not HTML: no escaping, so "O'Brien & Sons" reaches the phone as written.
+    text_template = Engine.get_default().get_template(f"notifications/{template}.{language}.txt")
     with translation.override(language):
-        text = render_to_string(f"notifications/{template}.{language}.txt", dict(context)).strip()
+        text = text_template.render(Context(dict(context), autoescape=False)).strip()
     subject = ""
     if text.startswith("Subject:"):
         first, _, text = text.partition("\n")

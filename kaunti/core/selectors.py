@@ -1,10 +1,14 @@
 """Reads of the kernel's reference data."""
 
+from typing import Any
+from uuid import UUID
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from kaunti.core.models import County, Department, Ward
+from kaunti.core import permissions
+from kaunti.core.models import County, Department, Job, Ward
 
 
 def get_deployment_county_name() -> str:
@@ -27,3 +31,13 @@ def list_wards() -> QuerySet[Ward]:
 
 def list_departments() -> QuerySet[Department]:
     return Department.objects.filter(is_active=True)
+
+
+def get_job(*, user: Any, public_id: UUID) -> Job | None:
+    """A background job's progress, for verified staff who may watch jobs (`core.view_jobs`).
+
+    The permission is checked before the lookup, so someone without it cannot learn
+    which job ids exist.
+    """
+    permissions.check_staff(user, "core.view_jobs")
+    return Job.objects.filter(public_id=public_id).first()

@@ -1,19 +1,29 @@
-"""The public shell (home, error pages) and the operations probes."""
+"""The public shell (home, error pages), the operations probes and staff's job progress page."""
 
 import logging
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kaunti import celery_app
+from kaunti.core import documents, selectors
+from kaunti.core.models import Job, JobState
 
 logger = logging.getLogger(__name__)
+
+STAFF_SIGN_IN = "accounts:staff_sign_in"
+ACTIVE_JOB_STATES = frozenset({JobState.QUEUED, JobState.RUNNING})
 
 
 @require_GET
@@ -68,6 +78,38 @@ def readyz(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _job_context(request: HttpRequest, public_id: UUID) -> dict[str, Any]:
+    job: Job | None = selectors.get_job(user=request.user, public_id=public_id)
+    if job is None:
+        raise Http404("no such job")
+    return {"job": job, "is_active": job.state in ACTIVE_JOB_STATES}
+
+
+@never_cache
+@login_required(login_url=STAFF_SIGN_IN)
+@require_GET
+def job_progress(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A long task's progress for staff, refreshed by htmx every 2 s while the job runs.
+
+    Without JavaScript its Refresh link does the same; the page works either way.
+    """
+    return render(request, "core/job_progress.html", _job_context(request, public_id))
+
+
+@never_cache
+@require_GET
+def job_progress_fragment(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Just the progress fragment of the job page, which htmx swaps in."""
+    if not request.user.is_authenticated:
+        page = reverse("core:job_progress", args=[public_id])
+        sign_in = redirect_to_login(page, login_url=STAFF_SIGN_IN)
+        if request.headers.get("HX-Request") == "true":
+            # htmx would swap the sign-in page into the fragment: have it navigate instead.
+            return HttpResponse(headers={"HX-Redirect": sign_in["Location"]})
+        return sign_in
+    return render(request, "core/_job_progress.html", _job_context(request, public_id))
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 
@@ -79,3 +121,11 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 def server_error(request: HttpRequest) -> HttpResponse:
     # No request context: the page must render even when the database is down.
     return HttpResponse(loader.get_template("500.html").render({}), status=500)
+
+
+@require_GET
+def verify_document(request: HttpRequest, code: str) -> HttpResponse:
+    """Public check of an issued document: valid, expired or revoked, and little else."""
+    result = documents.verify(code=code)
+    status = 404 if result.document is None else 200
+    return render(request, "core/verify.html", {"result": result, "code": code}, status=status)

@@ -1,0 +1,188 @@
+"""Who may do what, where: the role matrix, directorates under departments, and /staff/."""
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+from pytest_django.asserts import assertContains, assertRedirects
+
+from kaunti.accounts.models import Role, RoleAssignment, User
+from kaunti.accounts.permissions import ACTION_ROLES, has_permission, require_permission
+from kaunti.conftest import sign_in_staff
+from kaunti.core.models import Department
+
+MakeStaff = Callable[..., User]
+DepartmentByCode = Callable[[str], Department]
+
+ACTIONS = [
+    "accounts.view_staff_home",
+    "payments.raise_bill",
+    "payments.receive_payment",
+    "core.view_audit",
+    "eservices.approve",
+    "accounts.manage_roles",
+]
+
+# What each role may do among ACTIONS, written out by hand (not derived from ACTION_ROLES),
+# so a change to the matrix has to change this table too.
+ALLOWED: dict[str, set[str]] = {
+    Role.REVENUE_OFFICER: {"accounts.view_staff_home", "payments.raise_bill"},
+    Role.CASHIER: {"accounts.view_staff_home", "payments.receive_payment"},
+    Role.APPROVER: {"accounts.view_staff_home", "eservices.approve"},
+    Role.INSPECTOR: {"accounts.view_staff_home"},
+    Role.SUPERVISOR: {
+        "accounts.view_staff_home",
+        "payments.raise_bill",
+        "accounts.manage_roles",
+    },
+    Role.ICT_OFFICER: {"accounts.view_staff_home", "core.view_audit", "accounts.manage_roles"},
+    Role.AUDITOR: {"accounts.view_staff_home", "core.view_audit"},
+}
+
+
+def test_the_matrix_covers_every_role_and_only_known_actions() -> None:
+    assert set(ALLOWED) == set(Role.values)
+    assert set(ACTIONS) <= set(ACTION_ROLES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", Role.values)
+def test_role_in_a_department_grants_its_actions_there_and_in_its_directorates(
+    make_staff: MakeStaff, department: DepartmentByCode, role: str
+) -> None:
+    holder = make_staff([role], department="finance")
+    finance, revenue, health = department("finance"), department("revenue"), department("health")
+    assert revenue.parent == finance
+    assert health.parent is None
+
+    for action in ACTIONS:
+        expected = action in ALLOWED[role]
+        assert has_permission(holder, action, finance) is expected, (role, action, "finance")
+        assert has_permission(holder, action, revenue) is expected, (role, action, "revenue")
+        assert has_permission(holder, action) is expected, (role, action, "any department")
+        assert has_permission(holder, action, health) is False, (role, action, "health")
+
+
+@pytest.mark.django_db
+def test_role_in_a_directorate_does_not_cover_its_parent_or_siblings(
+    make_staff: MakeStaff, department: DepartmentByCode
+) -> None:
+    cashier = make_staff([Role.CASHIER], department="revenue")
+
+    assert has_permission(cashier, "payments.receive_payment", department("revenue")) is True
+    assert has_permission(cashier, "payments.receive_payment", department("finance")) is False
+    assert has_permission(cashier, "payments.receive_payment", department("ict")) is False
+
+
+@pytest.mark.django_db
+def test_people_without_staff_roles_hold_no_permission(
+    make_staff: MakeStaff, department: DepartmentByCode, citizen: User
+) -> None:
+    inactive = make_staff([Role.SUPERVISOR, Role.CASHIER], department="finance")
+    inactive.is_active = False
+    inactive.save()
+    no_roles = make_staff([], department="finance")
+    people = {
+        "anonymous": AnonymousUser(),
+        "citizen": citizen,
+        "inactive staff": inactive,
+        "staff without roles": no_roles,
+    }
+
+    for who, person in people.items():
+        for action in ACTIONS:
+            for place in (None, department("finance"), department("revenue")):
+                assert has_permission(person, action, place) is False, (who, action, place)
+    assert RoleAssignment.objects.filter(user=inactive).count() == 2
+
+
+@pytest.mark.django_db
+def test_unknown_action_raises_instead_of_refusing_quietly(
+    make_staff: MakeStaff, department: DepartmentByCode
+) -> None:
+    supervisor = make_staff([Role.SUPERVISOR], department="finance")
+
+    for person in (supervisor, AnonymousUser()):
+        with pytest.raises(ValueError, match=r"unknown action 'payments\.refund_everything'"):
+            has_permission(person, "payments.refund_everything", department("finance"))
+
+
+@pytest.mark.django_db
+def test_require_permission_refuses_with_permission_denied(
+    make_staff: MakeStaff, department: DepartmentByCode
+) -> None:
+    cashier = make_staff([Role.CASHIER], department="revenue")
+
+    require_permission(cashier, "payments.receive_payment", department("revenue"))
+    with pytest.raises(PermissionDenied):
+        require_permission(cashier, "payments.cancel_receipt", department("revenue"))
+
+
+# --- The staff home over HTTP --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_home_sends_anonymous_visitors_to_staff_sign_in(client: Client) -> None:
+    response = client.get("/staff/")
+
+    assertRedirects(response, "/staff/sign-in/?next=/staff/", fetch_redirect_response=False)
+
+
+@pytest.mark.django_db
+def test_staff_home_is_forbidden_to_citizens(client: Client, citizen: User) -> None:
+    client.force_login(citizen)
+
+    response = client.get("/staff/")
+
+    assertContains(response, "You cannot see this page", status_code=403)
+
+
+@pytest.mark.django_db
+def test_staff_home_is_forbidden_without_the_second_factor(
+    client: Client, make_staff: MakeStaff
+) -> None:
+    supervisor = make_staff([Role.SUPERVISOR])
+    client.force_login(supervisor)
+
+    response = client.get("/staff/")
+
+    assertContains(response, "You cannot see this page", status_code=403)
+
+
+@pytest.mark.django_db
+def test_staff_home_is_forbidden_to_staff_without_roles(
+    client: Client, make_staff: MakeStaff
+) -> None:
+    no_roles = make_staff([])
+    sign_in_staff(client, no_roles)
+
+    response = client.get("/staff/")
+
+    assertContains(response, "You cannot see this page", status_code=403)
+
+
+@pytest.mark.django_db
+def test_staff_home_lists_the_roles_of_staff_signed_in_properly(
+    client: Client, make_staff: MakeStaff
+) -> None:
+    officer = make_staff([Role.REVENUE_OFFICER, Role.CASHIER], department="revenue")
+    sign_in_staff(client, officer)
+
+    response = client.get("/staff/")
+
+    assertContains(response, "Welcome, Staff Member 1")
+    assertContains(
+        response,
+        '<tr class="govuk-table__row"><td class="govuk-table__cell">Revenue Directorate</td>'
+        '<td class="govuk-table__cell">Cashier</td></tr>',
+        html=True,
+    )
+    assertContains(
+        response,
+        '<tr class="govuk-table__row"><td class="govuk-table__cell">Revenue Directorate</td>'
+        '<td class="govuk-table__cell">Revenue officer</td></tr>',
+        html=True,
+    )
+    assertContains(response, '<td class="govuk-table__cell">', count=4)

@@ -1,0 +1,425 @@
+"""A local Africa's Talking SMS gateway that answers `POST /version1/messaging` like the real one.
+
+Our `AfricasTalkingSmsBackend` talks to it over real HTTP, so tests exercise the actual
+request, headers and response parsing with no network and no mocks of our own code. The
+wire format follows shared/reference/kenya.md, sections 2.3 (sending) and 2.4 (delivery
+reports):
+
+- the request is form-encoded: `username`, `to` (comma-separated E.164 numbers),
+  `message`, optional `from` and `bulkSMSMode`; the `apiKey` header must match the
+  configured key and `username` the configured account, else HTTP 401 with the text
+  "The supplied authentication is invalid";
+- the answer is HTTP 201 with `SMSMessageData`: a summary `Message` and one entry per
+  recipient (`statusCode`, `number`, `status`, `cost`, `messageId`, `messageParts`).
+
+What happens to each number can be scripted (`set_outcome`): a per-recipient status code
+(403 InvalidPhoneNumber, 405 InsufficientBalance, 500 InternalServerError, ...), or
+`"http 500"` (any HTTP status) to answer the whole request with that status. Every request
+and every accepted message is kept for assertions.
+
+    with AfricasTalkingSimulator(username="kaunti", api_key="test-key") as gateway:
+        gateway.set_outcome("+254712000111", 403)
+        backend = AfricasTalkingSmsBackend(
+            username="kaunti", api_key="test-key", base_url=gateway.base_url
+        )
+
+The body of a 400 answer (a missing field) is our approximation; nothing else in the code
+depends on it.
+"""
+
+import json
+import math
+import re
+import threading
+import time
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Self
+from urllib.parse import parse_qs
+
+MESSAGING_PATH = "/version1/messaging"
+INVALID_AUTHENTICATION = "The supplied authentication is invalid"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+# Per-recipient status codes (reference 2.3). 100-102 mean accepted; their `status` reads
+# "Success", the others carry their name.
+STATUS_NAMES: Mapping[int, str] = {
+    100: "Processed",
+    101: "Sent",
+    102: "Queued",
+    401: "RiskHold",
+    402: "InvalidSenderId",
+    403: "InvalidPhoneNumber",
+    404: "UnsupportedNumberType",
+    405: "InsufficientBalance",
+    406: "UserInBlacklist",
+    407: "CouldNotRoute",
+    409: "DoNotDisturbRejection",
+    500: "InternalServerError",
+    501: "GatewayError",
+    502: "RejectedByGateway",
+}
+ACCEPTED_CODES = frozenset({100, 101, 102})
+SENT = 101
+
+# Delivery reports (reference 2.4): the statuses and the reasons given for final failures.
+DELIVERY_STATUSES = frozenset({"Sent", "Submitted", "Buffered", "Rejected", "Success", "Failed"})
+FAILED_DELIVERY_STATUSES = frozenset({"Rejected", "Failed"})
+FAILURE_REASONS = frozenset(
+    {
+        "InsufficientCredit",
+        "InvalidLinkId",
+        "UserIsInactive",
+        "UserInBlackList",
+        "UserAccountSuspended",
+        "NotNetworkSubscriber",
+        "UserNotSubscribedToProduct",
+        "UserDoesNotExist",
+        "DeliveryFailure",
+    }
+)
+SAFARICOM_NETWORK_CODE = "63902"
+
+# The number shape the official SDK insists on before sending anything.
+_E164 = re.compile(r"^\+\d{1,3}\d{3,}$")
+_HTTP_OUTCOME = re.compile(r"^http ([1-5]\d\d)$")
+# GSM-7: one part holds 160 characters; a long message is split into parts of 153.
+_SINGLE_PART = 160
+_MULTI_PART = 153
+
+# A recipient's scripted outcome: a per-recipient `statusCode`, or "http <status>" to answer
+# the whole request with that HTTP status.
+Outcome = int | str
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request as the gateway saw it (header names lower-cased) and the status it got."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    form: Mapping[str, str]
+    status: int
+
+
+@dataclass(frozen=True)
+class AcceptedMessage:
+    """One message the gateway accepted for one number."""
+
+    message_id: str
+    number: str
+    message: str
+    sender: str
+    username: str
+    status_code: int
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """What the gateway sends back: status, content type and body."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+def _text(status: int, text: str) -> HttpAnswer:
+    return HttpAnswer(status, "text/plain; charset=utf-8", text.encode())
+
+
+def _json(status: int, data: object) -> HttpAnswer:
+    return HttpAnswer(status, "application/json", json.dumps(data).encode())
+
+
+def _validated_outcome(outcome: Outcome) -> Outcome:
+    if isinstance(outcome, bool):
+        raise ValueError(f"not an outcome: {outcome!r}")
+    if isinstance(outcome, int):
+        if outcome not in STATUS_NAMES:
+            raise ValueError(f"unknown Africa's Talking status code {outcome}")
+        return outcome
+    match = _HTTP_OUTCOME.match(outcome)
+    if match is None:
+        raise ValueError(f'not an outcome: {outcome!r} (use a status code or "http 500")')
+    HTTPStatus(int(match.group(1)))  # refuses a status HTTP does not define
+    return outcome
+
+
+def message_parts(message: str) -> int:
+    """How many SMS parts a message costs (GSM-7 lengths)."""
+    if len(message) <= _SINGLE_PART:
+        return 1
+    return math.ceil(len(message) / _MULTI_PART)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], simulator: "AfricasTalkingSimulator") -> None:
+        super().__init__(address, _Handler)
+        self.simulator = simulator
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        answer = self.server.simulator.answer(
+            method="POST",
+            path=self.path.partition("?")[0],
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=body,
+        )
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: test output is no place for an access log."""
+
+
+class AfricasTalkingSimulator:
+    """The gateway on 127.0.0.1 (a free port), served from a background thread.
+
+    `sender_ids`, when given, lists the registered sender ids; any other `from` gets the
+    gateway's "InvalidSenderId" answer (HTTP 201, no recipients).
+    """
+
+    def __init__(
+        self,
+        *,
+        username: str = "sandbox",
+        api_key: str = "simulator-api-key",
+        sender_ids: Collection[str] | None = None,
+        cost_per_part: Decimal = Decimal("0.8000"),
+        currency: str = "KES",
+    ) -> None:
+        self.username = username
+        self.api_key = api_key
+        self.sender_ids = frozenset(sender_ids) if sender_ids is not None else None
+        self.cost_per_part = cost_per_part
+        self.currency = currency
+        # Seconds to wait before answering, to hold a request open while a test acts.
+        self.response_delay = 0.0
+        self._lock = threading.Lock()
+        self._outcomes: dict[str, Outcome] = {}
+        self._requests: list[ReceivedRequest] = []
+        self._accepted: list[AcceptedMessage] = []
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- Running ----------------------------------------------------------------------
+
+    def start(self) -> Self:
+        if self._server is not None:
+            raise RuntimeError("the simulator is already running")
+        self._server = _Server(("127.0.0.1", 0), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="africastalking-simulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """What `AFRICASTALKING_BASE_URL` should be, e.g. `http://127.0.0.1:41234`."""
+        if self._server is None:
+            raise RuntimeError("start the simulator first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # --- Scripting and inspecting -----------------------------------------------------
+
+    def set_outcome(self, number: str, outcome: Outcome) -> None:
+        """Script what happens to messages for `number` (E.164, "+" optional) from now on."""
+        key = number if number.startswith("+") else f"+{number}"
+        with self._lock:
+            self._outcomes[key] = _validated_outcome(outcome)
+
+    def clear_outcomes(self) -> None:
+        with self._lock:
+            self._outcomes.clear()
+
+    def reset(self) -> None:
+        """Forget outcomes, requests and accepted messages."""
+        with self._lock:
+            self._outcomes.clear()
+            self._requests.clear()
+            self._accepted.clear()
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        """Every request received, in order (refused ones too)."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def messages(self) -> list[AcceptedMessage]:
+        """Every message accepted for a number, in order."""
+        with self._lock:
+            return list(self._accepted)
+
+    def delivery_report(
+        self,
+        message_id: str,
+        *,
+        status: str = "Success",
+        failure_reason: str = "",
+        network_code: str = SAFARICOM_NETWORK_CODE,
+    ) -> dict[str, str]:
+        """The form fields the gateway POSTs to a delivery-report callback for a message."""
+        if status not in DELIVERY_STATUSES:
+            raise ValueError(f"unknown delivery status {status!r}")
+        if failure_reason and failure_reason not in FAILURE_REASONS:
+            raise ValueError(f"unknown failure reason {failure_reason!r}")
+        if (status in FAILED_DELIVERY_STATUSES) != bool(failure_reason):
+            raise ValueError("a failure reason goes with Rejected or Failed, and only with them")
+        accepted = next((m for m in self.messages if m.message_id == message_id), None)
+        if accepted is None:
+            raise ValueError(f"no message {message_id!r} was accepted")
+        report = {
+            "id": message_id,
+            "status": status,
+            "phoneNumber": accepted.number,
+            "networkCode": network_code,
+        }
+        if failure_reason:
+            report["failureReason"] = failure_reason
+        return report
+
+    # --- The gateway's behaviour ------------------------------------------------------
+
+    def answer(
+        self, *, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> HttpAnswer:
+        """Decide the answer to one request and record it (the HTTP handler calls this)."""
+        form: dict[str, str] = {}
+        if headers.get("content-type", "").startswith(FORM_CONTENT_TYPE):
+            parsed = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+            form = {name: values[-1] for name, values in parsed.items()}
+        if path != MESSAGING_PATH:
+            result = _text(HTTPStatus.NOT_FOUND, HTTPStatus.NOT_FOUND.phrase)
+        else:
+            result = self._answer_messaging(headers=headers, form=form)
+        with self._lock:
+            self._requests.append(
+                ReceivedRequest(
+                    method=method,
+                    path=path,
+                    headers=dict(headers),
+                    form=form,
+                    status=result.status,
+                )
+            )
+        if self.response_delay:
+            time.sleep(self.response_delay)
+        return result
+
+    def _answer_messaging(
+        self, *, headers: Mapping[str, str], form: Mapping[str, str]
+    ) -> HttpAnswer:
+        if headers.get("apikey") != self.api_key or form.get("username") != self.username:
+            return _text(HTTPStatus.UNAUTHORIZED, INVALID_AUTHENTICATION)
+        for field in ("to", "message"):
+            if not form.get(field):
+                return _text(
+                    HTTPStatus.BAD_REQUEST, f"Request is missing required form field '{field}'"
+                )
+        numbers = [number.strip() for number in form["to"].split(",") if number.strip()]
+        with self._lock:
+            outcomes = {number: self._outcomes.get(number) for number in numbers}
+        for outcome in outcomes.values():
+            if isinstance(outcome, str):
+                status = HTTPStatus(int(outcome.removeprefix("http ")))
+                return _text(status, status.phrase)
+        sender = form.get("from", "")
+        if sender and self.sender_ids is not None and sender not in self.sender_ids:
+            return _json(
+                HTTPStatus.CREATED,
+                {"SMSMessageData": {"Message": "InvalidSenderId", "Recipients": []}},
+            )
+        parts = message_parts(form["message"])
+        recipients: list[dict[str, object]] = []
+        total_cost = Decimal(0)
+        accepted_count = 0
+        for number in numbers:
+            scripted = outcomes[number]
+            code = scripted if isinstance(scripted, int) else None
+            if code is None:
+                code = SENT if _E164.match(number) else 403
+            if code in ACCEPTED_CODES:
+                cost = self.cost_per_part * parts
+                message_id = f"ATXid_{uuid.uuid4().hex}"
+                recipients.append(
+                    {
+                        "statusCode": code,
+                        "number": number,
+                        "status": "Success",
+                        "cost": f"{self.currency} {cost:.4f}",
+                        "messageId": message_id,
+                        "messageParts": parts,
+                    }
+                )
+                total_cost += cost
+                accepted_count += 1
+                with self._lock:
+                    self._accepted.append(
+                        AcceptedMessage(
+                            message_id=message_id,
+                            number=number,
+                            message=form["message"],
+                            sender=sender,
+                            username=form["username"],
+                            status_code=code,
+                        )
+                    )
+            else:
+                recipients.append(
+                    {
+                        "statusCode": code,
+                        "number": number,
+                        "status": STATUS_NAMES[code],
+                        "cost": "0",
+                        "messageId": "None",
+                    }
+                )
+        total = f"{self.currency} {total_cost:.4f}" if accepted_count else "0"
+        summary = f"Sent to {accepted_count}/{len(numbers)} Total Cost: {total}"
+        return _json(
+            HTTPStatus.CREATED,
+            {"SMSMessageData": {"Message": summary, "Recipients": recipients}},
+        )

@@ -1,0 +1,425 @@
+"""Bills, payments through every channel, allocations, receipts, credits and tills.
+
+Money rows are never edited or deleted: a mistake is undone by a reversal row (a
+negative allocation, a cancellation, a reversing journal entry).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from kaunti.core.models import Department, Ward
+from kaunti.ledger.models import Account, JournalEntry
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class RevenueStream(models.Model):
+    """A line of the county's price list (its Finance Act): what a bill line charges for."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=150)
+    name_sw = models.CharField(max_length=150, blank=True)
+    account = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="revenue_stream")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="revenue_streams"
+    )
+    unit = models.CharField(max_length=40, blank=True, help_text="e.g. per bag, per day")
+    unit_price = models.DecimalField(**MONEY, null=True, blank=True)
+    annual_target = models.DecimalField(**MONEY, default=0)
+    is_miscellaneous = models.BooleanField(
+        default=False,
+        help_text="Revenue officers may raise bills for it directly (cess, market fees...).",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def display_name(self, language: str) -> str:
+        return self.name_sw if language == "sw" and self.name_sw else self.name
+
+
+class BillStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Bill(models.Model):
+    """What a payer owes the county. Its number is the M-Pesa account reference.
+
+    `source_type`/`source_ref` point, opaquely, at whatever raised it (an application, a
+    parcel's rates); the owning app's settlement handler runs when it is paid.
+    """
+
+    number = models.CharField(max_length=12, unique=True)
+    payer_name = models.CharField(max_length=150)
+    payer_phone = models.CharField(max_length=12, blank=True)
+    payer_id_number = models.CharField(max_length=20, blank=True)
+    payer_kra_pin = models.CharField(max_length=11, blank=True)
+    payer_key = models.CharField(max_length=40, db_index=True)
+    payer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bills",
+    )
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="bills")
+    ward = models.ForeignKey(
+        Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="bills"
+    )
+    description = models.CharField(max_length=200)
+    due_on = models.DateField()
+    status = models.CharField(max_length=12, choices=BillStatus.choices, default=BillStatus.OPEN)
+    total = models.DecimalField(**MONEY)
+    paid = models.DecimalField(**MONEY, default=0)
+    source_type = models.CharField(max_length=40, blank=True)
+    source_ref = models.CharField(max_length=80, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gt=0), name="bill_total_positive"),
+            models.CheckConstraint(
+                condition=Q(paid__gte=0) & Q(paid__lte=F("total")), name="bill_paid_within_total"
+            ),
+            models.UniqueConstraint(
+                fields=["source_type", "source_ref"],
+                condition=~Q(source_type="") & ~Q(status="cancelled"),
+                name="bill_one_live_per_source",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="bill_status_due_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def balance(self):  # type: ignore[no-untyped-def]
+        return self.total - self.paid
+
+
+class BillLine(models.Model):
+    """One charge on a bill, for one revenue stream."""
+
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="lines")
+    stream = models.ForeignKey(RevenueStream, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=200)
+    quantity = models.DecimalField(max_digits=12, decimal_places=2, default=1)
+    unit_price = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bill_line_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount}"
+
+
+class Channel(models.TextChoices):
+    MPESA_STK = "mpesa_stk", _("M-Pesa (prompt on phone)")
+    MPESA_PAYBILL = "mpesa_paybill", _("M-Pesa paybill")
+    CASH = "cash", _("Cash")
+    BANK = "bank", _("Bank deposit")
+    CHEQUE = "cheque", _("Cheque")
+    CREDIT = "credit", _("Payer credit")
+
+
+class Payment(models.Model):
+    """Money received, once: (`provider`, `external_ref`) is unique, so a repeat is a no-op.
+
+    A payment whose bill cannot be found is held in suspense until an officer assigns it.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider = models.CharField(max_length=20)  # mpesa-stk, mpesa-c2b, counter
+    external_ref = models.CharField(max_length=64)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    amount = models.DecimalField(**MONEY)
+    paid_at = models.DateTimeField()
+    account_reference = models.CharField(
+        max_length=40, blank=True, help_text="What the payer typed."
+    )
+    mpesa_receipt = models.CharField(max_length=20, blank=True, db_index=True)
+    payer_phone = models.CharField(max_length=64, blank=True)
+    payer_name = models.CharField(max_length=150, blank=True)
+    bill = models.ForeignKey(
+        Bill, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    is_in_suspense = models.BooleanField(default=False)
+    journal_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    till_session = models.ForeignKey(
+        "TillSession", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_ref"], name="payment_once_per_reference"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["is_in_suspense", "paid_at"], name="payment_suspense_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.external_ref} {self.amount}"
+
+
+class Allocation(models.Model):
+    """Part of a payment (or of a payer's credit) applied to a bill; negative when reversed."""
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(**MONEY)
+    from_credit = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="allocation_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to {self.bill_id}"
+
+
+class PayerCredit(models.Model):
+    """A movement on a payer's credit: + from an overpayment, - when a later bill uses it."""
+
+    payer_key = models.CharField(max_length=40, db_index=True)
+    amount = models.DecimalField(**MONEY)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    bill = models.ForeignKey(
+        Bill, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.payer_key} {self.amount}"
+
+
+class ReceiptSequence(models.Model):
+    """The last receipt number issued in a financial year (July to June), for gapless numbers."""
+
+    financial_year = models.PositiveSmallIntegerField(
+        unique=True, help_text="2026 for July 2026 to June 2027"
+    )
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"FY{self.financial_year}: {self.last_number}"
+
+
+class Receipt(models.Model):
+    """The receipt for one payment, numbered without gaps within its financial year."""
+
+    number = models.CharField(max_length=20, unique=True)
+    financial_year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="receipt")
+    verification_code = models.CharField(max_length=16, unique=True)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["financial_year", "sequence"], name="receipt_sequence_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReceiptCancellation(models.Model):
+    """A supervisor's cancellation of a receipt; its money is reversed, nothing is deleted."""
+
+    receipt = models.OneToOneField(Receipt, on_delete=models.PROTECT, related_name="cancellation")
+    reason = models.CharField(max_length=255)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"cancellation of {self.receipt}"
+
+
+class BillCancellation(models.Model):
+    """An unpaid bill withdrawn, with the reason; its raising entry is reversed."""
+
+    bill = models.OneToOneField(Bill, on_delete=models.PROTECT, related_name="cancellation")
+    reason = models.CharField(max_length=255)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    reversal_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"cancellation of {self.bill}"
+
+
+class StkStatus(models.TextChoices):
+    REQUESTED = "requested", _("Sending the prompt")
+    PENDING = "pending", _("Waiting for the payer")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Not paid")
+    ERROR = "error", _("Could not send the prompt")
+
+
+class StkRequest(models.Model):
+    """An M-Pesa prompt sent to a phone for a bill, followed until it is paid or fails."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="stk_requests")
+    phone = models.CharField(max_length=12)
+    amount = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    checkout_request_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    merchant_request_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=StkStatus.choices, default=StkStatus.REQUESTED)
+    result_code = models.CharField(max_length=10, blank=True)
+    result_desc = models.CharField(max_length=255, blank=True)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    initiated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=10, default="web")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    query_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="stk_status_idx")]
+
+    def __str__(self) -> str:
+        return f"STK {self.checkout_request_id or self.public_id} ({self.status})"
+
+
+class CallbackStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    WAITING = "waiting", _("Waiting for its request")
+    MALFORMED = "malformed", _("Malformed")
+    REVIEW = "review", _("Needs review")
+
+
+class InboundCallback(models.Model):
+    """Every payload a payment provider sends us, kept raw, whatever happens to it next."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(
+        max_length=30
+    )  # mpesa_stk, mpesa_c2b_validation, mpesa_c2b_confirmation
+    reference = models.CharField(
+        max_length=64, blank=True, db_index=True
+    )  # CheckoutRequestID or TransID
+    body = models.TextField()
+    remote_addr = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=10, choices=CallbackStatus.choices, default=CallbackStatus.RECEIVED
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "received_at"], name="callback_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.received_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+
+
+class TillStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class TillSession(models.Model):
+    """A cashier's shift at the counter: opened with a float, closed with a count."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="till_sessions"
+    )
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    opening_float = models.DecimalField(**MONEY)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=6, choices=TillStatus.choices, default=TillStatus.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    counted_cash = models.DecimalField(**MONEY, null=True, blank=True)
+    expected_cash = models.DecimalField(**MONEY, null=True, blank=True)
+    variance = models.DecimalField(**MONEY, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cashier"], condition=Q(status="open"), name="till_one_open_per_cashier"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"till of {self.cashier} opened {self.opened_at:%Y-%m-%d %H:%M}"
+
+
+class DailyCollection(models.Model):
+    """Collections per day, stream, ward and channel, kept as payments post (for fast reports)."""
+
+    day = models.DateField()
+    stream = models.ForeignKey(RevenueStream, on_delete=models.PROTECT, related_name="+")
+    ward_code = models.CharField(max_length=10, blank=True)  # "" when the bill has no ward
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    amount = models.DecimalField(**MONEY, default=0)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "stream", "ward_code", "channel"], name="daily_collection_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="daily_collection_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.stream_id} {self.channel}: {self.amount}"

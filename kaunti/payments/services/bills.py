@@ -1,0 +1,267 @@
+"""Raising and cancelling bills (ARCHITECTURE.md, "The money path": the first step)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kaunti.core.audit import record_event
+from kaunti.core.identifiers import normalise_kra_pin, normalise_national_id, normalise_phone
+from kaunti.core.models import Department, Ward
+from kaunti.core.money import ZERO, kes
+from kaunti.ledger import selectors as ledger_selectors
+from kaunti.ledger import services as ledger
+from kaunti.payments.models import (
+    Allocation,
+    Bill,
+    BillCancellation,
+    BillLine,
+    BillStatus,
+    Channel,
+    PayerCredit,
+    RevenueStream,
+)
+from kaunti.payments.numbers import new_bill_number
+from kaunti.payments.services.collections import record_collection, status_for
+from kaunti.payments.settlement import settle
+
+RECEIVABLES = "1200"
+PAYER_CREDITS = "2200"
+
+
+@dataclass(frozen=True)
+class Payer:
+    name: str
+    phone: str = ""
+    id_number: str = ""
+    kra_pin: str = ""
+    user: Any | None = None
+
+
+@dataclass(frozen=True)
+class LineInput:
+    stream_code: str
+    quantity: Decimal = Decimal(1)
+    unit_price: Decimal | None = None  # None: the stream's price-list price
+    description: str = ""
+
+
+def payer_key_for(payer: Payer) -> str:
+    """The identity a payer's credit is kept under: ID number, else KRA PIN, else phone."""
+    if payer.id_number:
+        return f"id:{payer.id_number}"
+    if payer.kra_pin:
+        return f"pin:{payer.kra_pin}"
+    if payer.phone:
+        return f"phone:{payer.phone}"
+    return f"name:{payer.name.strip().lower()[:34]}"
+
+
+def _clean_payer(payer: Payer) -> Payer:
+    errors: dict[str, list[str]] = {}
+    name = " ".join(payer.name.split())
+    if not name:
+        errors["payer_name"] = [_("Enter the payer's name.")]
+    cleaned: dict[str, str] = {"phone": "", "id_number": "", "kra_pin": ""}
+    for field, value, check in (
+        ("phone", payer.phone, normalise_phone),
+        ("id_number", payer.id_number, normalise_national_id),
+        ("kra_pin", payer.kra_pin, normalise_kra_pin),
+    ):
+        if value and value.strip():
+            try:
+                cleaned[field] = check(value)
+            except ValidationError as exc:
+                errors[f"payer_{field}"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return Payer(name=name, user=payer.user, **cleaned)
+
+
+def _price_lines(lines: Sequence[LineInput]) -> list[BillLine]:
+    if not lines:
+        raise ValidationError(_("A bill needs at least one line."))
+    streams = {
+        s.code: s
+        for s in RevenueStream.objects.filter(code__in={line.stream_code for line in lines})
+    }
+    priced = []
+    for line in lines:
+        stream = streams.get(line.stream_code)
+        if stream is None or not stream.is_active:
+            raise ValidationError(
+                _("Unknown revenue stream: %(code)s") % {"code": line.stream_code}
+            )
+        unit_price = line.unit_price if line.unit_price is not None else stream.unit_price
+        if unit_price is None:
+            raise ValidationError(_("Enter a price for %(name)s.") % {"name": stream.name})
+        quantity = Decimal(line.quantity)
+        amount = kes(quantity * kes(unit_price))
+        if quantity <= 0 or amount <= 0:
+            raise ValidationError(_("Each line must be for more than KES 0."))
+        priced.append(
+            BillLine(
+                stream=stream,
+                description=(line.description or stream.name)[:200],
+                quantity=quantity,
+                unit_price=kes(unit_price),
+                amount=amount,
+            )
+        )
+    return priced
+
+
+def credit_balance(*, payer_key: str) -> Decimal:
+    return (
+        PayerCredit.objects.filter(payer_key=payer_key).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+
+
+@transaction.atomic
+def create_bill(
+    *,
+    payer: Payer,
+    lines: Sequence[LineInput],
+    department: Department,
+    due_on: date,
+    description: str,
+    actor: Any | None,
+    ward: Ward | None = None,
+    source_type: str = "",
+    source_ref: str = "",
+) -> Bill:
+    """Raise a bill: receivable and revenue are booked now; any credit the payer holds pays first.
+
+    A live bill per (source_type, source_ref) at most: asking again for the same source
+    returns the bill already raised instead of a second one.
+    """
+    if source_type:
+        existing = Bill.objects.filter(source_type=source_type, source_ref=source_ref).exclude(
+            status=BillStatus.CANCELLED
+        )
+        if (bill := existing.first()) is not None:
+            return bill
+    payer = _clean_payer(payer)
+    priced = _price_lines(lines)
+    total = sum((line.amount for line in priced), ZERO)
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                bill = Bill.objects.create(
+                    number=new_bill_number(),
+                    payer_name=payer.name,
+                    payer_phone=payer.phone,
+                    payer_id_number=payer.id_number,
+                    payer_kra_pin=payer.kra_pin,
+                    payer_key=payer_key_for(payer),
+                    payer_user=payer.user,
+                    department=department,
+                    ward=ward,
+                    description=description[:200],
+                    due_on=due_on,
+                    total=total,
+                    source_type=source_type,
+                    source_ref=source_ref,
+                    created_by=user,
+                )
+            break
+        except IntegrityError:
+            if (
+                source_type
+                and Bill.objects.filter(source_type=source_type, source_ref=source_ref)
+                .exclude(status=BillStatus.CANCELLED)
+                .exists()
+            ):
+                raise
+            continue  # a bill-number collision: draw another
+    else:
+        raise IntegrityError("could not draw a free bill number")
+    for line in priced:
+        line.bill = bill
+    BillLine.objects.bulk_create(priced)
+    by_account: dict[str, Decimal] = {}
+    for line in priced:
+        by_account[line.stream.account.code] = (
+            by_account.get(line.stream.account.code, ZERO) + line.amount
+        )
+    ward_id = ward.pk if ward else None
+    ledger.post_entry(
+        lines=[ledger.Line(RECEIVABLES, debit=total, ward_id=ward_id)]
+        + [
+            ledger.Line(code, credit=amount, ward_id=ward_id) for code, amount in by_account.items()
+        ],
+        memo=f"Bill {bill.number}: {bill.description}",
+        source_type="bill",
+        source_ref=bill.number,
+        actor=actor,
+    )
+    record_event(
+        actor=actor,
+        action="payments.bill_raised",
+        target=bill,
+        data={"number": bill.number, "total": total, "source": [source_type, source_ref]},
+    )
+    _apply_payer_credit(bill=bill, actor=actor)
+    return bill
+
+
+def _apply_payer_credit(*, bill: Bill, actor: Any | None) -> None:
+    """Use a payer's credit (from earlier overpayments) on a new bill, first thing."""
+    available = credit_balance(payer_key=bill.payer_key)
+    if available <= 0:
+        return
+    amount = min(available, bill.total)
+    PayerCredit.objects.create(payer_key=bill.payer_key, amount=-amount, bill=bill)
+    Allocation.objects.create(bill=bill, amount=amount, from_credit=True)
+    bill.paid = amount
+    bill.status = status_for(total=bill.total, paid=bill.paid)
+    bill.save(update_fields=["paid", "status"])
+    ledger.post_entry(
+        lines=[ledger.Line(PAYER_CREDITS, debit=amount), ledger.Line(RECEIVABLES, credit=amount)],
+        memo=f"Credit applied to bill {bill.number}",
+        source_type="credit",
+        source_ref=bill.number,
+        actor=actor,
+    )
+    record_collection(bill=bill, amount=amount, channel=Channel.CREDIT, day=timezone.localdate())
+    record_event(
+        actor=actor, action="payments.credit_applied", target=bill, data={"amount": amount}
+    )
+    if bill.status == BillStatus.PAID:
+        settle(bill)
+
+
+@transaction.atomic
+def cancel_bill(*, bill: Bill, reason: str, actor: Any) -> BillCancellation:
+    """Withdraw a bill nothing has been paid on; its raising entry is reversed."""
+    locked = Bill.objects.select_for_update().get(pk=bill.pk)
+    if locked.status == BillStatus.CANCELLED:
+        raise ValidationError(_("This bill is already cancelled."))
+    if locked.paid > 0:
+        raise ValidationError(
+            _("A bill with payments cannot be cancelled; cancel its receipts first.")
+        )
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for cancelling."))
+    entry = ledger_selectors.get_entry_for_source(source_type="bill", source_ref=locked.number)
+    reversal = ledger.reverse_entry(
+        entry=entry, memo=f"Bill {locked.number} cancelled: {reason}"[:255], actor=actor
+    )
+    locked.status = BillStatus.CANCELLED
+    locked.save(update_fields=["status"])
+    cancellation = BillCancellation.objects.create(
+        bill=locked, reason=reason.strip()[:255], cancelled_by=actor, reversal_entry=reversal
+    )
+    record_event(
+        actor=actor, action="payments.bill_cancelled", target=locked, data={"reason": reason}
+    )
+    return cancellation

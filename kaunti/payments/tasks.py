@@ -1,0 +1,35 @@
+"""Celery tasks of the payments app: thin wrappers around services."""
+
+from celery import shared_task
+from django.conf import settings
+
+from kaunti.payments.models import CallbackStatus, InboundCallback
+from kaunti.payments.services import mpesa_inbound, mpesa_outbound
+
+
+@shared_task(acks_late=True)
+def send_stk_push_task(public_id: str) -> str:
+    return mpesa_outbound.send_stk_push(public_id=public_id).status
+
+
+@shared_task(acks_late=True)
+def retry_waiting_stk_callback(public_id: str) -> str:
+    """Try a callback whose prompt was not visible yet; again later while it still waits."""
+    status = mpesa_inbound.process_stk_callback(public_id=public_id)
+    if status == CallbackStatus.WAITING and not settings.CELERY_TASK_ALWAYS_EAGER:
+        attempts = (
+            InboundCallback.objects.filter(public_id=public_id)
+            .values_list("attempts", flat=True)
+            .first()
+            or 1
+        )
+        retry_waiting_stk_callback.apply_async(
+            args=[public_id], countdown=mpesa_inbound.retry_delay_seconds(attempts)
+        )
+    return status
+
+
+@shared_task
+def resolve_pending_stk_requests() -> int:
+    """The periodic STK query for prompts whose callback never came."""
+    return mpesa_outbound.resolve_pending_stk_requests()

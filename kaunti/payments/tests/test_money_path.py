@@ -1,0 +1,98 @@
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from kaunti.conftest import read_sms
+from kaunti.ledger.selectors import get_account_balance, get_trial_balance
+from kaunti.payments.models import Allocation, BillStatus, Channel, PayerCredit, Payment, Receipt
+from kaunti.payments.services.bills import LineInput, Payer
+from kaunti.payments.services.collections import assign_suspense_payment, record_payment
+
+pytestmark = pytest.mark.django_db
+
+
+def pay(bill_number: str, amount: str, ref: str = "RKTQDM7W6S", provider: str = "mpesa-c2b"):  # type: ignore[no-untyped-def]
+    return record_payment(
+        provider=provider,
+        external_ref=ref,
+        channel=Channel.MPESA_PAYBILL,
+        amount=Decimal(amount),
+        paid_at=timezone.now(),
+        bill_number=bill_number,
+        payer_phone="254712000222",
+        mpesa_receipt=ref,
+    )
+
+
+def test_raising_a_bill_books_receivable_and_revenue(make_bill) -> None:  # type: ignore[no-untyped-def]
+    bill = make_bill(Decimal("1500.00"))
+    assert bill.status == BillStatus.OPEN
+    assert len(bill.number) == 9
+    assert get_account_balance(code="1200") == Decimal("1500.00")
+    assert get_account_balance(code="4210") == Decimal("-1500.00")
+    assert get_trial_balance().is_balanced
+
+
+def test_full_payment_settles_the_bill_issues_a_receipt_and_texts_the_payer(  # type: ignore[no-untyped-def]
+    make_bill, sms_file, django_capture_on_commit_callbacks
+) -> None:
+    bill = make_bill(Decimal("1500.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        recorded = pay(bill.number.lower(), "1500")
+    bill.refresh_from_db()
+    assert recorded.created
+    assert bill.status == BillStatus.PAID
+    assert bill.paid == Decimal("1500.00")
+    receipt = Receipt.objects.get(payment=recorded.payment)
+    assert receipt.number.endswith("-000001")
+    assert get_account_balance(code="1100") == Decimal("1500.00")
+    assert get_account_balance(code="1200") == Decimal("0.00")
+    assert get_trial_balance().is_balanced
+    messages = read_sms(sms_file)
+    assert len(messages) == 1
+    assert receipt.number in messages[0]["message"]
+    assert "Bill fully paid" in messages[0]["message"]
+
+
+def test_a_repeated_reference_records_one_payment(make_bill) -> None:  # type: ignore[no-untyped-def]
+    bill = make_bill(Decimal("1000.00"))
+    first = pay(bill.number, "600")
+    second = pay(bill.number, "600")
+    bill.refresh_from_db()
+    assert not second.created
+    assert second.payment.pk == first.payment.pk
+    assert Payment.objects.count() == 1
+    assert Receipt.objects.count() == 1
+    assert bill.paid == Decimal("600.00")
+    assert bill.status == BillStatus.PARTLY_PAID
+
+
+def test_unknown_bill_number_goes_to_suspense_and_can_be_assigned(make_bill) -> None:  # type: ignore[no-untyped-def]
+    bill = make_bill(Decimal("800.00"))
+    recorded = pay("NOSUCHBILL", "800")
+    assert recorded.payment.is_in_suspense
+    assert get_account_balance(code="2100") == Decimal("-800.00")
+    assign_suspense_payment(payment=recorded.payment, bill_number=bill.number, actor=None)
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.PAID
+    assert get_account_balance(code="2100") == Decimal("0.00")
+    assert get_trial_balance().is_balanced
+
+
+def test_overpayment_becomes_credit_that_the_next_bill_uses_first(make_bill) -> None:  # type: ignore[no-untyped-def]
+    payer = Payer(name="Kamau Mwangi", phone="0722000333", id_number="11223344")
+    first = make_bill(Decimal("1000.00"), payer=payer)
+    pay(first.number, "1300")
+    assert PayerCredit.objects.get().amount == Decimal("300.00")
+    second = make_bill(Decimal("500.00"), payer=payer)
+    assert second.paid == Decimal("300.00")
+    assert second.status == BillStatus.PARTLY_PAID
+    assert Allocation.objects.get(bill=second).from_credit
+    assert get_account_balance(code="2200") == Decimal("0.00")
+    assert get_trial_balance().is_balanced
+
+
+def test_bill_lines_priced_from_the_price_list(make_bill) -> None:  # type: ignore[no-untyped-def]
+    bill = make_bill(None, lines=[LineInput("produce-cess-potatoes", quantity=Decimal(12))])
+    assert bill.total == Decimal("240.00")

@@ -1,0 +1,91 @@
+"""Safaricom's callbacks (paths registered with Safaricom, so fixed), answered in its shapes.
+
+Each view checks the secret path token and the optional address allow-list, stores the
+payload raw, applies it, and answers at once. A malformed payload is answered too (so
+Safaricom does not hammer us with retries), logged and kept for review.
+"""
+
+import hmac
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from kaunti.payments.models import CallbackStatus
+from kaunti.payments.mpesa.protocol import (
+    C2BValidationResult,
+    c2b_validation_response,
+    callback_acknowledgement,
+)
+from kaunti.payments.services import mpesa, mpesa_inbound
+
+logger = logging.getLogger(__name__)
+
+
+def _source_address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _refusal(request: HttpRequest, token: str, kind: str) -> HttpResponse | None:
+    """404 for a wrong token (reveal nothing); 403, kept for review, for a foreign address."""
+    if not hmac.compare_digest(token.encode(), settings.MPESA_CALLBACK_TOKEN.encode()):
+        return HttpResponse(status=404)
+    address = _source_address(request)
+    if settings.MPESA_ALLOWED_IPS and address not in settings.MPESA_ALLOWED_IPS:
+        mpesa_inbound.store_callback(
+            kind=kind,
+            body=request.body,
+            remote_addr=address,
+            status=CallbackStatus.REVIEW,
+            error="source address not on MPESA_ALLOWED_IPS",
+        )
+        logger.warning("refused a %s callback from %s", kind, address)
+        return HttpResponse(status=403)
+    return None
+
+
+@csrf_exempt
+@require_POST
+def stk_callback(request: HttpRequest, token: str) -> HttpResponse:
+    if (refused := _refusal(request, token, "mpesa_stk")) is not None:
+        return refused
+    mpesa.receive_stk_callback(body=request.body, remote_addr=_source_address(request))
+    return JsonResponse(callback_acknowledgement())
+
+
+@csrf_exempt
+@require_POST
+def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
+    if (refused := _refusal(request, token, "mpesa_c2b_validation")) is not None:
+        return refused
+    callback = mpesa_inbound.store_callback(
+        kind="mpesa_c2b_validation", body=request.body, remote_addr=_source_address(request)
+    )
+    result: C2BValidationResult = mpesa_inbound.validate_c2b(public_id=callback.public_id)
+    return JsonResponse(c2b_validation_response(result))
+
+
+@csrf_exempt
+@require_POST
+def c2b_confirmation(request: HttpRequest, token: str) -> HttpResponse:
+    if (refused := _refusal(request, token, "mpesa_c2b_confirmation")) is not None:
+        return refused
+    callback = mpesa_inbound.store_callback(
+        kind="mpesa_c2b_confirmation", body=request.body, remote_addr=_source_address(request)
+    )
+    mpesa_inbound.process_c2b_confirmation(public_id=callback.public_id)
+    return JsonResponse(callback_acknowledgement())
+
+
+urlpatterns = [
+    path("payments/mpesa/stk/callback/<str:token>/", stk_callback, name="mpesa_stk_callback"),
+    path("payments/mpesa/c2b/validation/<str:token>/", c2b_validation, name="mpesa_c2b_validation"),
+    path(
+        "payments/mpesa/c2b/confirmation/<str:token>/",
+        c2b_confirmation,
+        name="mpesa_c2b_confirmation",
+    ),
+]

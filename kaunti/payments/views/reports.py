@@ -1,0 +1,5 @@
+"""Staff pages: reports (to be written)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

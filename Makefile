@@ -39,8 +39,7 @@ assets: kaunti/static/build/.built
 run: setup
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) load_demo_data
-	@echo "Kaunti for $$($(MANAGE) shell -c 'from kaunti.core.selectors import get_deployment_county_name as n; print(n())') is at http://$(HOST):$(PORT)/"
-	$(MANAGE) runserver --noreload $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) scripts/run-demo.sh
 
 test: setup-dev
 	@scripts/ensure-chromium.sh

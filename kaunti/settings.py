@@ -127,6 +127,7 @@ STORAGES = {
 }
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 STATICFILES_DIRS = [BASE_DIR / "kaunti" / "static"]
 
 # --- Users and sign-in ----------------------------------------------------------------
@@ -241,7 +242,7 @@ MPESA_C2B_REGISTER_VERSION = env.str("MPESA_C2B_REGISTER_VERSION", default="v2")
 MPESA_ALLOWED_IPS = env.list("MPESA_ALLOWED_IPS", default=[])
 MPESA_STK_QUERY_AFTER_SECONDS = env.int("MPESA_STK_QUERY_AFTER_SECONDS", default=60)
 MPESA_STK_MAX_QUERIES = env.int("MPESA_STK_MAX_QUERIES", default=10)
-if not DEBUG and MPESA_CALLBACK_TOKEN == "demo":
+if not DEBUG and MPESA_CALLBACK_TOKEN == "demo":  # noqa: S105  (the demo value, refused)
     raise ImproperlyConfigured("Set MPESA_CALLBACK_TOKEN to a secret value in production.")
 
 # --- HTTP API ---------------------------------------------------------------------------

@@ -5,12 +5,21 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from kaunti.accounts import api as accounts_api
 from kaunti.core import api as core_api
 from kaunti.core import views as core_views
+from kaunti.ledger import api as ledger_api
+from kaunti.payments import api as payments_api
 
 api_v1 = [
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("wards/", core_api.WardListApi.as_view(), name="wards"),
     path("departments/", core_api.DepartmentListApi.as_view(), name="departments"),
     path("jobs/<uuid:public_id>/", core_api.JobApi.as_view(), name="job"),
+    path("bills/", payments_api.BillListApi.as_view(), name="bills"),
+    path("bills/<str:number>/", payments_api.BillDetailApi.as_view(), name="bill"),
+    path("payments/stk/", payments_api.StkPushApi.as_view(), name="stk-push"),
+    path("payments/stk/<uuid:public_id>/", payments_api.StkStatusApi.as_view(), name="stk-status"),
+    path("receipts/<str:number>/", payments_api.ReceiptApi.as_view(), name="receipt"),
+    path("ledger/trial-balance/", ledger_api.TrialBalanceApi.as_view(), name="trial-balance"),
+    path("reports/revenue/", payments_api.RevenueReportApi.as_view(), name="revenue-report"),
 ]
 
 urlpatterns = [

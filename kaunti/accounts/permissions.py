@@ -23,7 +23,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "payments.receive_payment": frozenset({Role.CASHIER}),
     "payments.cancel_receipt": frozenset({Role.SUPERVISOR}),
     "payments.view_reports": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR, Role.AUDITOR}),
-    "payments.view_bills": frozenset({Role.REVENUE_OFFICER, Role.CASHIER, Role.SUPERVISOR, Role.AUDITOR}),
+    "payments.view_bills": frozenset(
+        {Role.REVENUE_OFFICER, Role.CASHIER, Role.SUPERVISOR, Role.AUDITOR}
+    ),
     "payments.review_suspense": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR}),
     "payments.reconcile": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR}),
     "ledger.view": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR, Role.AUDITOR}),
@@ -81,4 +83,3 @@ def departments_where(user: Any, action: str) -> list[Department]:
         "department_id", flat=True
     )
     return list(Department.objects.filter(pk__in=ids))
-

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -45,6 +45,11 @@ def _active_citizen(phone: str) -> User | None:
     return User.objects.filter(phone=phone, kind=UserKind.CITIZEN, is_active=True).first()
 
 
+def _phone_taken(phone: str) -> bool:
+    """Any account (closed ones and staff too) holds this number, so no new one may."""
+    return User.objects.filter(models.Q(phone=phone) | models.Q(username=phone)).exists()
+
+
 @transaction.atomic
 def request_sign_in_code(
     *, phone: str, purpose: CodePurpose, ip_address: str, language: str
@@ -70,7 +75,7 @@ def request_sign_in_code(
     ):
         raise SignInCodeError(_("Too many codes were requested. Wait an hour, then try again."))
     account = _active_citizen(phone)
-    if purpose == CodePurpose.SIGN_UP and account is not None:
+    if purpose == CodePurpose.SIGN_UP and _phone_taken(phone):
         raise SignInCodeError(_("This phone number already has an account. Sign in instead."))
 
     now = timezone.now()
@@ -156,7 +161,7 @@ def register_citizen(
     full_name = " ".join(full_name.split())
     if not full_name:
         raise ValidationError({"full_name": _("Enter your full name.")})
-    if _active_citizen(verified_code.phone) is not None:
+    if _phone_taken(verified_code.phone):
         raise SignInCodeError(_("This phone number already has an account. Sign in instead."))
     user = User(
         username=verified_code.phone,

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.request import Request
@@ -119,5 +120,5 @@ class JobApi(APIView):
     def get(self, request: Request, public_id: UUID) -> Response:
         job = selectors.get_job(user=request.user, public_id=public_id)
         if job is None:
-            raise exceptions.NotFound("There is no job with this id.")
+            raise exceptions.NotFound(_("There is no job with this id."))
         return Response(JobOutput(job).data)

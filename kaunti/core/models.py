@@ -224,7 +224,9 @@ class IssuedDocument(models.Model):
     class Meta:
         ordering = ["-issued_at"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "number"], name="issued_document_number_unique"),
+            models.UniqueConstraint(
+                fields=["kind", "number"], name="issued_document_number_unique"
+            ),
         ]
 
     def __str__(self) -> str:

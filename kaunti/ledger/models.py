@@ -56,7 +56,9 @@ class AccountingPeriod(models.Model):
         ordering = ["year", "month"]
         constraints = [
             models.UniqueConstraint(fields=["year", "month"], name="period_unique_month"),
-            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="period_month_valid"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="period_month_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -90,7 +92,9 @@ class JournalEntry(models.Model):
         ordering = ["id"]
         verbose_name_plural = "journal entries"
         constraints = [
-            models.UniqueConstraint(fields=["source_type", "source_ref"], name="journal_entry_source_once"),
+            models.UniqueConstraint(
+                fields=["source_type", "source_ref"], name="journal_entry_source_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,7 +108,9 @@ class JournalLine(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
     debit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     credit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    ward = models.ForeignKey(
+        Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     channel = models.CharField(max_length=20, blank=True)
 
     class Meta:

@@ -47,7 +47,7 @@ def get_trial_balance(*, as_of: date | None = None) -> TrialBalance:
         .order_by("code")
     )
     rows = [
-        TrialBalanceRow(a.code, a.name, a.type, a.total_debit or ZERO, a.total_credit or ZERO)  # type: ignore[attr-defined]
+        TrialBalanceRow(a.code, a.name, a.type, a.total_debit or ZERO, a.total_credit or ZERO)
         for a in accounts
     ]
     return TrialBalance(
@@ -59,7 +59,9 @@ def get_trial_balance(*, as_of: date | None = None) -> TrialBalance:
 
 def get_account_balance(*, code: str) -> Decimal:
     """Debits less credits on one account."""
-    totals = JournalLine.objects.filter(account__code=code).aggregate(d=Sum("debit"), c=Sum("credit"))
+    totals = JournalLine.objects.filter(account__code=code).aggregate(
+        d=Sum("debit"), c=Sum("credit")
+    )
     return (totals["d"] or ZERO) - (totals["c"] or ZERO)
 
 

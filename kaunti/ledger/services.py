@@ -127,7 +127,9 @@ def post_entry(
 
 
 @transaction.atomic
-def reverse_entry(*, entry: JournalEntry, memo: str, actor: Any | None, posted_on: date | None = None) -> JournalEntry:
+def reverse_entry(
+    *, entry: JournalEntry, memo: str, actor: Any | None, posted_on: date | None = None
+) -> JournalEntry:
     """Post the mirror image of `entry` (each debit becomes a credit); at most once."""
     original = JournalEntry.objects.select_for_update().get(pk=entry.pk)
     if original.reverses_id is not None:
@@ -135,7 +137,13 @@ def reverse_entry(*, entry: JournalEntry, memo: str, actor: Any | None, posted_o
     if JournalEntry.objects.filter(reverses=original).exists():
         raise LedgerError(f"entry {original.pk} is already reversed")
     mirrored = [
-        Line(line.account.code, debit=line.credit, credit=line.debit, ward_id=line.ward_id, channel=line.channel)
+        Line(
+            line.account.code,
+            debit=line.credit,
+            credit=line.debit,
+            ward_id=line.ward_id,
+            channel=line.channel,
+        )
         for line in original.lines.select_related("account")
     ]
     reversal = post_entry(
@@ -165,7 +173,9 @@ def close_period(*, year: int, month: int, actor: Any) -> AccountingPeriod:
         period.closed_at = timezone.now()
         period.closed_by = actor if getattr(actor, "is_authenticated", False) else None
         period.save(update_fields=["closed_at", "closed_by"])
-        record_event(actor=actor, action="ledger.period_closed", target=period, data={"period": str(period)})
+        record_event(
+            actor=actor, action="ledger.period_closed", target=period, data={"period": str(period)}
+        )
     return period
 
 
@@ -187,9 +197,12 @@ def load_chart_of_accounts(*, path: Path = CHART_FILE) -> int:
     return len(rows)
 
 
-def ensure_account(*, code: str, name: str, name_sw: str = "", type: str, gl_item_code: str = "") -> Account:
+def ensure_account(
+    *, code: str, name: str, name_sw: str = "", type: str, gl_item_code: str = ""
+) -> Account:
     """Create or update one account (used for revenue heads loaded with the price list)."""
     account, _ = Account.objects.update_or_create(
-        code=code, defaults={"name": name, "name_sw": name_sw, "type": type, "gl_item_code": gl_item_code}
+        code=code,
+        defaults={"name": name, "name_sw": name_sw, "type": type, "gl_item_code": gl_item_code},
     )
     return account

@@ -5,6 +5,7 @@ negative allocation, a cancellation, a reversing journal entry).
 """
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -13,8 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from kaunti.core.models import Department, Ward
 from kaunti.ledger.models import Account, JournalEntry
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class RevenueStream(models.Model):
@@ -28,8 +27,8 @@ class RevenueStream(models.Model):
         Department, on_delete=models.PROTECT, related_name="revenue_streams"
     )
     unit = models.CharField(max_length=40, blank=True, help_text="e.g. per bag, per day")
-    unit_price = models.DecimalField(**MONEY, null=True, blank=True)
-    annual_target = models.DecimalField(**MONEY, default=0)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    annual_target = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     is_miscellaneous = models.BooleanField(
         default=False,
         help_text="Revenue officers may raise bills for it directly (cess, market fees...).",
@@ -80,8 +79,8 @@ class Bill(models.Model):
     description = models.CharField(max_length=200)
     due_on = models.DateField()
     status = models.CharField(max_length=12, choices=BillStatus.choices, default=BillStatus.OPEN)
-    total = models.DecimalField(**MONEY)
-    paid = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    paid = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     source_type = models.CharField(max_length=40, blank=True)
     source_ref = models.CharField(max_length=80, blank=True)
     created_by = models.ForeignKey(
@@ -108,7 +107,7 @@ class Bill(models.Model):
         return self.number
 
     @property
-    def balance(self):  # type: ignore[no-untyped-def]
+    def balance(self) -> Decimal:
         return self.total - self.paid
 
 
@@ -119,8 +118,8 @@ class BillLine(models.Model):
     stream = models.ForeignKey(RevenueStream, on_delete=models.PROTECT, related_name="+")
     description = models.CharField(max_length=200)
     quantity = models.DecimalField(max_digits=12, decimal_places=2, default=1)
-    unit_price = models.DecimalField(**MONEY)
-    amount = models.DecimalField(**MONEY)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
         ordering = ["id"]
@@ -151,7 +150,7 @@ class Payment(models.Model):
     provider = models.CharField(max_length=20)  # mpesa-stk, mpesa-c2b, counter
     external_ref = models.CharField(max_length=64)
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
     paid_at = models.DateTimeField()
     account_reference = models.CharField(
         max_length=40, blank=True, help_text="What the payer typed."
@@ -194,7 +193,7 @@ class Allocation(models.Model):
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
     )
     bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
     from_credit = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -210,7 +209,7 @@ class PayerCredit(models.Model):
     """A movement on a payer's credit: + from an overpayment, - when a later bill uses it."""
 
     payer_key = models.CharField(max_length=40, db_index=True)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -383,13 +382,13 @@ class TillSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="till_sessions"
     )
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
-    opening_float = models.DecimalField(**MONEY)
+    opening_float = models.DecimalField(max_digits=14, decimal_places=2)
     opened_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=6, choices=TillStatus.choices, default=TillStatus.OPEN)
     closed_at = models.DateTimeField(null=True, blank=True)
-    counted_cash = models.DecimalField(**MONEY, null=True, blank=True)
-    expected_cash = models.DecimalField(**MONEY, null=True, blank=True)
-    variance = models.DecimalField(**MONEY, null=True, blank=True)
+    counted_cash = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    expected_cash = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    variance = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -410,7 +409,7 @@ class DailyCollection(models.Model):
     stream = models.ForeignKey(RevenueStream, on_delete=models.PROTECT, related_name="+")
     ward_code = models.CharField(max_length=10, blank=True)  # "" when the bill has no ward
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    amount = models.DecimalField(**MONEY, default=0)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     count = models.IntegerField(default=0)
 
     class Meta:
@@ -423,3 +422,118 @@ class DailyCollection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.stream_id} {self.channel}: {self.amount}"
+
+
+class StatementKind(models.TextChoices):
+    MPESA = "mpesa", _("M-Pesa organisation statement")
+    BANK = "bank", _("Bank statement")
+
+
+class StatementImport(models.Model):
+    """One statement file (M-Pesa paybill or bank) imported for reconciliation, as it came.
+
+    Rows that could not be read are kept in `errors` (row number and reason) rather than
+    dropped, and rows that are not receipts (withdrawals, charges, failed transactions)
+    are counted in `skipped_count`, so every row of the file is accounted for.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=StatementKind.choices)
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    row_count = models.PositiveIntegerField(help_text="Data rows in the file.")
+    line_count = models.PositiveIntegerField(help_text="Receipts kept as statement lines.")
+    skipped_count = models.PositiveIntegerField(help_text="Rows that are not receipts.")
+    error_count = models.PositiveIntegerField(help_text="Rows that could not be read.")
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-imported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "file_sha256"], name="statement_import_file_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__lte=F("period_end")),
+                name="statement_import_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(row_count__gte=F("line_count") + F("skipped_count") + F("error_count")),
+                name="statement_import_rows_accounted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_start} to {self.period_end}"
+
+
+class MatchStatus(models.TextChoices):
+    MATCHED = "matched", _("Matched")
+    AMOUNT_MISMATCH = "amount_mismatch", _("Amount differs")
+    MISSING_IN_KAUNTI = "missing_in_kaunti", _("Missing in Kaunti")
+
+
+class LineDecision(models.TextChoices):
+    NONE = "", _("Not reviewed")
+    RECORDED = "recorded", _("Recorded in Kaunti")
+    IGNORED = "ignored", _("Ignored")
+
+
+class StatementLine(models.Model):
+    """One receipt of an imported statement and how it compares with Kaunti's payments.
+
+    `status` is the result of matching at import and never changes; an officer's review
+    of an unmatched line is the `decision`, made once and audited.
+    """
+
+    statement = models.ForeignKey(StatementImport, on_delete=models.PROTECT, related_name="lines")
+    row_number = models.PositiveIntegerField(help_text="Row in the file, the header being row 1.")
+    reference = models.CharField(max_length=64)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    occurred_on = models.DateField()
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    details = models.CharField(max_length=255, blank=True)
+    account_number = models.CharField(max_length=64, blank=True, help_text="What the payer typed.")
+    payer = models.CharField(max_length=150, blank=True)
+    status = models.CharField(max_length=20, choices=MatchStatus.choices)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision = models.CharField(
+        max_length=10, choices=LineDecision.choices, default=LineDecision.NONE, blank=True
+    )
+    decision_reason = models.CharField(max_length=255, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["row_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "row_number"], name="statement_line_row_once"
+            ),
+            models.UniqueConstraint(
+                fields=["statement", "reference"], name="statement_line_reference_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="statement_line_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="ignored") | ~Q(decision_reason=""),
+                name="statement_line_ignored_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["statement", "status"], name="statement_line_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount} ({self.status})"

@@ -52,4 +52,3 @@ def financial_year(day: date) -> int:
 def receipt_number(*, year: int, sequence: int) -> str:
     """`RCT2627-000001`: the financial year's two halves, then the sequence."""
     return f"RCT{year % 100:02d}{(year + 1) % 100:02d}-{sequence:06d}"
-

@@ -228,6 +228,41 @@ def test_sign_up_for_a_phone_with_an_account_is_told_to_sign_in(
     assert PENDING_CODE not in client.session
 
 
+def test_sign_up_for_the_phone_of_a_closed_account_is_refused_and_sends_nothing(
+    client: Client, citizen: User, sms_file: Path
+) -> None:
+    citizen.is_active = False
+    citizen.save()
+    before = state(sms_file)
+
+    response = sign_up(client, full_name="Someone Else", phone=CITIZEN_PHONE_TYPED)
+
+    assertContains(response, "This phone number already has an account. Sign in instead.")
+    assert state(sms_file) == before
+    assert PENDING_CODE not in client.session
+
+
+def test_account_taking_the_phone_while_the_code_was_pending_refuses_sign_up_cleanly(
+    client: Client, sms_file: Path
+) -> None:
+    sign_up(client, phone="0712 345 678")
+    [code] = codes_sent(sms_file, to="254712345678")
+    User.objects.create(
+        username="254712345678",
+        phone="254712345678",
+        kind="citizen",
+        full_name="First Comer",
+        is_active=False,
+    )
+
+    response = enter_code(client, code)
+
+    assertContains(response, "This phone number already has an account. Sign in instead.")
+    assert list(User.objects.values_list("full_name", flat=True)) == ["First Comer"]
+    assert PrivacyConsent.objects.count() == 0
+    assert not get_user(client).is_authenticated
+
+
 # --- Signing in --------------------------------------------------------------------------
 
 

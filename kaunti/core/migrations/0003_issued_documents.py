@@ -4,31 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0002_audit_append_only'),
+        ("core", "0002_audit_append_only"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IssuedDocument',
+            name="IssuedDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('verification_code', models.CharField(max_length=16, unique=True)),
-                ('kind', models.CharField(max_length=30)),
-                ('number', models.CharField(max_length=40)),
-                ('holder_name', models.CharField(max_length=150)),
-                ('summary', models.CharField(blank=True, max_length=200)),
-                ('issued_at', models.DateTimeField()),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('revocation_reason', models.CharField(blank=True, max_length=255)),
-                ('source_type', models.CharField(max_length=40)),
-                ('source_ref', models.CharField(max_length=80)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("verification_code", models.CharField(max_length=16, unique=True)),
+                ("kind", models.CharField(max_length=30)),
+                ("number", models.CharField(max_length=40)),
+                ("holder_name", models.CharField(max_length=150)),
+                ("summary", models.CharField(blank=True, max_length=200)),
+                ("issued_at", models.DateTimeField()),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("revocation_reason", models.CharField(blank=True, max_length=255)),
+                ("source_type", models.CharField(max_length=40)),
+                ("source_ref", models.CharField(max_length=80)),
             ],
             options={
-                'ordering': ['-issued_at'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'number'), name='issued_document_number_unique')],
+                "ordering": ["-issued_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "number"), name="issued_document_number_unique"
+                    )
+                ],
             },
         ),
     ]

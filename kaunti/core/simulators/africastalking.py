@@ -151,6 +151,10 @@ def _validated_outcome(outcome: Outcome) -> Outcome:
     return outcome
 
 
+def _e164(number: str) -> str:
+    return number if number.startswith("+") else f"+{number}"
+
+
 def message_parts(message: str) -> int:
     """How many SMS parts a message costs (GSM-7 lengths)."""
     if len(message) <= _SINGLE_PART:
@@ -191,8 +195,9 @@ class _Handler(BaseHTTPRequestHandler):
 class AfricasTalkingSimulator:
     """The gateway on 127.0.0.1 (a free port), served from a background thread.
 
-    `sender_ids`, when given, lists the registered sender ids; any other `from` gets the
-    gateway's "InvalidSenderId" answer (HTTP 201, no recipients).
+    `outcomes` maps numbers to what happens to their messages (see `set_outcome`);
+    `sender_ids`, when given, lists the registered sender ids, and any other `from` gets
+    the gateway's "InvalidSenderId" answer (HTTP 201, no recipients).
     """
 
     def __init__(
@@ -200,6 +205,7 @@ class AfricasTalkingSimulator:
         *,
         username: str = "sandbox",
         api_key: str = "simulator-api-key",
+        outcomes: Mapping[str, Outcome] | None = None,
         sender_ids: Collection[str] | None = None,
         cost_per_part: Decimal = Decimal("0.8000"),
         currency: str = "KES",
@@ -217,6 +223,8 @@ class AfricasTalkingSimulator:
         self._accepted: list[AcceptedMessage] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        for number, outcome in (outcomes or {}).items():
+            self.set_outcome(number, outcome)
 
     # --- Running ----------------------------------------------------------------------
 
@@ -266,9 +274,9 @@ class AfricasTalkingSimulator:
 
     def set_outcome(self, number: str, outcome: Outcome) -> None:
         """Script what happens to messages for `number` (E.164, "+" optional) from now on."""
-        key = number if number.startswith("+") else f"+{number}"
+        validated = _validated_outcome(outcome)
         with self._lock:
-            self._outcomes[key] = _validated_outcome(outcome)
+            self._outcomes[_e164(number)] = validated
 
     def clear_outcomes(self) -> None:
         with self._lock:

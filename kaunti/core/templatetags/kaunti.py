@@ -15,7 +15,9 @@ def govuk_widget(field: BoundField) -> SafeString:
         described_by.append(f"{field.auto_id}-hint")
     if field.errors:
         described_by.append(f"{field.auto_id}-error")
-    attrs: dict[str, str | bool] = {"aria-describedby": " ".join(described_by)} if described_by else {}
+    attrs: dict[str, str | bool] = (
+        {"aria-describedby": " ".join(described_by)} if described_by else {}
+    )
     classes = field.field.widget.attrs.get("class", "")
     if field.errors and "govuk-input" in classes:
         attrs["class"] = f"{classes} govuk-input--error"

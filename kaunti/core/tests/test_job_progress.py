@@ -80,10 +80,19 @@ def test_the_api_asks_anonymous_callers_to_authenticate(client: Client, job: Job
 
 
 def assert_refused_everywhere(client: Client, job: Job) -> None:
-    for url in (page_url(job.public_id), fragment_url(job.public_id), api_url(job.public_id)):
+    for url in (page_url(job.public_id), fragment_url(job.public_id)):
         response = client.get(url)
         assert response.status_code == 403, url
+        assertContains(response, "You cannot see this page", status_code=403)
         assert DESCRIPTION not in response.content.decode()
+    response = client.get(api_url(job.public_id))
+    assert response.status_code == 403
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Forbidden",
+        "status": 403,
+        "instance": api_url(job.public_id),
+    }
 
 
 def test_a_citizen_is_refused(client: Client, citizen: Any, job: Job) -> None:

@@ -173,6 +173,14 @@ def test_a_failed_delivery_report_needs_a_reason(at_gateway: AfricasTalkingSimul
         at_gateway.delivery_report(accepted.message_id, status="Failed")
 
 
+def test_outcomes_can_be_given_up_front() -> None:
+    with AfricasTalkingSimulator(username="kaunti018", outcomes={"254712000111": 406}) as gateway:
+        response = post(gateway, {"username": "kaunti018", "to": "+254712000111", "message": "Hi"})
+
+    [recipient] = response.json()["SMSMessageData"]["Recipients"]
+    assert (recipient["statusCode"], recipient["status"]) == (406, "UserInBlacklist")
+
+
 def test_a_stopped_simulator_has_no_address() -> None:
     gateway = AfricasTalkingSimulator().start()
     gateway.stop()

@@ -7,311 +7,747 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0002_audit_append_only'),
-        ('ledger', '0002_postgres_integrity'),
+        ("core", "0002_audit_append_only"),
+        ("ledger", "0002_postgres_integrity"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReceiptSequence',
+            name="ReceiptSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('financial_year', models.PositiveSmallIntegerField(help_text='2026 for July 2026 to June 2027', unique=True)),
-                ('last_number', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "financial_year",
+                    models.PositiveSmallIntegerField(
+                        help_text="2026 for July 2026 to June 2027", unique=True
+                    ),
+                ),
+                ("last_number", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Bill',
+            name="Bill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=12, unique=True)),
-                ('payer_name', models.CharField(max_length=150)),
-                ('payer_phone', models.CharField(blank=True, max_length=12)),
-                ('payer_id_number', models.CharField(blank=True, max_length=20)),
-                ('payer_kra_pin', models.CharField(blank=True, max_length=11)),
-                ('payer_key', models.CharField(db_index=True, max_length=40)),
-                ('description', models.CharField(max_length=200)),
-                ('due_on', models.DateField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('partly_paid', 'Partly paid'), ('paid', 'Paid'), ('cancelled', 'Cancelled')], default='open', max_length=12)),
-                ('total', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('paid', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('source_type', models.CharField(blank=True, max_length=40)),
-                ('source_ref', models.CharField(blank=True, max_length=80)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bills', to='core.department')),
-                ('payer_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='bills', to=settings.AUTH_USER_MODEL)),
-                ('ward', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='bills', to='core.ward')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=12, unique=True)),
+                ("payer_name", models.CharField(max_length=150)),
+                ("payer_phone", models.CharField(blank=True, max_length=12)),
+                ("payer_id_number", models.CharField(blank=True, max_length=20)),
+                ("payer_kra_pin", models.CharField(blank=True, max_length=11)),
+                ("payer_key", models.CharField(db_index=True, max_length=40)),
+                ("description", models.CharField(max_length=200)),
+                ("due_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("partly_paid", "Partly paid"),
+                            ("paid", "Paid"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                ("total", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("paid", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("source_type", models.CharField(blank=True, max_length=40)),
+                ("source_ref", models.CharField(blank=True, max_length=80)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bills",
+                        to="core.department",
+                    ),
+                ),
+                (
+                    "payer_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bills",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ward",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bills",
+                        to="core.ward",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='BillCancellation',
+            name="BillCancellation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=255)),
-                ('cancelled_at', models.DateTimeField(auto_now_add=True)),
-                ('bill', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='cancellation', to='payments.bill')),
-                ('cancelled_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reversal_entry', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.journalentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(max_length=255)),
+                ("cancelled_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "bill",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cancellation",
+                        to="payments.bill",
+                    ),
+                ),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reversal_entry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.journalentry",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='InboundCallback',
+            name="InboundCallback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(max_length=30)),
-                ('reference', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('body', models.TextField()),
-                ('remote_addr', models.CharField(blank=True, max_length=64)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('status', models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('duplicate', 'Duplicate'), ('waiting', 'Waiting for its request'), ('malformed', 'Malformed'), ('review', 'Needs review')], default='received', max_length=10)),
-                ('error', models.TextField(blank=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("kind", models.CharField(max_length=30)),
+                ("reference", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("body", models.TextField()),
+                ("remote_addr", models.CharField(blank=True, max_length=64)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("processed", "Processed"),
+                            ("duplicate", "Duplicate"),
+                            ("waiting", "Waiting for its request"),
+                            ("malformed", "Malformed"),
+                            ("review", "Needs review"),
+                        ],
+                        default="received",
+                        max_length=10,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(fields=['status', 'received_at'], name='callback_status_idx')],
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(fields=["status", "received_at"], name="callback_status_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('provider', models.CharField(max_length=20)),
-                ('external_ref', models.CharField(max_length=64)),
-                ('channel', models.CharField(choices=[('mpesa_stk', 'M-Pesa (prompt on phone)'), ('mpesa_paybill', 'M-Pesa paybill'), ('cash', 'Cash'), ('bank', 'Bank deposit'), ('cheque', 'Cheque'), ('credit', 'Payer credit')], max_length=20)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('paid_at', models.DateTimeField()),
-                ('account_reference', models.CharField(blank=True, help_text='What the payer typed.', max_length=40)),
-                ('mpesa_receipt', models.CharField(blank=True, db_index=True, max_length=20)),
-                ('payer_phone', models.CharField(blank=True, max_length=64)),
-                ('payer_name', models.CharField(blank=True, max_length=150)),
-                ('is_in_suspense', models.BooleanField(default=False)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('bill', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='payments.bill')),
-                ('journal_entry', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.journalentry')),
-                ('received_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("provider", models.CharField(max_length=20)),
+                ("external_ref", models.CharField(max_length=64)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("mpesa_stk", "M-Pesa (prompt on phone)"),
+                            ("mpesa_paybill", "M-Pesa paybill"),
+                            ("cash", "Cash"),
+                            ("bank", "Bank deposit"),
+                            ("cheque", "Cheque"),
+                            ("credit", "Payer credit"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("paid_at", models.DateTimeField()),
+                (
+                    "account_reference",
+                    models.CharField(blank=True, help_text="What the payer typed.", max_length=40),
+                ),
+                ("mpesa_receipt", models.CharField(blank=True, db_index=True, max_length=20)),
+                ("payer_phone", models.CharField(blank=True, max_length=64)),
+                ("payer_name", models.CharField(blank=True, max_length=150)),
+                ("is_in_suspense", models.BooleanField(default=False)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "bill",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="payments.bill",
+                    ),
+                ),
+                (
+                    "journal_entry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.journalentry",
+                    ),
+                ),
+                (
+                    "received_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-paid_at'],
+                "ordering": ["-paid_at"],
             },
         ),
         migrations.CreateModel(
-            name='PayerCredit',
+            name="PayerCredit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payer_key', models.CharField(db_index=True, max_length=40)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('bill', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='payments.bill')),
-                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payer_key", models.CharField(db_index=True, max_length=40)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "bill",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="payments.bill",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Allocation',
+            name="Allocation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('from_credit', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('bill', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='payments.bill')),
-                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("from_credit", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "bill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="payments.bill",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Receipt',
+            name="Receipt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True)),
-                ('financial_year', models.PositiveSmallIntegerField()),
-                ('sequence', models.PositiveIntegerField()),
-                ('verification_code', models.CharField(max_length=16, unique=True)),
-                ('issued_at', models.DateTimeField()),
-                ('payment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='receipt', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, unique=True)),
+                ("financial_year", models.PositiveSmallIntegerField()),
+                ("sequence", models.PositiveIntegerField()),
+                ("verification_code", models.CharField(max_length=16, unique=True)),
+                ("issued_at", models.DateTimeField()),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="receipt",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-issued_at'],
+                "ordering": ["-issued_at"],
             },
         ),
         migrations.CreateModel(
-            name='ReceiptCancellation',
+            name="ReceiptCancellation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=255)),
-                ('cancelled_at', models.DateTimeField(auto_now_add=True)),
-                ('approved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('receipt', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='cancellation', to='payments.receipt')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reversal_entry', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ledger.journalentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(max_length=255)),
+                ("cancelled_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "receipt",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cancellation",
+                        to="payments.receipt",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reversal_entry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ledger.journalentry",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RevenueStream',
+            name="RevenueStream",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=150)),
-                ('name_sw', models.CharField(blank=True, max_length=150)),
-                ('unit', models.CharField(blank=True, help_text='e.g. per bag, per day', max_length=40)),
-                ('unit_price', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('annual_target', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('is_miscellaneous', models.BooleanField(default=False, help_text='Revenue officers may raise bills for it directly (cess, market fees...).')),
-                ('is_active', models.BooleanField(default=True)),
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='revenue_stream', to='ledger.account')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='revenue_streams', to='core.department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=150)),
+                ("name_sw", models.CharField(blank=True, max_length=150)),
+                (
+                    "unit",
+                    models.CharField(blank=True, help_text="e.g. per bag, per day", max_length=40),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                ("annual_target", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                (
+                    "is_miscellaneous",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Revenue officers may raise bills for it directly (cess, market fees...).",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="revenue_stream",
+                        to="ledger.account",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="revenue_streams",
+                        to="core.department",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DailyCollection',
+            name="DailyCollection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('ward_code', models.CharField(blank=True, max_length=10)),
-                ('channel', models.CharField(choices=[('mpesa_stk', 'M-Pesa (prompt on phone)'), ('mpesa_paybill', 'M-Pesa paybill'), ('cash', 'Cash'), ('bank', 'Bank deposit'), ('cheque', 'Cheque'), ('credit', 'Payer credit')], max_length=20)),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('count', models.IntegerField(default=0)),
-                ('stream', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='payments.revenuestream')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("ward_code", models.CharField(blank=True, max_length=10)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("mpesa_stk", "M-Pesa (prompt on phone)"),
+                            ("mpesa_paybill", "M-Pesa paybill"),
+                            ("cash", "Cash"),
+                            ("bank", "Bank deposit"),
+                            ("cheque", "Cheque"),
+                            ("credit", "Payer credit"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("count", models.IntegerField(default=0)),
+                (
+                    "stream",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="payments.revenuestream",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='BillLine',
+            name="BillLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.CharField(max_length=200)),
-                ('quantity', models.DecimalField(decimal_places=2, default=1, max_digits=12)),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('bill', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='payments.bill')),
-                ('stream', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='payments.revenuestream')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.CharField(max_length=200)),
+                ("quantity", models.DecimalField(decimal_places=2, default=1, max_digits=12)),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                (
+                    "bill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="payments.bill",
+                    ),
+                ),
+                (
+                    "stream",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="payments.revenuestream",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='StkRequest',
+            name="StkRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('phone', models.CharField(max_length=12)),
-                ('amount', models.PositiveIntegerField()),
-                ('idempotency_key', models.CharField(blank=True, max_length=100, null=True, unique=True)),
-                ('checkout_request_id', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('merchant_request_id', models.CharField(blank=True, max_length=64)),
-                ('status', models.CharField(choices=[('requested', 'Sending the prompt'), ('pending', 'Waiting for the payer'), ('paid', 'Paid'), ('failed', 'Not paid'), ('error', 'Could not send the prompt')], default='requested', max_length=10)),
-                ('result_code', models.CharField(blank=True, max_length=10)),
-                ('result_desc', models.CharField(blank=True, max_length=255)),
-                ('channel', models.CharField(default='web', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('query_attempts', models.PositiveSmallIntegerField(default=0)),
-                ('bill', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stk_requests', to='payments.bill')),
-                ('initiated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payment', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("phone", models.CharField(max_length=12)),
+                ("amount", models.PositiveIntegerField()),
+                (
+                    "idempotency_key",
+                    models.CharField(blank=True, max_length=100, null=True, unique=True),
+                ),
+                (
+                    "checkout_request_id",
+                    models.CharField(blank=True, max_length=64, null=True, unique=True),
+                ),
+                ("merchant_request_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Sending the prompt"),
+                            ("pending", "Waiting for the payer"),
+                            ("paid", "Paid"),
+                            ("failed", "Not paid"),
+                            ("error", "Could not send the prompt"),
+                        ],
+                        default="requested",
+                        max_length=10,
+                    ),
+                ),
+                ("result_code", models.CharField(blank=True, max_length=10)),
+                ("result_desc", models.CharField(blank=True, max_length=255)),
+                ("channel", models.CharField(default="web", max_length=10)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("query_attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "bill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stk_requests",
+                        to="payments.bill",
+                    ),
+                ),
+                (
+                    "initiated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='TillSession',
+            name="TillSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('opening_float', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('opened_at', models.DateTimeField(auto_now_add=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=6)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('counted_cash', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('expected_cash', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('variance', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('cashier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='till_sessions', to=settings.AUTH_USER_MODEL)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("opening_float", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("opened_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed")],
+                        default="open",
+                        max_length=6,
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "counted_cash",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                (
+                    "expected_cash",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                (
+                    "variance",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                (
+                    "cashier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="till_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.department",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at'],
+                "ordering": ["-opened_at"],
             },
         ),
         migrations.AddField(
-            model_name='payment',
-            name='till_session',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='payments.tillsession'),
+            model_name="payment",
+            name="till_session",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payments",
+                to="payments.tillsession",
+            ),
         ),
         migrations.AddIndex(
-            model_name='bill',
-            index=models.Index(fields=['status', 'due_on'], name='bill_status_due_idx'),
+            model_name="bill",
+            index=models.Index(fields=["status", "due_on"], name="bill_status_due_idx"),
         ),
         migrations.AddConstraint(
-            model_name='bill',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gt', 0)), name='bill_total_positive'),
+            model_name="bill",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total__gt", 0)), name="bill_total_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bill',
-            constraint=models.CheckConstraint(condition=models.Q(('paid__gte', 0), ('paid__lte', models.F('total'))), name='bill_paid_within_total'),
+            model_name="bill",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("paid__gte", 0), ("paid__lte", models.F("total"))),
+                name="bill_paid_within_total",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bill',
-            constraint=models.UniqueConstraint(condition=models.Q(models.Q(('source_type', ''), _negated=True), models.Q(('status', 'cancelled'), _negated=True)), fields=('source_type', 'source_ref'), name='bill_one_live_per_source'),
+            model_name="bill",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    models.Q(("source_type", ""), _negated=True),
+                    models.Q(("status", "cancelled"), _negated=True),
+                ),
+                fields=("source_type", "source_ref"),
+                name="bill_one_live_per_source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='allocation',
-            constraint=models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='allocation_not_zero'),
+            model_name="allocation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount", 0), _negated=True), name="allocation_not_zero"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='receipt',
-            constraint=models.UniqueConstraint(fields=('financial_year', 'sequence'), name='receipt_sequence_unique'),
+            model_name="receipt",
+            constraint=models.UniqueConstraint(
+                fields=("financial_year", "sequence"), name="receipt_sequence_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='dailycollection',
-            index=models.Index(fields=['day'], name='daily_collection_day_idx'),
+            model_name="dailycollection",
+            index=models.Index(fields=["day"], name="daily_collection_day_idx"),
         ),
         migrations.AddConstraint(
-            model_name='dailycollection',
-            constraint=models.UniqueConstraint(fields=('day', 'stream', 'ward_code', 'channel'), name='daily_collection_unique'),
+            model_name="dailycollection",
+            constraint=models.UniqueConstraint(
+                fields=("day", "stream", "ward_code", "channel"), name="daily_collection_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='billline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='bill_line_amount_positive'),
+            model_name="billline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="bill_line_amount_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='stkrequest',
-            index=models.Index(fields=['status', 'created_at'], name='stk_status_idx'),
+            model_name="stkrequest",
+            index=models.Index(fields=["status", "created_at"], name="stk_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='tillsession',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('cashier',), name='till_one_open_per_cashier'),
+            model_name="tillsession",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")),
+                fields=("cashier",),
+                name="till_one_open_per_cashier",
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['is_in_suspense', 'paid_at'], name='payment_suspense_idx'),
+            model_name="payment",
+            index=models.Index(fields=["is_in_suspense", "paid_at"], name="payment_suspense_idx"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(fields=('provider', 'external_ref'), name='payment_once_per_reference'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                fields=("provider", "external_ref"), name="payment_once_per_reference"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="payment_amount_positive"
+            ),
         ),
     ]

@@ -67,7 +67,7 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(15.0, connect=5.0)
 # Ask for a new token this long before Safaricom's expires_in runs out, so a token never
 # expires between being read from the cache and reaching Safaricom.
 TOKEN_REFRESH_MARGIN_SECONDS: Final = 60
-TOKEN_CACHE_PREFIX: Final = "mpesa:daraja-token:"
+TOKEN_CACHE_PREFIX: Final = "mpesa:daraja-token:"  # noqa: S105  (a cache key, not a secret)
 # Safaricom's words for failures that will not heal by themselves (500.001.1001 is also
 # the code of transient errors such as "Unable to lock subscriber").
 _PERMANENT_SERVER_MESSAGES: Final = ("wrong credentials", "merchant does not exist")

@@ -92,7 +92,7 @@ ERROR_BAD_REQUEST: Final = "400.002.02"
 ERROR_INVALID_AUTHENTICATION: Final = "400.008.01"
 ERROR_INVALID_GRANT_TYPE: Final = "400.008.02"
 ERROR_NO_API_PRODUCT: Final = "401.003.01"
-ERROR_INVALID_TOKEN: Final = "404.001.03"
+ERROR_INVALID_TOKEN: Final = "404.001.03"  # noqa: S105  (an error code, not a secret)
 ERROR_INVALID_AUTHENTICATION_HEADER: Final = "404.001.04"
 # On an STK push: wrong credentials (Password/Timestamp/passkey). On an STK query: pending.
 ERROR_SERVER: Final = "500.001.1001"

@@ -136,3 +136,13 @@ def resolve_pending_stk_requests(
             locked.save()
             resolved += 1
     return resolved
+
+
+def registered_c2b_urls() -> tuple[str, str]:
+    """The (confirmation, validation) URLs Safaricom must call for paybill payments."""
+    base = settings.MPESA_CALLBACK_BASE_URL.rstrip("/")
+    token = settings.MPESA_CALLBACK_TOKEN
+    return (
+        f"{base}/payments/mpesa/c2b/confirmation/{token}/",
+        f"{base}/payments/mpesa/c2b/validation/{token}/",
+    )

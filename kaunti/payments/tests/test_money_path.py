@@ -12,7 +12,7 @@ from kaunti.payments.services.collections import assign_suspense_payment, record
 pytestmark = pytest.mark.django_db
 
 
-def pay(bill_number: str, amount: str, ref: str = "RKTQDM7W6S", provider: str = "mpesa-c2b"):  # type: ignore[no-untyped-def]
+def pay(bill_number: str, amount: str, ref: str = "RKTQDM7W6S", provider: str = "mpesa-c2b"):
     return record_payment(
         provider=provider,
         external_ref=ref,
@@ -25,7 +25,7 @@ def pay(bill_number: str, amount: str, ref: str = "RKTQDM7W6S", provider: str = 
     )
 
 
-def test_raising_a_bill_books_receivable_and_revenue(make_bill) -> None:  # type: ignore[no-untyped-def]
+def test_raising_a_bill_books_receivable_and_revenue(make_bill) -> None:
     bill = make_bill(Decimal("1500.00"))
     assert bill.status == BillStatus.OPEN
     assert len(bill.number) == 9
@@ -34,7 +34,7 @@ def test_raising_a_bill_books_receivable_and_revenue(make_bill) -> None:  # type
     assert get_trial_balance().is_balanced
 
 
-def test_full_payment_settles_the_bill_issues_a_receipt_and_texts_the_payer(  # type: ignore[no-untyped-def]
+def test_full_payment_settles_the_bill_issues_a_receipt_and_texts_the_payer(
     make_bill, sms_file, django_capture_on_commit_callbacks
 ) -> None:
     bill = make_bill(Decimal("1500.00"))
@@ -55,7 +55,7 @@ def test_full_payment_settles_the_bill_issues_a_receipt_and_texts_the_payer(  # 
     assert "Bill fully paid" in messages[0]["message"]
 
 
-def test_a_repeated_reference_records_one_payment(make_bill) -> None:  # type: ignore[no-untyped-def]
+def test_a_repeated_reference_records_one_payment(make_bill) -> None:
     bill = make_bill(Decimal("1000.00"))
     first = pay(bill.number, "600")
     second = pay(bill.number, "600")
@@ -68,7 +68,7 @@ def test_a_repeated_reference_records_one_payment(make_bill) -> None:  # type: i
     assert bill.status == BillStatus.PARTLY_PAID
 
 
-def test_unknown_bill_number_goes_to_suspense_and_can_be_assigned(make_bill) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_bill_number_goes_to_suspense_and_can_be_assigned(make_bill) -> None:
     bill = make_bill(Decimal("800.00"))
     recorded = pay("NOSUCHBILL", "800")
     assert recorded.payment.is_in_suspense
@@ -80,7 +80,7 @@ def test_unknown_bill_number_goes_to_suspense_and_can_be_assigned(make_bill) -> 
     assert get_trial_balance().is_balanced
 
 
-def test_overpayment_becomes_credit_that_the_next_bill_uses_first(make_bill) -> None:  # type: ignore[no-untyped-def]
+def test_overpayment_becomes_credit_that_the_next_bill_uses_first(make_bill) -> None:
     payer = Payer(name="Kamau Mwangi", phone="0722000333", id_number="11223344")
     first = make_bill(Decimal("1000.00"), payer=payer)
     pay(first.number, "1300")
@@ -93,6 +93,6 @@ def test_overpayment_becomes_credit_that_the_next_bill_uses_first(make_bill) -> 
     assert get_trial_balance().is_balanced
 
 
-def test_bill_lines_priced_from_the_price_list(make_bill) -> None:  # type: ignore[no-untyped-def]
+def test_bill_lines_priced_from_the_price_list(make_bill) -> None:
     bill = make_bill(None, lines=[LineInput("produce-cess-potatoes", quantity=Decimal(12))])
     assert bill.total == Decimal("240.00")

@@ -242,9 +242,7 @@ def _check_credentials(
     """The shortcode must be ours and Password = base64(shortcode + passkey + Timestamp)."""
     if shortcode != state.config.shortcode:
         raise refuse(500, ERROR_SERVER, "Merchant does not exist")
-    expected = base64.b64encode(
-        f"{shortcode}{state.config.passkey}{timestamp}".encode()
-    ).decode()
+    expected = base64.b64encode(f"{shortcode}{state.config.passkey}{timestamp}".encode()).decode()
     if body.get("Password") != expected:
         raise refuse(500, ERROR_SERVER, WRONG_CREDENTIALS_MESSAGE)
 

@@ -89,8 +89,7 @@ def list_requests(state: SimulatorState, request: Request) -> Reply:
         200,
         {
             "requests": [
-                {"method": r.method, "path": r.path, "status": r.status}
-                for r in state.requests()
+                {"method": r.method, "path": r.path, "status": r.status} for r in state.requests()
             ]
         },
     )

@@ -83,9 +83,12 @@ class CallbackDelivery:
 
 @dataclass(frozen=True)
 class RecordedRequest:
+    """One Daraja call received: tests read the exact JSON a client sent."""
+
     method: str
     path: str
     status: int
+    body: dict[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -316,7 +319,9 @@ class SimulatorState:
             return [
                 push
                 for push in self._pushes.values()
-                if push.msisdn == msisdn and push.is_pending and push.script.outcome is Outcome.PHONE
+                if push.msisdn == msisdn
+                and push.is_pending
+                and push.script.outcome is Outcome.PHONE
             ]
 
     # --- C2B ----------------------------------------------------------------------------
@@ -353,7 +358,9 @@ class SimulatorState:
         now = _now()
         trans_id = ids.receipt_number(at=now)
         payload: dict[str, object] = {
-            "TransactionType": "Buy Goods" if command_id == "CustomerBuyGoodsOnline" else "Pay Bill",
+            "TransactionType": "Buy Goods"
+            if command_id == "CustomerBuyGoodsOnline"
+            else "Pay Bill",
             "TransID": trans_id,
             "TransTime": now.strftime("%Y%m%d%H%M%S"),
             "TransAmount": f"{amount}.00",
@@ -453,9 +460,13 @@ class SimulatorState:
             inbox.insert(0, text)
             del inbox[MAX_MESSAGES_PER_PHONE:]
 
-    def record_request(self, method: str, path: str, status: int) -> None:
+    def record_request(
+        self, method: str, path: str, status: int, body: dict[str, object] | None = None
+    ) -> None:
         with self._changed:
-            self._requests.append(RecordedRequest(method=method, path=path, status=status))
+            self._requests.append(
+                RecordedRequest(method=method, path=path, status=status, body=body)
+            )
 
     def requests(self, path: str | None = None) -> list[RecordedRequest]:
         with self._changed:
@@ -487,7 +498,7 @@ class SimulatorState:
                 return
             try:
                 work()
-            except Exception:  # noqa: BLE001  (a background thread must report, not vanish)
+            except Exception:  # a background thread must report any failure, not vanish
                 logger.exception("Daraja simulator background work failed")
 
         threading.Thread(target=run, name="daraja-simulator-work", daemon=True).start()

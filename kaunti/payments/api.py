@@ -1,0 +1,362 @@
+"""The payments HTTP API: bills, M-Pesa prompts, receipts and the revenue report.
+
+Thin views: parse with an input serializer, call one service or selector, answer with an
+output serializer. Errors are problem details (kaunti.core.api). Reads are scoped as on
+the staff pages (kaunti.payments.selectors): staff see the departments where they hold a
+role granting the action, citizens the bills raised in their name; anything outside
+that scope is 404, so nobody learns which numbers exist.
+"""
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kaunti.accounts.api_permissions import HasAction, IsCitizen, is_verified_api_caller, may
+from kaunti.accounts.models import User
+from kaunti.core.api import problem_response
+from kaunti.core.identifiers import normalise_phone
+from kaunti.payments import selectors
+from kaunti.payments.models import Bill, Receipt, StkRequest
+from kaunti.payments.numbers import normalise_bill_number
+from kaunti.payments.selectors_revenue import get_revenue_report
+from kaunti.payments.serializers import (
+    BillCreateInput,
+    BillDetailOutput,
+    BillListQuery,
+    BillSummaryOutput,
+    ReceiptOutput,
+    RevenueReportOutput,
+    RevenueReportQuery,
+    StkPushInput,
+    StkPushOutput,
+    StkStatusOutput,
+)
+from kaunti.payments.services import bills as bill_services
+from kaunti.payments.services import mpesa
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _SupportsHasPermission
+
+PROBLEM = OpenApiResponse(description="A problem details document (RFC 9457).")
+VIEW_BILLS = "payments.view_bills"
+PAY_ACTIONS = ("payments.receive_payment", "payments.raise_bill")
+# Visible ASCII, as the Idempotency-Key draft (draft-ietf-httpapi-idempotency-key) expects;
+# 64 characters leave room for the caller's id the key is stored under.
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
+
+
+def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _refusal_from_service(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's refusal, as the 400 problem the handler writes for invalid fields."""
+    return exceptions.ValidationError(serializers.as_serializer_error(exc))
+
+
+def _is_citizen(request: Request) -> bool:
+    return bool(getattr(request.user, "is_citizen", False))
+
+
+# --- Scoped reads (kaunti.payments.selectors does the scoping) ------------------------------
+
+
+def _visible_bills(request: Request) -> QuerySet[Bill]:
+    if _is_citizen(request):
+        return selectors.list_citizen_bills(user=request.user)
+    if not is_verified_api_caller(request):
+        return Bill.objects.none()
+    return selectors.list_bills_for_staff(user=request.user)
+
+
+def _visible_bill(request: Request, number: str, *actions: str) -> Bill | None:
+    """The bill if the caller may do one of `actions` on it (citizens: their own bills)."""
+    if _is_citizen(request):
+        return selectors.get_citizen_bill(user=request.user, number=number)
+    if not is_verified_api_caller(request):
+        return None
+    for action in actions:
+        bill = selectors.get_bill_for_staff(user=request.user, number=number, action=action)
+        if bill is not None:
+            return bill
+    return None
+
+
+def _visible_stk_request(request: Request, public_id: UUID) -> StkRequest | None:
+    requests = StkRequest.objects.select_related("bill", "payment__receipt")
+    if _is_citizen(request):
+        bills = selectors.list_citizen_bills(user=request.user)
+    elif is_verified_api_caller(request):
+        department_ids: set[int] = set()
+        for action in (VIEW_BILLS, *PAY_ACTIONS):
+            department_ids |= selectors.department_ids_where(request.user, action)
+        bills = Bill.objects.filter(department_id__in=department_ids)
+    else:
+        return None
+    return requests.filter(public_id=public_id, bill__in=bills).first()
+
+
+def _visible_receipt(request: Request, number: str) -> Receipt | None:
+    if _is_citizen(request):
+        return selectors.get_citizen_receipt(user=request.user, number=number)
+    if not is_verified_api_caller(request):
+        return None
+    return selectors.get_receipt_for_staff(user=request.user, number=number)
+
+
+def _bill_detail(bill: Bill, request: Request) -> dict[str, Any]:
+    context = {
+        "request": request,
+        "payments": selectors.list_bill_payments(bill=bill),
+        "allocations": bill.allocations.select_related("payment").order_by("created_at", "pk"),
+        "history": selectors.list_bill_history(bill=bill),
+    }
+    return dict(BillDetailOutput(bill, context=context).data)
+
+
+# --- Bills --------------------------------------------------------------------------------
+
+
+class BillListApi(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Bills: list those the caller may see, or raise a new one."""
+
+    serializer_class = BillSummaryOutput
+
+    def get_permissions(self) -> Sequence["_SupportsHasPermission"]:
+        if self.request.method == "POST":
+            return [HasAction("payments.raise_bill")()]
+        return [(IsCitizen | HasAction(VIEW_BILLS))()]
+
+    @extend_schema(
+        summary="List bills",
+        description=(
+            "Staff see the bills of the departments where they may view bills; a citizen "
+            "sees the bills raised in their name."
+        ),
+        parameters=[BillListQuery],
+        responses={200: BillSummaryOutput(many=True), 400: PROBLEM, 401: PROBLEM, 403: PROBLEM},
+    )
+    def get(self, request: Request) -> Response:
+        query = _validated(BillListQuery, request.query_params)
+        bills = _visible_bills(request).select_related("department", "ward")
+        if query.get("status"):
+            bills = bills.filter(status=query["status"])
+        if query.get("number"):
+            bills = bills.filter(number=normalise_bill_number(query["number"]))
+        if query.get("phone"):
+            try:
+                bills = bills.filter(payer_phone=normalise_phone(query["phone"]))
+            except DjangoValidationError as exc:
+                raise exceptions.ValidationError({"phone": exc.messages}) from exc
+        page = self.paginate_queryset(bills.order_by("-created_at", "-pk"))
+        output = BillSummaryOutput(page, many=True, context={"request": request})
+        return self.get_paginated_response(output.data)
+
+    @extend_schema(
+        summary="Raise a bill",
+        description="Needs payments.raise_bill in the bill's department.",
+        request=BillCreateInput,
+        responses={201: BillDetailOutput, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(BillCreateInput, request.data)
+        if not may(request, "payments.raise_bill", data["department"]):
+            raise exceptions.PermissionDenied(_("You may not raise bills for this department."))
+        payer = data["payer"]
+        try:
+            bill = bill_services.create_bill(
+                payer=bill_services.Payer(
+                    name=payer["name"],
+                    phone=payer["phone"],
+                    id_number=payer["id_number"],
+                    kra_pin=payer["kra_pin"],
+                    user=payer["user"],
+                ),
+                lines=[
+                    bill_services.LineInput(
+                        stream_code=line["stream"],
+                        quantity=line["quantity"],
+                        unit_price=line["unit_price"],
+                        description=line["description"],
+                    )
+                    for line in data["lines"]
+                ],
+                department=data["department"],
+                ward=data["ward"],
+                due_on=data["due_on"],
+                description=data["description"],
+                actor=request.user,
+            )
+        except DjangoValidationError as exc:
+            raise _refusal_from_service(exc) from exc
+        location = request.build_absolute_uri(reverse("api:bill", args=[bill.number]))
+        return Response(
+            _bill_detail(bill, request),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
+
+
+class BillDetailApi(APIView):
+    permission_classes = [IsCitizen | HasAction(VIEW_BILLS)]
+
+    @extend_schema(
+        summary="A bill with its balance, lines, payments, allocations and history",
+        responses={200: BillDetailOutput, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request: Request, number: str) -> Response:
+        bill = _visible_bill(request, number, VIEW_BILLS)
+        if bill is None:
+            raise exceptions.NotFound(_("There is no bill with this number."))
+        return Response(_bill_detail(bill, request))
+
+
+# --- M-Pesa prompts -----------------------------------------------------------------------
+
+
+class StkPushApi(APIView):
+    permission_classes = [IsCitizen | HasAction(*PAY_ACTIONS)]
+
+    @extend_schema(
+        summary="Prompt a phone to pay a bill by M-Pesa (STK push)",
+        description=(
+            "The prompt is sent in the background; follow `status_url`. The same "
+            "Idempotency-Key (per caller) returns the same request with 200 instead of "
+            "prompting twice; reusing a key for another bill is a 409. Citizens may pay "
+            "their own bills; staff with payments.receive_payment or payments.raise_bill "
+            "the bills of their departments."
+        ),
+        request=StkPushInput,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="A unique key per payment attempt (e.g. a UUID), 1 to 64 characters.",
+            )
+        ],
+        responses={
+            202: StkPushOutput,
+            200: StkPushOutput,
+            400: PROBLEM,
+            401: PROBLEM,
+            403: PROBLEM,
+            404: PROBLEM,
+            409: PROBLEM,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not IDEMPOTENCY_KEY.match(key):
+            return problem_response(
+                status_code=status.HTTP_400_BAD_REQUEST,
+                title="Bad Request",
+                detail=_("Send an Idempotency-Key header of 1 to 64 visible characters."),
+            )
+        data = _validated(StkPushInput, request.data)
+        bill = _visible_bill(request, data["bill_number"], *PAY_ACTIONS)
+        if bill is None:
+            raise exceptions.NotFound(_("There is no bill with this number."))
+        # Keys are the caller's own: another caller's key can neither replay nor block theirs.
+        assert isinstance(request.user, User)  # the permission classes let no one else in
+        stored_key = f"{request.user.public_id}:{key}"
+        is_replay = StkRequest.objects.filter(idempotency_key=stored_key).exists()
+        try:
+            stk = mpesa.request_stk_push(
+                bill=bill,
+                phone=data["phone"],
+                actor=request.user,
+                amount=data["amount"],
+                idempotency_key=stored_key,
+                channel="api",
+            )
+        except mpesa.IdempotencyConflict:
+            return problem_response(
+                status_code=status.HTTP_409_CONFLICT,
+                title="Conflict",
+                detail=_("This Idempotency-Key was already used for another bill."),
+            )
+        except DjangoValidationError as exc:
+            raise _refusal_from_service(exc) from exc
+        body = StkPushOutput(stk, context={"request": request}).data
+        if is_replay:
+            return Response(body, status=status.HTTP_200_OK)
+        return Response(
+            body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]}
+        )
+
+
+class StkStatusApi(APIView):
+    permission_classes = [IsCitizen | HasAction(VIEW_BILLS, *PAY_ACTIONS)]
+
+    @extend_schema(
+        summary="Where an M-Pesa prompt stands",
+        responses={200: StkStatusOutput, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request: Request, public_id: UUID) -> Response:
+        stk = _visible_stk_request(request, public_id)
+        if stk is None:
+            raise exceptions.NotFound(_("There is no payment request with this id."))
+        return Response(StkStatusOutput(stk, context={"request": request}).data)
+
+
+# --- Receipts -----------------------------------------------------------------------------
+
+
+class ReceiptApi(APIView):
+    permission_classes = [IsCitizen | HasAction(VIEW_BILLS)]
+
+    @extend_schema(
+        summary="A receipt with its payment and bill",
+        responses={200: ReceiptOutput, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request: Request, number: str) -> Response:
+        receipt = _visible_receipt(request, number)
+        if receipt is None:
+            raise exceptions.NotFound(_("There is no receipt with this number."))
+        return Response(ReceiptOutput(receipt, context={"request": request}).data)
+
+
+# --- Revenue report -----------------------------------------------------------------------
+
+
+class RevenueReportApi(APIView):
+    permission_classes = [HasAction("payments.view_reports")]
+
+    @extend_schema(
+        summary="Collections between two dates, grouped by stream, ward, channel, day or month",
+        parameters=[RevenueReportQuery],
+        responses={200: RevenueReportOutput, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM},
+    )
+    def get(self, request: Request) -> Response:
+        query = _validated(RevenueReportQuery, request.query_params)
+        report = get_revenue_report(
+            date_from=query["from"], date_to=query["to"], group_by=query["group_by"]
+        )
+        return Response(
+            RevenueReportOutput(
+                {
+                    "from": report.date_from,
+                    "to": report.date_to,
+                    "group_by": report.group_by,
+                    "rows": report.rows,
+                    "total": report.total,
+                    "count": report.count,
+                }
+            ).data
+        )

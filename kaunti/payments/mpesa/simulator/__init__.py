@@ -1,0 +1,37 @@
+"""A local Daraja: the sandbox's endpoints and wire formats on a real HTTP port.
+
+Tests and demos drive the real `DarajaClient` against it, and it POSTs STK callbacks and
+C2B validation/confirmation to our URLs exactly as Safaricom does, with scripted outcomes
+(success, cancelled, unreachable, insufficient funds, wrong PIN...; delivered once, twice,
+late or never) or a phone page where a person answers. No Django, no extra dependencies:
+it runs beside `make run` as `python -m kaunti.payments.mpesa.simulator`
+(shared/reference/kenya.md 1.9).
+"""
+
+from kaunti.payments.mpesa.simulator.config import (
+    DeliveryMode,
+    MsisdnMode,
+    Outcome,
+    Script,
+    SimulatorConfig,
+)
+from kaunti.payments.mpesa.simulator.server import DarajaSimulator
+from kaunti.payments.mpesa.simulator.state import (
+    C2BResult,
+    CallbackDelivery,
+    DeliveryKind,
+    Push,
+)
+
+__all__ = [
+    "C2BResult",
+    "CallbackDelivery",
+    "DarajaSimulator",
+    "DeliveryKind",
+    "DeliveryMode",
+    "MsisdnMode",
+    "Outcome",
+    "Push",
+    "Script",
+    "SimulatorConfig",
+]

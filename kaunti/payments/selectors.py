@@ -1,0 +1,301 @@
+"""Reads of the payments app that are more than a one-line queryset.
+
+Every read a person reaches is scoped to them: staff see the departments where they hold
+a role granting the action (and those departments' directorates), citizens see the bills
+raised in their name. A lookup outside that scope returns None, and the view answers 404,
+so nobody learns which bill or receipt numbers exist.
+"""
+
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet, Sum
+
+from kaunti.accounts.permissions import departments_where
+from kaunti.core.identifiers import normalise_phone
+from kaunti.core.models import AuditEvent, Department
+from kaunti.core.money import ZERO
+from kaunti.payments.models import (
+    Bill,
+    Channel,
+    Payment,
+    Receipt,
+    RevenueStream,
+    StkRequest,
+    TillSession,
+    TillStatus,
+)
+from kaunti.payments.numbers import normalise_bill_number
+
+# --- Departments ------------------------------------------------------------------------
+
+
+def department_ids_where(user: Any, action: str) -> set[int]:
+    """Departments where `user` may do `action`, with their directorates (a role held in a
+    department covers its directorates, as `has_permission` decides)."""
+    found = {department.pk for department in departments_where(user, action)}
+    frontier = set(found)
+    while frontier:
+        children = set(
+            Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
+        frontier = children - found
+        found |= frontier
+    return found
+
+
+# --- Bills (staff) ----------------------------------------------------------------------
+
+
+def _bill_search_filter(query: str) -> Q:
+    """A bill number, a phone number in any Kenyan form, or part of the payer's name."""
+    number = normalise_bill_number(query)
+    condition = Q(number=number) | Q(payer_name__icontains=query)
+    with suppress(ValidationError):  # not a phone number: the number and the name only
+        condition |= Q(payer_phone=normalise_phone(query))
+    return condition
+
+
+def list_bills_for_staff(*, user: Any, query: str = "", status: str = "") -> QuerySet[Bill]:
+    """Bills of the departments where `user` may view bills, newest first, searched."""
+    bills = Bill.objects.filter(
+        department_id__in=department_ids_where(user, "payments.view_bills")
+    ).select_related("department")
+    if query.strip():
+        bills = bills.filter(_bill_search_filter(query.strip()))
+    if status:
+        bills = bills.filter(status=status)
+    return bills.order_by("-created_at", "-pk")
+
+
+def get_bill_for_staff(
+    *, user: Any, number: str, action: str = "payments.view_bills"
+) -> Bill | None:
+    """One bill, if it is in a department where `user` may do `action`."""
+    return (
+        Bill.objects.filter(
+            number=normalise_bill_number(number),
+            department_id__in=department_ids_where(user, action),
+        )
+        .select_related("department", "ward", "created_by")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class BillPaymentRow:
+    payment: Payment
+    receipt: Receipt | None
+    is_cancelled: bool
+
+
+def list_bill_payments(*, bill: Bill) -> list[BillPaymentRow]:
+    """The payments on a bill with their receipts and whether each receipt was cancelled."""
+    payments = (
+        Payment.objects.filter(bill=bill)
+        .select_related("receipt", "receipt__cancellation", "received_by")
+        .order_by("paid_at", "pk")
+    )
+    rows = []
+    for payment in payments:
+        receipt = getattr(payment, "receipt", None)
+        cancelled = receipt is not None and hasattr(receipt, "cancellation")
+        rows.append(BillPaymentRow(payment=payment, receipt=receipt, is_cancelled=cancelled))
+    return rows
+
+
+def list_bill_history(*, bill: Bill) -> QuerySet[AuditEvent]:
+    """The audit events about a bill, its payments and its receipts, oldest first."""
+    payment_ids = [str(pk) for pk in Payment.objects.filter(bill=bill).values_list("pk", flat=True)]
+    receipt_ids = [
+        str(pk) for pk in Receipt.objects.filter(payment__bill=bill).values_list("pk", flat=True)
+    ]
+    return AuditEvent.objects.filter(
+        Q(target_type="payments.bill", target_id=str(bill.pk))
+        | Q(target_type="payments.payment", target_id__in=payment_ids)
+        | Q(target_type="payments.receipt", target_id__in=receipt_ids)
+    ).order_by("occurred_at", "pk")
+
+
+def list_miscellaneous_streams(*, user: Any) -> QuerySet[RevenueStream]:
+    """The price-list streams `user` may raise bills for directly (STYLE: scoped reads)."""
+    return (
+        RevenueStream.objects.filter(
+            is_miscellaneous=True,
+            is_active=True,
+            department_id__in=department_ids_where(user, "payments.raise_bill"),
+        )
+        .select_related("department")
+        .order_by("name")
+    )
+
+
+# --- Receipts ---------------------------------------------------------------------------
+
+
+def _receipts() -> QuerySet[Receipt]:
+    return Receipt.objects.select_related(
+        "payment",
+        "payment__bill",
+        "payment__bill__department",
+        "payment__till_session",
+        "payment__received_by",
+    )
+
+
+def get_receipt_for_staff(*, user: Any, number: str) -> Receipt | None:
+    """A receipt for staff who may view its bill's department, or the cashier who issued it."""
+    visible = Q(payment__bill__department_id__in=department_ids_where(user, "payments.view_bills"))
+    if getattr(user, "is_authenticated", False):
+        visible |= Q(payment__till_session__cashier=user)
+    return _receipts().filter(visible, number=number.strip().upper()).first()
+
+
+def get_receipt_for_cancellation(*, user: Any, number: str) -> Receipt | None:
+    """A receipt on a bill of a department where `user` may cancel receipts."""
+    return (
+        _receipts()
+        .filter(
+            number=number.strip().upper(),
+            payment__bill__department_id__in=department_ids_where(user, "payments.cancel_receipt"),
+        )
+        .first()
+    )
+
+
+def is_receipt_cancelled(receipt: Receipt) -> bool:
+    return hasattr(receipt, "cancellation")
+
+
+# --- Suspense ---------------------------------------------------------------------------
+
+
+def list_suspense_payments() -> QuerySet[Payment]:
+    """Payments whose bill could not be found, oldest first (the review queue)."""
+    return (
+        Payment.objects.filter(is_in_suspense=True)
+        .select_related("receipt")
+        .order_by("paid_at", "pk")
+    )
+
+
+def get_suspense_payment(*, public_id: UUID) -> Payment | None:
+    return list_suspense_payments().filter(public_id=public_id).first()
+
+
+# --- Tills ------------------------------------------------------------------------------
+
+
+def get_open_till(*, cashier: Any) -> TillSession | None:
+    """The cashier's open till, if any (at most one: `till_one_open_per_cashier`)."""
+    if not getattr(cashier, "is_authenticated", False):
+        return None
+    return (
+        TillSession.objects.filter(cashier=cashier, status=TillStatus.OPEN)
+        .select_related("department")
+        .first()
+    )
+
+
+def get_till_for_user(*, user: Any, public_id: UUID) -> TillSession | None:
+    """A till session of the signed-in cashier (their own tills only)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        TillSession.objects.filter(cashier=user, public_id=public_id)
+        .select_related("department")
+        .first()
+    )
+
+
+def list_till_payments(*, till: TillSession) -> QuerySet[Payment]:
+    """The payments taken at a till, newest first, with their receipts and bills."""
+    return (
+        Payment.objects.filter(till_session=till)
+        .select_related("receipt", "receipt__cancellation", "bill")
+        .order_by("-paid_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class TillTotals:
+    """What a till took, per channel, and the cash that should be in the drawer."""
+
+    opening_float: Decimal
+    cash_received: Decimal
+    cash_cancelled: Decimal
+    bank_received: Decimal
+    cheques_received: Decimal
+    payment_count: int
+    cancelled_count: int
+
+    @property
+    def expected_cash(self) -> Decimal:
+        return self.opening_float + self.cash_received - self.cash_cancelled
+
+
+def _sum(payments: QuerySet[Payment]) -> Decimal:
+    return payments.aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+def get_till_totals(*, till: TillSession) -> TillTotals:
+    """Totals of a till: expected cash is the float plus cash taken less cash handed back
+    when a receipt was cancelled."""
+    payments = Payment.objects.filter(till_session=till)
+    cancelled = payments.filter(receipt__cancellation__isnull=False)
+    return TillTotals(
+        opening_float=till.opening_float,
+        cash_received=_sum(payments.filter(channel=Channel.CASH)),
+        cash_cancelled=_sum(cancelled.filter(channel=Channel.CASH)),
+        bank_received=_sum(payments.filter(channel=Channel.BANK)),
+        cheques_received=_sum(payments.filter(channel=Channel.CHEQUE)),
+        payment_count=payments.count(),
+        cancelled_count=cancelled.count(),
+    )
+
+
+# --- Citizens ---------------------------------------------------------------------------
+
+
+def list_citizen_bills(*, user: Any) -> QuerySet[Bill]:
+    """The bills raised in the signed-in person's name, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Bill.objects.none()
+    return Bill.objects.filter(payer_user=user).order_by("-created_at", "-pk")
+
+
+def get_citizen_bill(*, user: Any, number: str) -> Bill | None:
+    return list_citizen_bills(user=user).filter(number=normalise_bill_number(number)).first()
+
+
+def list_citizen_receipts(*, bills: Iterable[Bill]) -> dict[int, list[Receipt]]:
+    """The receipts of each of the given bills, by bill id (one query)."""
+    by_bill: dict[int, list[Receipt]] = {}
+    receipts = (
+        Receipt.objects.filter(payment__bill__in=list(bills))
+        .select_related("payment", "cancellation")
+        .order_by("issued_at", "pk")
+    )
+    for receipt in receipts:
+        bill_id = receipt.payment.bill_id
+        if bill_id is not None:
+            by_bill.setdefault(bill_id, []).append(receipt)
+    return by_bill
+
+
+def get_citizen_receipt(*, user: Any, number: str) -> Receipt | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return _receipts().filter(number=number.strip().upper(), payment__bill__payer_user=user).first()
+
+
+def get_citizen_stk_request(*, user: Any, bill: Bill, public_id: UUID) -> StkRequest | None:
+    """A prompt sent for one of the person's bills."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return StkRequest.objects.filter(public_id=public_id, bill=bill, bill__payer_user=user).first()

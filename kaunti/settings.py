@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kaunti.accounts",
     "kaunti.ledger",
     "kaunti.payments",
+    "kaunti.eservices",
     "kaunti.demo",
 ]
 
@@ -140,6 +141,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+if TESTING:
+    PASSWORD_HASHERS = ["kaunti.accounts.hashers.QuickArgon2PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("kaunti.accounts.urls")),
     path("", include("kaunti.payments.urls")),
     path("staff/jobs/", include("kaunti.core.urls")),
+    path("staff/ledger/", include("kaunti.ledger.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -42,7 +42,8 @@ class _ActionPermission(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
-        if user and user.is_authenticated and not is_verified_api_caller(request):
+        is_staff = bool(user and user.is_authenticated and getattr(user, "is_county_staff", False))
+        if is_staff and not is_verified_api_caller(request):
             self.message = _("Staff must sign in with their second factor to use the API.")
             return False
         return any(may(request, action) for action in self.actions)

@@ -35,6 +35,13 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "eservices.inspect": frozenset({Role.INSPECTOR}),
     "eservices.approve": frozenset({Role.APPROVER}),
     "eservices.reassign": frozenset({Role.SUPERVISOR}),
+    "eservices.view_applications": frozenset(
+        {Role.APPROVER, Role.INSPECTOR, Role.SUPERVISOR, Role.AUDITOR}
+    ),
+    "eservices.view_complaints": frozenset(
+        {Role.APPROVER, Role.INSPECTOR, Role.SUPERVISOR, Role.AUDITOR}
+    ),
+    "eservices.handle_complaint": frozenset({Role.APPROVER, Role.INSPECTOR, Role.SUPERVISOR}),
 }
 
 

@@ -29,8 +29,9 @@ from kaunti.accounts.forms import (
     StaffTokenForm,
 )
 from kaunti.accounts.models import CodePurpose, User
-from kaunti.accounts.permissions import require_permission
+from kaunti.accounts.permissions import has_permission, require_permission
 from kaunti.core.identifiers import mask_phone
+from kaunti.core.menu import citizen_links, staff_links
 
 PENDING_CODE = "kaunti_pending_code"
 PENDING_STAFF = "kaunti_pending_staff"
@@ -269,6 +270,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
         "form": form,
         "consent": selectors.get_current_consent(user=user),
         "masked_phone": mask_phone(user.phone) if user.phone else "",
+        "links": citizen_links() if user.is_citizen else [],
     }
     return render(request, "accounts/my_account.html", context)
 
@@ -280,11 +282,9 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("staff pages need a second factor")
     require_permission(user, "accounts.view_staff_home")
     assert isinstance(user, User)
-    return render(
-        request,
-        "accounts/staff_home.html",
-        {"assignments": selectors.list_role_assignments(user=user)},
-    )
+    links = [link for link in staff_links() if has_permission(user, link.action)]
+    context = {"assignments": selectors.list_role_assignments(user=user), "links": links}
+    return render(request, "accounts/staff_home.html", context)
 
 
 @require_POST

@@ -3,8 +3,8 @@
 Thin views: parse with an input serializer, call one service or selector, answer with an
 output serializer. Errors are problem details (kaunti.core.api). Reads are scoped as on
 the staff pages (kaunti.payments.selectors): staff see the departments where they hold a
-role granting the action, citizens the bills raised in their name; anything outside
-that scope is 404, so nobody learns which numbers exist.
+role granting the action (another department's bill is a 403), citizens the bills raised
+in their name (anyone else's is a 404, so a citizen learns no other numbers).
 """
 
 import re
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -25,12 +25,12 @@ from rest_framework.views import APIView
 
 from kaunti.accounts.api_permissions import HasAction, IsCitizen, is_verified_api_caller, may
 from kaunti.accounts.models import User
-from kaunti.core.api import problem_response
+from kaunti.core.api import PROBLEM_CONTENT_TYPE, problem_response
 from kaunti.core.identifiers import normalise_phone
 from kaunti.payments import selectors
 from kaunti.payments.models import Bill, Receipt, StkRequest
 from kaunti.payments.numbers import normalise_bill_number
-from kaunti.payments.selectors_revenue import get_revenue_report
+from kaunti.payments.selectors_reports import RevenueFilter, summarise_revenue
 from kaunti.payments.serializers import (
     BillCreateInput,
     BillDetailOutput,
@@ -49,12 +49,36 @@ from kaunti.payments.services import mpesa
 if TYPE_CHECKING:
     from rest_framework.permissions import _SupportsHasPermission
 
-PROBLEM = OpenApiResponse(description="A problem details document (RFC 9457).")
 VIEW_BILLS = "payments.view_bills"
 PAY_ACTIONS = ("payments.receive_payment", "payments.raise_bill")
 # Visible ASCII, as the Idempotency-Key draft (draft-ietf-httpapi-idempotency-key) expects;
 # 64 characters leave room for the caller's id the key is stored under.
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
+
+# Every refusal is an RFC 9457 problem (kaunti.core.api.problem_details_handler).
+# (Shared with the other apps' APIs once kaunti.core.api offers it.)
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "object", "description": "Each invalid field's messages."},
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def problems(*codes: int) -> dict[Any, OpenApiResponse]:
+    """Schema entries for refusals: `application/problem+json` documents."""
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            response=PROBLEM_SCHEMA, description="A problem details document (RFC 9457)."
+        )
+        for code in codes
+    }
 
 
 def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -83,39 +107,47 @@ def _visible_bills(request: Request) -> QuerySet[Bill]:
     return selectors.list_bills_for_staff(user=request.user)
 
 
-def _visible_bill(request: Request, number: str, *actions: str) -> Bill | None:
-    """The bill if the caller may do one of `actions` on it (citizens: their own bills)."""
+def _bill_to_view(request: Request, number: str) -> Bill | None:
+    """None: no such bill (or a citizen's other bills); `PermissionDenied` for staff of
+    another department, as on the staff pages."""
     if _is_citizen(request):
         return selectors.get_citizen_bill(user=request.user, number=number)
-    if not is_verified_api_caller(request):
-        return None
-    for action in actions:
-        bill = selectors.get_bill_for_staff(user=request.user, number=number, action=action)
-        if bill is not None:
-            return bill
-    return None
+    return selectors.access_bill_for_staff(user=request.user, number=number, action=VIEW_BILLS)
+
+
+def _bill_to_pay(request: Request, number: str) -> Bill | None:
+    """Citizens pay their own bills; cashiers any department's, as at the county counter;
+    revenue officers the bills of their departments."""
+    if _is_citizen(request):
+        return selectors.get_citizen_bill(user=request.user, number=number)
+    if may(request, "payments.receive_payment"):
+        return selectors.get_bill_for_counter(number=number)
+    return selectors.access_bill_for_staff(
+        user=request.user, number=number, action="payments.raise_bill"
+    )
 
 
 def _visible_stk_request(request: Request, public_id: UUID) -> StkRequest | None:
-    requests = StkRequest.objects.select_related("bill", "payment__receipt")
+    """A prompt its initiator, its bill's payer, or staff who may view its bill can see."""
+    user = request.user
+    visible = Q(initiated_by=user)
     if _is_citizen(request):
-        bills = selectors.list_citizen_bills(user=request.user)
+        visible |= Q(bill__payer_user=user)
     elif is_verified_api_caller(request):
-        department_ids: set[int] = set()
-        for action in (VIEW_BILLS, *PAY_ACTIONS):
-            department_ids |= selectors.department_ids_where(request.user, action)
-        bills = Bill.objects.filter(department_id__in=department_ids)
+        visible |= Q(bill__department_id__in=selectors.department_ids_where(user, VIEW_BILLS))
     else:
         return None
-    return requests.filter(public_id=public_id, bill__in=bills).first()
+    return (
+        StkRequest.objects.select_related("bill", "payment__receipt")
+        .filter(visible, public_id=public_id)
+        .first()
+    )
 
 
-def _visible_receipt(request: Request, number: str) -> Receipt | None:
+def _receipt_to_view(request: Request, number: str) -> Receipt | None:
     if _is_citizen(request):
         return selectors.get_citizen_receipt(user=request.user, number=number)
-    if not is_verified_api_caller(request):
-        return None
-    return selectors.get_receipt_for_staff(user=request.user, number=number)
+    return selectors.access_receipt_for_staff(user=request.user, number=number)
 
 
 def _bill_detail(bill: Bill, request: Request) -> dict[str, Any]:
@@ -131,7 +163,7 @@ def _bill_detail(bill: Bill, request: Request) -> dict[str, Any]:
 # --- Bills --------------------------------------------------------------------------------
 
 
-class BillListApi(generics.GenericAPIView):  # type: ignore[type-arg]
+class BillListApi(generics.GenericAPIView):
     """Bills: list those the caller may see, or raise a new one."""
 
     serializer_class = BillSummaryOutput
@@ -142,13 +174,14 @@ class BillListApi(generics.GenericAPIView):  # type: ignore[type-arg]
         return [(IsCitizen | HasAction(VIEW_BILLS))()]
 
     @extend_schema(
+        operation_id="list_bills",
         summary="List bills",
         description=(
             "Staff see the bills of the departments where they may view bills; a citizen "
             "sees the bills raised in their name."
         ),
         parameters=[BillListQuery],
-        responses={200: BillSummaryOutput(many=True), 400: PROBLEM, 401: PROBLEM, 403: PROBLEM},
+        responses={200: BillSummaryOutput(many=True), **problems(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         query = _validated(BillListQuery, request.query_params)
@@ -167,10 +200,11 @@ class BillListApi(generics.GenericAPIView):  # type: ignore[type-arg]
         return self.get_paginated_response(output.data)
 
     @extend_schema(
+        operation_id="raise_bill",
         summary="Raise a bill",
         description="Needs payments.raise_bill in the bill's department.",
         request=BillCreateInput,
-        responses={201: BillDetailOutput, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM},
+        responses={201: BillDetailOutput, **problems(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         data = _validated(BillCreateInput, request.data)
@@ -215,11 +249,12 @@ class BillDetailApi(APIView):
     permission_classes = [IsCitizen | HasAction(VIEW_BILLS)]
 
     @extend_schema(
+        operation_id="get_bill",
         summary="A bill with its balance, lines, payments, allocations and history",
-        responses={200: BillDetailOutput, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+        responses={200: BillDetailOutput, **problems(401, 403, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
-        bill = _visible_bill(request, number, VIEW_BILLS)
+        bill = _bill_to_view(request, number)
         if bill is None:
             raise exceptions.NotFound(_("There is no bill with this number."))
         return Response(_bill_detail(bill, request))
@@ -232,6 +267,7 @@ class StkPushApi(APIView):
     permission_classes = [IsCitizen | HasAction(*PAY_ACTIONS)]
 
     @extend_schema(
+        operation_id="request_stk_push",
         summary="Prompt a phone to pay a bill by M-Pesa (STK push)",
         description=(
             "The prompt is sent in the background; follow `status_url`. The same "
@@ -250,15 +286,7 @@ class StkPushApi(APIView):
                 description="A unique key per payment attempt (e.g. a UUID), 1 to 64 characters.",
             )
         ],
-        responses={
-            202: StkPushOutput,
-            200: StkPushOutput,
-            400: PROBLEM,
-            401: PROBLEM,
-            403: PROBLEM,
-            404: PROBLEM,
-            409: PROBLEM,
-        },
+        responses={202: StkPushOutput, 200: StkPushOutput, **problems(400, 401, 403, 404, 409)},
     )
     def post(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -269,7 +297,7 @@ class StkPushApi(APIView):
                 detail=_("Send an Idempotency-Key header of 1 to 64 visible characters."),
             )
         data = _validated(StkPushInput, request.data)
-        bill = _visible_bill(request, data["bill_number"], *PAY_ACTIONS)
+        bill = _bill_to_pay(request, data["bill_number"])
         if bill is None:
             raise exceptions.NotFound(_("There is no bill with this number."))
         # Keys are the caller's own: another caller's key can neither replay nor block theirs.
@@ -305,8 +333,9 @@ class StkStatusApi(APIView):
     permission_classes = [IsCitizen | HasAction(VIEW_BILLS, *PAY_ACTIONS)]
 
     @extend_schema(
+        operation_id="get_stk_request",
         summary="Where an M-Pesa prompt stands",
-        responses={200: StkStatusOutput, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+        responses={200: StkStatusOutput, **problems(401, 403, 404)},
     )
     def get(self, request: Request, public_id: UUID) -> Response:
         stk = _visible_stk_request(request, public_id)
@@ -322,11 +351,12 @@ class ReceiptApi(APIView):
     permission_classes = [IsCitizen | HasAction(VIEW_BILLS)]
 
     @extend_schema(
+        operation_id="get_receipt",
         summary="A receipt with its payment and bill",
-        responses={200: ReceiptOutput, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+        responses={200: ReceiptOutput, **problems(401, 403, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
-        receipt = _visible_receipt(request, number)
+        receipt = _receipt_to_view(request, number)
         if receipt is None:
             raise exceptions.NotFound(_("There is no receipt with this number."))
         return Response(ReceiptOutput(receipt, context={"request": request}).data)
@@ -339,24 +369,22 @@ class RevenueReportApi(APIView):
     permission_classes = [HasAction("payments.view_reports")]
 
     @extend_schema(
+        operation_id="get_revenue_report",
         summary="Collections between two dates, grouped by stream, ward, channel, day or month",
         parameters=[RevenueReportQuery],
-        responses={200: RevenueReportOutput, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM},
+        responses={200: RevenueReportOutput, **problems(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         query = _validated(RevenueReportQuery, request.query_params)
-        report = get_revenue_report(
-            date_from=query["from"], date_to=query["to"], group_by=query["group_by"]
+        summary = summarise_revenue(
+            revenue_filter=RevenueFilter(
+                start=query["from"],
+                end=query["to"],
+                stream_code=query.get("stream", ""),
+                ward_code=query.get("ward", ""),
+                channel=query.get("channel", ""),
+            ),
+            group_by=query["group_by"],
+            language=request.LANGUAGE_CODE,
         )
-        return Response(
-            RevenueReportOutput(
-                {
-                    "from": report.date_from,
-                    "to": report.date_to,
-                    "group_by": report.group_by,
-                    "rows": report.rows,
-                    "total": report.total,
-                    "count": report.count,
-                }
-            ).data
-        )
+        return Response(RevenueReportOutput(summary).data)

@@ -441,6 +441,9 @@ class StatementImport(models.Model):
     kind = models.CharField(max_length=10, choices=StatementKind.choices)
     file_name = models.CharField(max_length=255)
     file_sha256 = models.CharField(max_length=64)
+    bank_code = models.CharField(
+        max_length=20, blank=True, help_text="The bank of the account, for a bank statement."
+    )
     period_start = models.DateField()
     period_end = models.DateField()
     imported_by = models.ForeignKey(
@@ -462,6 +465,10 @@ class StatementImport(models.Model):
             models.CheckConstraint(
                 condition=Q(period_start__lte=F("period_end")),
                 name="statement_import_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="mpesa", bank_code="") | (Q(kind="bank") & ~Q(bank_code="")),
+                name="statement_import_bank_named",
             ),
             models.CheckConstraint(
                 condition=Q(row_count__gte=F("line_count") + F("skipped_count") + F("error_count")),
@@ -537,3 +544,31 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.amount} ({self.status})"
+
+
+class MonthlyCollection(models.Model):
+    """Collections per month, stream, ward and channel, for reports over many months.
+
+    Kept by the database, not by Python: a trigger on `DailyCollection` (migration
+    payments 0002) adds every change of a daily row to its month's row in the same
+    transaction, so the two always agree. A year's report then reads about 22,500 rows
+    instead of 685,000 (bench/reports/README.md). `month` is the first day of the month.
+    """
+
+    month = models.DateField()
+    stream = models.ForeignKey(RevenueStream, on_delete=models.PROTECT, related_name="+")
+    ward_code = models.CharField(max_length=10, blank=True)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "stream", "ward_code", "channel"],
+                name="monthly_collection_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.stream_id} {self.channel}: {self.amount}"

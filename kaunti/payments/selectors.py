@@ -1,9 +1,11 @@
 """Reads of the payments app that are more than a one-line queryset.
 
-Every read a person reaches is scoped to them: staff see the departments where they hold
-a role granting the action (and those departments' directorates), citizens see the bills
-raised in their name. A lookup outside that scope returns None, and the view answers 404,
-so nobody learns which bill or receipt numbers exist.
+Every read a person reaches is scoped to them. Staff lists show the departments where
+they hold a role granting the action (and those departments' directorates); a staff
+lookup of one bill or receipt (`access_*`) returns None when there is none and raises
+`PermissionDenied` when it belongs to a department they may not act in. Citizens see
+only the bills raised in their name: anything else is None, so the view answers 404 and
+nobody learns which numbers exist.
 """
 
 from collections.abc import Iterable
@@ -13,15 +15,18 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet, Sum
 
-from kaunti.accounts.permissions import departments_where
+from kaunti.accounts.models import UserKind
+from kaunti.accounts.permissions import departments_where, require_permission
 from kaunti.core.identifiers import normalise_phone
 from kaunti.core.models import AuditEvent, Department
 from kaunti.core.money import ZERO
 from kaunti.payments.models import (
     Bill,
+    BillStatus,
     Channel,
     Payment,
     Receipt,
@@ -32,7 +37,7 @@ from kaunti.payments.models import (
 )
 from kaunti.payments.numbers import normalise_bill_number
 
-# --- Departments ------------------------------------------------------------------------
+# --- Departments and staff --------------------------------------------------------------
 
 
 def department_ids_where(user: Any, action: str) -> set[int]:
@@ -47,6 +52,15 @@ def department_ids_where(user: Any, action: str) -> set[int]:
         frontier = children - found
         found |= frontier
     return found
+
+
+def get_active_staff_by_username(*, username: str) -> Any | None:
+    """An active staff member, named by their username (e.g. who asked for a cancellation)."""
+    return (
+        get_user_model()
+        .objects.filter(username=username.strip(), is_active=True, kind=UserKind.STAFF)
+        .first()
+    )
 
 
 # --- Bills (staff) ----------------------------------------------------------------------
@@ -73,16 +87,32 @@ def list_bills_for_staff(*, user: Any, query: str = "", status: str = "") -> Que
     return bills.order_by("-created_at", "-pk")
 
 
-def get_bill_for_staff(
+def access_bill_for_staff(
     *, user: Any, number: str, action: str = "payments.view_bills"
 ) -> Bill | None:
-    """One bill, if it is in a department where `user` may do `action`."""
-    return (
-        Bill.objects.filter(
-            number=normalise_bill_number(number),
-            department_id__in=department_ids_where(user, action),
-        )
+    """One bill by number: None when there is none, `PermissionDenied` when `user` may not
+    do `action` in its department (staff may learn that a number exists, citizens may not).
+    """
+    bill = (
+        Bill.objects.filter(number=normalise_bill_number(number))
         .select_related("department", "ward", "created_by")
+        .first()
+    )
+    if bill is not None:
+        require_permission(user, action, bill.department)
+    return bill
+
+
+def get_bill_for_counter(*, number: str) -> Bill | None:
+    """A bill a cashier may take money for: any department's, unless it is cancelled.
+
+    County counters collect for every department, so this read is not department-scoped;
+    the counter pages that use it are limited to cashiers (`payments.receive_payment`).
+    """
+    return (
+        Bill.objects.filter(number=normalise_bill_number(number))
+        .exclude(status=BillStatus.CANCELLED)
+        .select_related("department")
         .first()
     )
 
@@ -148,24 +178,35 @@ def _receipts() -> QuerySet[Receipt]:
     )
 
 
-def get_receipt_for_staff(*, user: Any, number: str) -> Receipt | None:
-    """A receipt for staff who may view its bill's department, or the cashier who issued it."""
-    visible = Q(payment__bill__department_id__in=department_ids_where(user, "payments.view_bills"))
-    if getattr(user, "is_authenticated", False):
-        visible |= Q(payment__till_session__cashier=user)
-    return _receipts().filter(visible, number=number.strip().upper()).first()
+def access_receipt_for_staff(*, user: Any, number: str) -> Receipt | None:
+    """A receipt by number, for staff who may view its bill's department or the cashier
+    whose till took it (a suspense payment's receipt: for those who review suspense).
+
+    None when there is no such receipt; `PermissionDenied` when `user` may not see it.
+    """
+    receipt = _receipts().filter(number=number.strip().upper()).first()
+    if receipt is None:
+        return None
+    payment = receipt.payment
+    till = payment.till_session
+    if till is not None and till.cashier_id == getattr(user, "pk", None):
+        return receipt
+    if payment.bill is None:
+        require_permission(user, "payments.review_suspense")
+    else:
+        require_permission(user, "payments.view_bills", payment.bill.department)
+    return receipt
 
 
-def get_receipt_for_cancellation(*, user: Any, number: str) -> Receipt | None:
-    """A receipt on a bill of a department where `user` may cancel receipts."""
-    return (
-        _receipts()
-        .filter(
-            number=number.strip().upper(),
-            payment__bill__department_id__in=department_ids_where(user, "payments.cancel_receipt"),
-        )
-        .first()
-    )
+def access_receipt_for_cancellation(*, user: Any, number: str) -> Receipt | None:
+    """A receipt a supervisor is about to cancel: None when there is no such receipt,
+    `PermissionDenied` unless `user` may cancel receipts in its bill's department."""
+    receipt = _receipts().filter(number=number.strip().upper()).first()
+    if receipt is None:
+        return None
+    bill = receipt.payment.bill
+    require_permission(user, "payments.cancel_receipt", bill.department if bill else None)
+    return receipt
 
 
 def is_receipt_cancelled(receipt: Receipt) -> bool:

@@ -1,9 +1,11 @@
 """Reads for revenue reports, the revenue dashboard and reconciliation results.
 
-Revenue figures come only from `DailyCollection`, the summary kept per day, stream, ward
-and channel as payments post (`services.collections.record_collection`): a report reads
-at most one row per combination per day, whatever the number of payments, so it stays
-fast at ten million payments (bench/reports/README.md).
+Revenue figures come only from the collections summaries, never from payments:
+`DailyCollection`, kept per day, stream, ward and channel as payments post
+(`services.collections.record_collection`), and `MonthlyCollection`, the same per month,
+kept from it by the database. A report reads whole months from the monthly summary and
+only the days at either end of its period from the daily one, so its cost depends on the
+number of streams, wards and channels, not of payments (bench/reports/README.md).
 
 Targets: a stream's `annual_target` is for a financial year (July to June). For any
 period it is prorated by days: `annual_target x days of the period in that financial
@@ -16,11 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
-from django.db.models.functions import Replace, TruncMonth, Upper
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +32,7 @@ from kaunti.payments.models import (
     Channel,
     DailyCollection,
     MatchStatus,
+    MonthlyCollection,
     Payment,
     RevenueStream,
     StatementImport,
@@ -41,6 +44,8 @@ from kaunti.payments.numbers import financial_year
 Grouping = Literal["stream", "ward", "channel", "day", "month"]
 GROUPINGS: tuple[Grouping, ...] = ("stream", "ward", "channel", "day", "month")
 NO_WARD = "-"  # the filter value for collections on bills without a ward
+MPESA_CHANNELS = (Channel.MPESA_PAYBILL, Channel.MPESA_STK)
+BANK_CHANNELS = (Channel.BANK, Channel.CHEQUE)
 MAX_REPORT_DAYS = 366 * 5
 
 
@@ -119,20 +124,6 @@ class RevenueSummary:
         return (self.total_amount * 100 / self.total_target).quantize(Decimal("0.1"))
 
 
-def _collections(revenue_filter: RevenueFilter) -> QuerySet[DailyCollection]:
-    rows = DailyCollection.objects.filter(
-        day__gte=revenue_filter.start, day__lte=revenue_filter.end
-    )
-    if revenue_filter.stream_code:
-        rows = rows.filter(stream__code=revenue_filter.stream_code)
-    if revenue_filter.ward_code:
-        ward = "" if revenue_filter.ward_code == NO_WARD else revenue_filter.ward_code
-        rows = rows.filter(ward_code=ward)
-    if revenue_filter.channel:
-        rows = rows.filter(channel=revenue_filter.channel)
-    return rows
-
-
 def _streams(revenue_filter: RevenueFilter) -> list[RevenueStream]:
     streams = RevenueStream.objects.order_by("name")
     if revenue_filter.stream_code:
@@ -155,26 +146,79 @@ def _periods(group_by: Grouping, start: date, end: date) -> list[tuple[date, dat
     return periods
 
 
+def _whole_months(
+    start: date, end: date
+) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """Split a period into whole months (first and last month) and the days outside them."""
+    first = start if start.day == 1 else _month_end(start) + timedelta(days=1)
+    last = end.replace(day=1) if end == _month_end(end) else end.replace(day=1) - timedelta(days=1)
+    if first > last:
+        return [(start, end)], None
+    days = []
+    if start < first:
+        days.append((start, first - timedelta(days=1)))
+    if end > _month_end(last):
+        days.append((_month_end(last) + timedelta(days=1), end))
+    return days, (first, last.replace(day=1))
+
+
+_Collection = TypeVar("_Collection", DailyCollection, MonthlyCollection)
+
+
+def _filtered(
+    rows: QuerySet[_Collection], revenue_filter: RevenueFilter, streams: list[RevenueStream]
+) -> QuerySet[_Collection]:
+    if revenue_filter.stream_code:
+        rows = rows.filter(stream_id__in=[stream.pk for stream in streams])
+    if revenue_filter.ward_code:
+        ward = "" if revenue_filter.ward_code == NO_WARD else revenue_filter.ward_code
+        rows = rows.filter(ward_code=ward)
+    if revenue_filter.channel:
+        rows = rows.filter(channel=revenue_filter.channel)
+    return rows
+
+
+def _totals(
+    *, revenue_filter: RevenueFilter, streams: list[RevenueStream], group_by: Grouping
+) -> dict[Any, tuple[Decimal, int]]:
+    """Amount and count per group: whole months from the monthly summary, the days at
+    either end (or every day, for a report by day) from the daily one."""
+    days, months = _whole_months(revenue_filter.start, revenue_filter.end)
+    if group_by == "day":
+        days, months = [(revenue_filter.start, revenue_filter.end)], None
+    field = {"stream": "stream_id", "ward": "ward_code", "channel": "channel"}.get(
+        group_by, group_by
+    )
+    sources: list[QuerySet[Any]] = []
+    if days:
+        in_days = Q()
+        for first, last in days:
+            in_days |= Q(day__gte=first, day__lte=last)
+        daily = _filtered(DailyCollection.objects.filter(in_days), revenue_filter, streams)
+        sources.append(daily.annotate(month=TruncMonth("day")) if group_by == "month" else daily)
+    if months:
+        monthly = MonthlyCollection.objects.filter(month__gte=months[0], month__lte=months[1])
+        sources.append(_filtered(monthly, revenue_filter, streams))
+    totals: dict[Any, tuple[Decimal, int]] = {}
+    for source in sources:
+        for row in source.values(field).annotate(amount=Sum("amount"), count=Sum("count")):
+            amount, count = totals.get(row[field], (ZERO, 0))
+            totals[row[field]] = (amount + kes(row["amount"]), count + row["count"])
+    return totals
+
+
 def summarise_revenue(
     *, revenue_filter: RevenueFilter, group_by: Grouping, language: str = "en"
 ) -> RevenueSummary:
     """Collections in a period grouped by stream, ward, channel, day or month, with targets."""
     if group_by not in GROUPINGS:
         raise ValueError(f"unknown grouping {group_by!r}")
-    collections = _collections(revenue_filter)
     streams = _streams(revenue_filter)
+    totals = _totals(revenue_filter=revenue_filter, streams=streams, group_by=group_by)
     start, end = revenue_filter.start, revenue_filter.end
     with_targets = revenue_filter.has_targets
     rows: list[RevenueRow] = []
     if group_by in ("day", "month"):
-        field = "day" if group_by == "day" else "month"
-        grouped = (
-            collections.annotate(month=TruncMonth("day")) if group_by == "month" else collections
-        )
-        totals = {
-            row[field]: (row["amount"], row["count"])
-            for row in grouped.values(field).annotate(amount=Sum("amount"), count=Sum("count"))
-        }
         annual = _annual_target(streams)
         for first, last in _periods(group_by, start, end):
             key = first if group_by == "day" else first.replace(day=1)
@@ -191,11 +235,6 @@ def summarise_revenue(
                 )
             )
     else:
-        column = {"stream": "stream_id", "ward": "ward_code", "channel": "channel"}[group_by]
-        totals = {
-            row[column]: (row["amount"], row["count"])
-            for row in collections.values(column).annotate(amount=Sum("amount"), count=Sum("count"))
-        }
         if group_by == "stream":
             rows = [
                 RevenueRow(
@@ -334,7 +373,7 @@ def get_revenue_dashboard(*, today: date, language: str = "en") -> RevenueDashbo
         today=PeriodTotal(
             start=today,
             end=today,
-            amount=today_totals["amount"] or ZERO,
+            amount=kes(today_totals["amount"] or ZERO),
             count=today_totals["count"] or 0,
             target=prorated_target(annual=annual, start=today, end=today),
         ),
@@ -392,11 +431,15 @@ def list_report_choices(*, language: str = "en") -> dict[str, list[tuple[str, st
 
 def list_statement_imports() -> QuerySet[StatementImport]:
     """Imported statements, newest first, with who imported them and lines still to review."""
-    return StatementImport.objects.select_related("imported_by").annotate(
-        to_review=Count(
-            "lines",
-            filter=~Q(lines__status=MatchStatus.MATCHED) & Q(lines__decision=""),
+    return (
+        StatementImport.objects.select_related("imported_by")
+        .annotate(
+            to_review=Count(
+                "lines",
+                filter=~Q(lines__status=MatchStatus.MATCHED) & Q(lines__decision=""),
+            )
         )
+        .order_by("-imported_at", "-pk")
     )
 
 
@@ -430,28 +473,32 @@ def _period_bounds(statement: StatementImport) -> tuple[datetime, datetime]:
     return start, end
 
 
+def counter_slip_number(external_ref: str) -> str:
+    """The slip or cheque number in a counter reference (`bank:kcb:12345` -> `12345`)."""
+    return external_ref.rsplit(":", 1)[-1]
+
+
 def list_payments_missing_from_statement(*, statement: StatementImport) -> QuerySet[Payment]:
     """Kaunti's payments of the statement's channels and period that it does not show.
 
-    Computed each time from the database (not stored), so a statement imported later, or
-    a payment recorded since, is always reflected.
+    Computed each time from the database (not stored), so a payment recorded since the
+    import is always reflected. M-Pesa: paybill and prompt payments by receipt number.
+    Bank: deposit slips of the statement's bank and cheques, by slip or cheque number.
     """
     start, end = _period_bounds(statement)
     payments = Payment.objects.filter(paid_at__gte=start, paid_at__lt=end)
-    references = statement.lines.values("reference")
     if statement.kind == StatementKind.MPESA:
-        payments = payments.filter(channel__in=[Channel.MPESA_PAYBILL, Channel.MPESA_STK]).exclude(
-            mpesa_receipt__in=references
+        payments = payments.filter(channel__in=MPESA_CHANNELS).exclude(
+            mpesa_receipt__in=statement.lines.values("reference")
         )
     else:
-        payments = (
-            payments.filter(channel__in=[Channel.BANK, Channel.CHEQUE])
-            .annotate(slip=normalised_reference("external_ref"))
-            .exclude(slip__in=references)
+        # Counter payments by slip or cheque are a few a day: compare their numbers here.
+        shown = set(statement.lines.values_list("reference", flat=True))
+        candidates = payments.filter(
+            Q(channel=Channel.BANK, external_ref__startswith=f"bank:{statement.bank_code}:")
+            | Q(channel=Channel.CHEQUE, external_ref__startswith="cheque:")
+        ).values_list("pk", "external_ref")
+        payments = payments.filter(
+            pk__in=[pk for pk, ref in candidates if counter_slip_number(ref) not in shown]
         )
     return payments.select_related("bill").order_by("paid_at", "pk")
-
-
-def normalised_reference(field_name: str) -> Upper:
-    """A reference column as statements are compared: no spaces, upper case."""
-    return Upper(Replace(field_name, Value(" "), Value("")))

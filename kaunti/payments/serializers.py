@@ -19,12 +19,14 @@ from kaunti.payments.models import (
     Bill,
     BillLine,
     BillStatus,
+    Channel,
     Payment,
     Receipt,
     StkRequest,
+    StkStatus,
 )
 from kaunti.payments.selectors import BillPaymentRow
-from kaunti.payments.selectors_revenue import GROUPINGS
+from kaunti.payments.selectors_reports import GROUPINGS, MAX_REPORT_DAYS, NO_WARD
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 CENT = Decimal("0.01")
@@ -222,8 +224,17 @@ class StkPushInput(serializers.Serializer):
     )
 
 
+@extend_schema_field(
+    {"type": "string", "description": f"One of: {', '.join(StkStatus.values)}."}
+)
+class StkStatusField(serializers.CharField):
+    """A prompt's status. Described rather than an enum: drf-spectacular names enums after
+    the field, and "status" is BillStatus's (an ENUM_NAME_OVERRIDES entry would allow both)."""
+
+
 class StkRequestOutput(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id")
+    status = StkStatusField(read_only=True)
     bill_number = serializers.CharField(source="bill.number")
     status_url = serializers.SerializerMethodField()
     receipt = serializers.SerializerMethodField()
@@ -319,9 +330,14 @@ class ReceiptOutput(serializers.ModelSerializer):
 
 
 class RevenueReportQuery(serializers.Serializer):
-    # "from" is a Python keyword: the field is named in `get_fields`.
+    # "from" is a Python keyword: that field is added in `get_fields`.
     to = serializers.DateField()
     group_by = serializers.ChoiceField(choices=GROUPINGS, default="stream")
+    stream = serializers.SlugField(max_length=40, required=False, help_text="One stream only.")
+    ward = serializers.CharField(
+        max_length=10, required=False, help_text=f'One ward only ("{NO_WARD}": bills with none).'
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {"from": serializers.DateField(), **super().get_fields()}
@@ -329,24 +345,30 @@ class RevenueReportQuery(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["from"] > attrs["to"]:
             raise serializers.ValidationError({"to": ["Must be on or after from."]})
-        if (attrs["to"] - attrs["from"]).days > 366 * 5:
-            raise serializers.ValidationError({"to": ["Ask for at most five years at once."]})
+        if (attrs["to"] - attrs["from"]).days >= MAX_REPORT_DAYS:
+            raise serializers.ValidationError(
+                {"to": [f"Ask for at most {MAX_REPORT_DAYS} days at once."]}
+            )
         return attrs
 
 
 class RevenueRowOutput(serializers.Serializer):
     key = serializers.CharField()
-    name = serializers.CharField()
+    name = serializers.CharField(source="label")
     amount = serializers.DecimalField(**MONEY)
     count = serializers.IntegerField()
+    target = serializers.DecimalField(**MONEY, allow_null=True)
+    percent_of_target = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
 
 
 class RevenueReportOutput(serializers.Serializer):
-    to = serializers.DateField()
+    to = serializers.DateField(source="filter.end")
     group_by = serializers.CharField()
     rows = RevenueRowOutput(many=True)
-    total = serializers.DecimalField(**MONEY)
-    count = serializers.IntegerField()
+    total_amount = serializers.DecimalField(**MONEY)
+    total_count = serializers.IntegerField()
+    total_target = serializers.DecimalField(**MONEY, allow_null=True)
+    percent_of_target = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        return {"from": serializers.DateField(), **super().get_fields()}
+        return {"from": serializers.DateField(source="filter.start"), **super().get_fields()}

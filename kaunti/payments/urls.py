@@ -1,6 +1,6 @@
 """The payments app's pages: each views module lists its own URL patterns."""
 
-from kaunti.payments.views import callbacks, counter, reconciliation, reports, staff
+from kaunti.payments.views import callbacks, citizen, counter, reconciliation, reports, staff
 
 app_name = "payments"
 
@@ -10,4 +10,5 @@ urlpatterns = (
     + counter.urlpatterns
     + reports.urlpatterns
     + reconciliation.urlpatterns
+    + citizen.urlpatterns
 )

@@ -35,6 +35,11 @@ class MalformedCallback(ValueError):
         self.reason = reason
 
 
+class InvalidAmount(MalformedCallback):
+    """A C2B payload whose TransAmount is missing, unreadable or not more than zero
+    (validation answers it with C2B00013 "Invalid Amount")."""
+
+
 @dataclass(frozen=True)
 class StkCallback:
     """The outcome of one STK push; the metadata fields are set only on success."""
@@ -127,9 +132,12 @@ def parse_c2b(payload: Mapping[str, object]) -> C2BPayment:
     and upper-cased because customers type it by hand.
     """
     trans_id = _required_text(payload, "TransID", where="payload")
-    amount = _amount(_require(payload, "TransAmount", where="payload"), "TransAmount")
+    try:
+        amount = _amount(_require(payload, "TransAmount", where="payload"), "TransAmount")
+    except MalformedCallback as exc:
+        raise InvalidAmount(exc.reason) from exc
     if amount <= 0:
-        raise MalformedCallback(f"TransAmount must be more than zero, not {amount}")
+        raise InvalidAmount(f"TransAmount must be more than zero, not {amount}")
     balance_raw = payload.get("OrgAccountBalance")
     balance = (
         None

@@ -7,16 +7,15 @@ anything leaves the process. The OAuth token is kept in the Django cache, so eve
 shares one token instead of each asking Safaricom for its own
 (shared/reference/kenya.md section 1; ARCHITECTURE.md "Scaling past one machine").
 
-The parsers for what Safaricom POSTs back (`parse_stk_callback`, `parse_c2b`) live in
-`callbacks.py` and are re-exported here so callers need one import.
+The config (`config.py`), the typed answers and `DarajaError` (`responses.py`) and the
+parsers for what Safaricom POSTs back (`callbacks.py`) are re-exported here, so callers
+need one import.
 """
 
 import base64
 import hashlib
 import logging
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, Literal
 from urllib.parse import urlsplit
@@ -35,9 +34,9 @@ from kaunti.payments.mpesa.callbacks import (
     parse_c2b,
     parse_stk_callback,
 )
+from kaunti.payments.mpesa.config import DIGITS, C2BRegisterVersion, DarajaConfig
 from kaunti.payments.mpesa.protocol import (
     ACCOUNT_REFERENCE_MAX_LENGTH,
-    C2B_REGISTER_VERSIONS,
     C2B_RESPONSE_TYPES,
     ERROR_INVALID_TOKEN,
     ERROR_SERVER,
@@ -45,10 +44,23 @@ from kaunti.payments.mpesa.protocol import (
     STK_TRANSACTION_TYPES,
     TRANSACTION_DESC_MAX_LENGTH,
 )
+from kaunti.payments.mpesa.responses import (
+    C2BAccepted,
+    DarajaError,
+    JsonObject,
+    StkPushAccepted,
+    StkQueryResult,
+    c2b_accepted,
+    json_object,
+    require_accepted,
+    required_text,
+)
 
 __all__ = [
     "C2BAccepted",
     "C2BPayment",
+    "C2BRegisterVersion",
+    "C2BResponseType",
     "DarajaClient",
     "DarajaConfig",
     "DarajaError",
@@ -68,111 +80,8 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(15.0, connect=5.0)
 # expires between being read from the cache and reaching Safaricom.
 TOKEN_REFRESH_MARGIN_SECONDS: Final = 60
 TOKEN_CACHE_PREFIX: Final = "mpesa:daraja-token:"  # noqa: S105  (a cache key, not a secret)
-# Safaricom's words for failures that will not heal by themselves (500.001.1001 is also
-# the code of transient errors such as "Unable to lock subscriber").
-_PERMANENT_SERVER_MESSAGES: Final = ("wrong credentials", "merchant does not exist")
 
-_DIGITS: Final = re.compile(r"^[0-9]+$")
-
-C2BRegisterVersion = Literal["v1", "v2"]
 C2BResponseType = Literal["Completed", "Cancelled"]
-JsonObject = dict[str, object]
-
-
-@dataclass(frozen=True)
-class DarajaConfig:
-    """One Daraja app and shortcode; `callback_base_url` is where Safaricom reaches us."""
-
-    base_url: str
-    consumer_key: str
-    consumer_secret: str = field(repr=False)
-    shortcode: str
-    passkey: str = field(repr=False)
-    callback_base_url: str
-    # The version must match the API product on the Daraja app (kenya.md 1.5.1).
-    c2b_register_version: C2BRegisterVersion
-    transaction_type: str = "CustomerPayBillOnline"
-
-    def __post_init__(self) -> None:
-        if urlsplit(self.base_url).scheme not in ("http", "https"):
-            raise ValueError(f"Daraja base_url must be an http(s) URL, not {self.base_url!r}")
-        if not _DIGITS.match(self.shortcode):
-            raise ValueError(f"Daraja shortcode must be digits, not {self.shortcode!r}")
-        if self.c2b_register_version not in C2B_REGISTER_VERSIONS:
-            raise ValueError(
-                f"c2b_register_version must be v1 or v2, not {self.c2b_register_version!r}"
-            )
-        if self.transaction_type not in STK_TRANSACTION_TYPES:
-            raise ValueError(
-                f"transaction_type must be one of {STK_TRANSACTION_TYPES}, "
-                f"not {self.transaction_type!r}"
-            )
-
-    def callback_url(self, path: str) -> str:
-        """The public URL Safaricom should call for `path` on our side."""
-        return f"{self.callback_base_url.rstrip('/')}/{path.lstrip('/')}"
-
-
-class DarajaError(Exception):
-    """Daraja refused a call or could not be reached.
-
-    `error_code` and `message` are Safaricom's `errorCode` and `errorMessage` when it sent
-    them. `retryable` means the failure looks transient (network, timeout, 5xx); for an STK
-    push the prompt may nevertheless have reached the phone, so whether to push again is
-    the caller's decision.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        error_code: str = "",
-        http_status: int | None = None,
-        retryable: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.error_code = error_code
-        self.http_status = http_status
-        self.retryable = retryable
-
-    def __str__(self) -> str:
-        details = [f"errorCode {self.error_code}"] if self.error_code else []
-        if self.http_status is not None:
-            details.append(f"HTTP {self.http_status}")
-        return f"{self.message} ({', '.join(details)})" if details else self.message
-
-
-@dataclass(frozen=True)
-class StkPushAccepted:
-    """Safaricom queued the prompt; the result arrives later by callback (or STK query)."""
-
-    merchant_request_id: str
-    checkout_request_id: str
-    response_code: str
-    customer_message: str
-
-
-@dataclass(frozen=True)
-class StkQueryResult:
-    """Where an STK push stands: still pending, or final with Safaricom's result code."""
-
-    pending: bool
-    result_code: str | None
-    result_desc: str
-
-    @property
-    def is_success(self) -> bool:
-        return self.result_code == "0"
-
-
-@dataclass(frozen=True)
-class C2BAccepted:
-    """Safaricom's acknowledgement of a C2B register or simulate call."""
-
-    originator_conversation_id: str
-    response_code: str
-    response_description: str
 
 
 def stk_password(*, shortcode: str, passkey: str, timestamp: str) -> str:
@@ -258,10 +167,10 @@ class DarajaClient:
             "TransactionDesc": transaction_desc,
         }
         data = self._call("/mpesa/stkpush/v1/processrequest", body)
-        _require_accepted(data, what="the STK push")
+        require_accepted(data, what="the STK push")
         return StkPushAccepted(
-            merchant_request_id=_required_text(data, "MerchantRequestID"),
-            checkout_request_id=_required_text(data, "CheckoutRequestID"),
+            merchant_request_id=required_text(data, "MerchantRequestID"),
+            checkout_request_id=required_text(data, "CheckoutRequestID"),
             response_code="0",
             customer_message=str(data.get("CustomerMessage", "")),
         )
@@ -285,7 +194,7 @@ class DarajaClient:
             ):
                 return StkQueryResult(pending=True, result_code=None, result_desc=error.message)
             raise
-        _require_accepted(data, what="the STK query")
+        require_accepted(data, what="the STK query")
         result_code = data.get("ResultCode")
         if result_code is None:
             raise DarajaError(
@@ -324,7 +233,7 @@ class DarajaClient:
         }
         version = self.config.c2b_register_version
         data = self._call(f"/mpesa/c2b/{version}/registerurl", body)
-        return _c2b_accepted(data, what="the C2B URL registration")
+        return c2b_accepted(data, what="the C2B URL registration")
 
     def simulate_c2b(
         self,
@@ -348,7 +257,7 @@ class DarajaClient:
             "BillRefNumber": bill_ref_number,
         }
         data = self._call("/mpesa/c2b/v1/simulate", body)
-        return _c2b_accepted(data, what="the C2B simulation")
+        return c2b_accepted(data, what="the C2B simulation")
 
     # --- OAuth and transport ------------------------------------------------------------
 
@@ -371,7 +280,7 @@ class DarajaClient:
     def _post(self, path: str, body: JsonObject, *, token: str) -> JsonObject:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         response = self._send("POST", path, headers=headers, json=body)
-        return _json_object(response, path)
+        return json_object(response, path)
 
     def _access_token(self) -> str:
         """The shared token from the cache, or a new one from Safaricom."""
@@ -399,11 +308,11 @@ class DarajaClient:
             params={"grant_type": "client_credentials"},
             auth=(self.config.consumer_key, self.config.consumer_secret),
         )
-        data = _json_object(response, path)
+        data = json_object(response, path)
         token = data.get("access_token")
         # expires_in arrives as a string ("3599"); accept a number too.
         expires_in = str(data.get("expires_in", "")).strip()
-        if not isinstance(token, str) or not token or not _DIGITS.match(expires_in):
+        if not isinstance(token, str) or not token or not DIGITS.match(expires_in):
             raise DarajaError(
                 "Daraja's OAuth answer has no usable access_token/expires_in",
                 http_status=response.status_code,
@@ -446,71 +355,6 @@ class DarajaClient:
         )
 
 
-def _json_object(response: httpx.Response, path: str) -> JsonObject:
-    """The JSON object of a 2xx answer, or the `DarajaError` its error body describes."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    status = response.status_code
-    if not response.is_success:
-        if isinstance(data, dict) and data.get("errorCode"):
-            code = str(data["errorCode"])
-            message = str(data.get("errorMessage", ""))
-        else:
-            code, message = "", f"Daraja answered HTTP {status} to {path}: {response.text[:200]}"
-        raise DarajaError(
-            message,
-            error_code=code,
-            http_status=status,
-            retryable=_is_retryable(status, message),
-        )
-    if not isinstance(data, dict):
-        raise DarajaError(
-            f"Daraja sent an unreadable answer to {path}: {response.text[:200]}",
-            http_status=status,
-            retryable=True,
-        )
-    return data
-
-
-def _is_retryable(status: int, message: str) -> bool:
-    if status == 429:
-        return True
-    if status < 500:
-        return False
-    return not any(word in message.lower() for word in _PERMANENT_SERVER_MESSAGES)
-
-
-def _require_accepted(data: JsonObject, *, what: str) -> None:
-    # ResponseCode is "0" in most answers and 0 in some (kenya.md 1.8, item 6).
-    code = str(data.get("ResponseCode", "")).strip()
-    if code != "0":
-        raise DarajaError(
-            f"Daraja did not accept {what}: {data.get('ResponseDescription', '')}",
-            error_code=code,
-            http_status=200,
-        )
-
-
-def _c2b_accepted(data: JsonObject, *, what: str) -> C2BAccepted:
-    _require_accepted(data, what=what)
-    # Safaricom spells it "OriginatorCoversationID" in these answers.
-    conversation_id = data.get("OriginatorCoversationID", data.get("OriginatorConversationID"))
-    return C2BAccepted(
-        originator_conversation_id=str(conversation_id or ""),
-        response_code="0",
-        response_description=str(data.get("ResponseDescription", "")),
-    )
-
-
-def _required_text(data: JsonObject, key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str | int) or not str(value).strip():
-        raise DarajaError(f"Daraja's answer has no {key}", http_status=200, retryable=False)
-    return str(value).strip()
-
-
 def _daraja_msisdn(phone: str) -> str:
     """`2547XXXXXXXX`, the only form Daraja takes, from any way a Kenyan writes a number."""
     try:
@@ -540,6 +384,6 @@ def _check_url(url: str, name: str) -> str:
 
 def _digits(value: str, name: str) -> str:
     cleaned = value.strip()
-    if not _DIGITS.match(cleaned):
+    if not DIGITS.match(cleaned):
         raise ValueError(f"{name} must be digits, not {value!r}")
     return cleaned

@@ -119,10 +119,10 @@ def _price_lines(lines: Sequence[LineInput]) -> list[BillLine]:
 
 
 def credit_balance(*, payer_key: str) -> Decimal:
-    return (
-        PayerCredit.objects.filter(payer_key=payer_key).aggregate(total=Sum("amount"))["total"]
-        or ZERO
-    )
+    """What a payer holds in credit. Rounded to the cent: SQLite sums decimals as floats,
+    so 0.79 - 0.72 comes back as 0.0700000000000001 (and a zero as a tiny positive)."""
+    total = PayerCredit.objects.filter(payer_key=payer_key).aggregate(total=Sum("amount"))["total"]
+    return kes(total or ZERO)
 
 
 @transaction.atomic

@@ -98,8 +98,10 @@ def _issue_receipt(*, payment: Payment, bill: Bill | None) -> Receipt:
     gives its number back and no number is ever skipped or used twice.
     """
     year = financial_year(timezone.localtime(payment.paid_at).date())
-    ReceiptSequence.objects.get_or_create(financial_year=year)
-    sequence = ReceiptSequence.objects.select_for_update().get(financial_year=year)
+    sequence = ReceiptSequence.objects.select_for_update().filter(financial_year=year).first()
+    if sequence is None:  # the year's first receipt (one query fewer on every other)
+        ReceiptSequence.objects.get_or_create(financial_year=year)
+        sequence = ReceiptSequence.objects.select_for_update().get(financial_year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     receipt = Receipt.objects.create(
@@ -134,7 +136,9 @@ def _find_open_bill(bill_number: str) -> Bill | None:
     if not number:
         return None
     return (
-        Bill.objects.select_for_update()
+        # The ward comes along for the daily collections; only the bill's row is locked.
+        Bill.objects.select_for_update(of=("self",))
+        .select_related("ward")
         .filter(number=number)
         .exclude(status=BillStatus.CANCELLED)
         .first()

@@ -73,8 +73,9 @@ BANKS: tuple[tuple[str, Any], ...] = (
 )
 BANK_CODES = frozenset(code for code, _label in BANKS)
 
-# A form token is what `new_form_token` makes: URL-safe base64 of 16 random bytes or more.
-_FORM_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+# A form token is what `new_form_token` makes (24 URL-safe characters); at most 40, so
+# "cash:<token>" fits `Payment.external_ref`.
+_FORM_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{3,30}$")
 
 

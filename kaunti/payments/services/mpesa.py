@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import record_event
@@ -59,14 +59,24 @@ def request_stk_push(
         raise ValidationError(
             _("Pay between KES 1 and the balance of KES %(balance)s.") % {"balance": balance}
         )
-    request = StkRequest.objects.create(
-        bill=locked,
-        phone=normalise_phone(phone),
-        amount=whole_shillings_for_mpesa(wanted),
-        idempotency_key=idempotency_key or None,
-        initiated_by=actor if getattr(actor, "is_authenticated", False) else None,
-        channel=channel,
-    )
+    try:
+        with transaction.atomic():
+            request = StkRequest.objects.create(
+                bill=locked,
+                phone=normalise_phone(phone),
+                amount=whole_shillings_for_mpesa(wanted),
+                idempotency_key=idempotency_key or None,
+                initiated_by=actor if getattr(actor, "is_authenticated", False) else None,
+                channel=channel,
+            )
+    except IntegrityError:
+        # A concurrent call with the same key won the race: answer as if it came first.
+        existing = StkRequest.objects.filter(idempotency_key=idempotency_key).first()
+        if not idempotency_key or existing is None:
+            raise
+        if existing.bill_id != bill.pk:
+            raise IdempotencyConflict(idempotency_key) from None
+        return existing
     record_event(
         actor=actor,
         action="payments.stk_requested",

@@ -24,7 +24,12 @@ from kaunti.payments.models import (
     StkRequest,
     StkStatus,
 )
-from kaunti.payments.mpesa.callbacks import MalformedCallback, parse_c2b, parse_stk_callback
+from kaunti.payments.mpesa.callbacks import (
+    InvalidAmount,
+    MalformedCallback,
+    parse_c2b,
+    parse_stk_callback,
+)
 from kaunti.payments.mpesa.protocol import C2BValidationResult
 from kaunti.payments.numbers import normalise_bill_number
 from kaunti.payments.services.collections import record_payment
@@ -151,15 +156,15 @@ def validate_c2b(*, public_id: UUID | str) -> C2BValidationResult:
         parsed = parse_c2b(_load_json(callback))
     except MalformedCallback as exc:
         _mark_malformed(callback, str(exc))
+        # The parser refuses a zero or unreadable amount; Safaricom's code for it is C2B00013.
+        if isinstance(exc, InvalidAmount):
+            return C2BValidationResult.INVALID_AMOUNT
         return C2BValidationResult.OTHER_ERROR
-    if parsed.amount <= 0:
-        result = C2BValidationResult.INVALID_AMOUNT
+    bill = Bill.objects.filter(number=normalise_bill_number(parsed.bill_ref_number)).first()
+    if bill is None or bill.status in (BillStatus.CANCELLED, BillStatus.PAID):
+        result = C2BValidationResult.INVALID_ACCOUNT_NUMBER
     else:
-        bill = Bill.objects.filter(number=normalise_bill_number(parsed.bill_ref_number)).first()
-        if bill is None or bill.status in (BillStatus.CANCELLED, BillStatus.PAID):
-            result = C2BValidationResult.INVALID_ACCOUNT_NUMBER
-        else:
-            result = C2BValidationResult.ACCEPTED
+        result = C2BValidationResult.ACCEPTED
     InboundCallback.objects.filter(pk=callback.pk).update(
         reference=parsed.trans_id[:64],
         status=CallbackStatus.PROCESSED,

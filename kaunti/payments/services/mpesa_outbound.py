@@ -143,6 +143,6 @@ def registered_c2b_urls() -> tuple[str, str]:
     base = settings.MPESA_CALLBACK_BASE_URL.rstrip("/")
     token = settings.MPESA_CALLBACK_TOKEN
     return (
-        f"{base}/payments/mpesa/c2b/confirmation/{token}/",
-        f"{base}/payments/mpesa/c2b/validation/{token}/",
+        f"{base}/payments/paybill/confirmation/{token}/",
+        f"{base}/payments/paybill/validation/{token}/",
     )

@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -42,8 +42,9 @@ from kaunti.payments.models import (
     StatementKind,
     StatementLine,
 )
-from kaunti.payments.selectors_reports import normalised_reference
+from kaunti.payments.selectors_reports import BANK_CHANNELS, MPESA_CHANNELS, counter_slip_number
 from kaunti.payments.services.collections import record_payment
+from kaunti.payments.services.counter import BANK_CODES, COUNTER_PROVIDER
 
 MPESA_COLUMNS = (
     "Receipt No.",
@@ -64,12 +65,10 @@ MPESA_REQUIRED = ("Receipt No.", "Completion Time", "Transaction Status", "Paid 
 BANK_COLUMNS = ("Date", "Value Date", "Reference", "Description", "Debit", "Credit", "Balance")
 BANK_REQUIRED = ("Date", "Reference", "Credit")
 
-MPESA_CHANNELS = (Channel.MPESA_PAYBILL, Channel.MPESA_STK)
-BANK_CHANNELS = (Channel.BANK, Channel.CHEQUE)
-# A line recorded from a statement goes through the channel's own provider reference, so
-# that the callback (or counter entry) for the same receipt arriving later is a no-op.
+# A line recorded from a statement takes the reference its channel would have given it:
+# the paybill confirmation for the same receipt arriving later is then a no-op, and the
+# same slip brought to the counter later is refused as already receipted.
 MPESA_PROVIDER = "mpesa-c2b"
-BANK_PROVIDER = "counter"
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_STORED_ERRORS = 1000
@@ -129,8 +128,9 @@ class _BadRow(Exception):
 
 
 def normalise_reference(raw: str) -> str:
-    """References as compared: no spaces, upper case (slip numbers are typed by hand)."""
-    return "".join(raw.split()).upper()
+    """References as compared: letters and digits only, upper case, as the counter keeps
+    slip and cheque numbers (M-Pesa receipt numbers are already so)."""
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
 
 
 def parse_amount(raw: str, *, column: str) -> Decimal | None:
@@ -340,8 +340,25 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def find_kaunti_payments(*, kind: str, references: Sequence[str]) -> dict[str, Payment]:
-    """Kaunti's payments for the given statement references, by reference."""
+def counter_references(bank_code: str, number: str) -> list[str]:
+    """The counter's references (`Payment.external_ref`) a statement credit may match: a
+    deposit slip of the statement's bank, first, or a cheque drawn on any bank.
+
+    The counter keeps `<method>:<bank>:<number>` (services.counter), the number in
+    letters and digits only, upper case.
+    """
+    return [f"bank:{bank_code}:{number}", *(f"cheque:{code}:{number}" for code in BANK_CODES)]
+
+
+def find_kaunti_payments(
+    *, kind: str, references: Sequence[str], bank_code: str = ""
+) -> dict[str, Payment]:
+    """Kaunti's payments for the given statement references, by reference.
+
+    M-Pesa: by receipt number. Bank: by the counter's reference of a deposit slip of the
+    statement's bank, or of a cheque drawn on any bank (looked up exactly, on the index
+    that makes each slip or cheque receiptable once).
+    """
     found: dict[str, Payment] = {}
     for chunk in _chunks(references, _LOOKUP_CHUNK):
         if kind == StatementKind.MPESA:
@@ -349,13 +366,14 @@ def find_kaunti_payments(*, kind: str, references: Sequence[str]) -> dict[str, P
             for payment in payments.order_by("pk"):
                 found.setdefault(payment.mpesa_receipt, payment)
         else:
-            payments = (
-                Payment.objects.filter(channel__in=BANK_CHANNELS)
-                .annotate(slip=normalised_reference("external_ref"))
-                .filter(slip__in=chunk)
+            candidates = [
+                ref for reference in chunk for ref in counter_references(bank_code, reference)
+            ]
+            payments = Payment.objects.filter(
+                provider=COUNTER_PROVIDER, channel__in=BANK_CHANNELS, external_ref__in=candidates
             )
             for payment in payments.order_by("pk"):
-                found.setdefault(payment.slip, payment)
+                found.setdefault(counter_slip_number(payment.external_ref), payment)
     return found
 
 
@@ -386,14 +404,21 @@ def import_statement(
     file_name: str,
     content: bytes,
     actor: Any,
+    bank_code: str = "",
     period_start: date | None = None,
     period_end: date | None = None,
 ) -> StatementImport:
     """Import a statement file, match each receipt to Kaunti, and keep a list of bad rows.
 
-    The period covered defaults to the first and last day the file shows. A file that is
-    not a statement, has no readable receipts or was imported before is refused whole.
+    A bank statement names its bank (`bank_code`, as the counter names banks): deposit
+    slip numbers are unique only within one bank. The period covered defaults to the
+    first and last day the file shows. A file that is not a statement, has no readable
+    receipts or was imported before is refused whole.
     """
+    if kind == StatementKind.BANK and bank_code not in BANK_CODES:
+        raise ValidationError(_("Choose the bank of the statement."), code="bank")
+    if kind == StatementKind.MPESA:
+        bank_code = ""
     if len(content) > MAX_FILE_BYTES:
         raise ValidationError(_("The file is larger than 20 MB; export a shorter period."))
     digest = hashlib.sha256(content).hexdigest()
@@ -419,20 +444,32 @@ def import_statement(
     end = period_end or parsed.last_day
     if start is None or end is None or start > end:
         raise ValidationError(_("The period must start on or before the day it ends."))
-    statement = StatementImport.objects.create(
-        kind=kind,
-        file_name=file_name[:255],
-        file_sha256=digest,
-        period_start=start,
-        period_end=end,
-        imported_by=actor,
-        row_count=parsed.rows,
-        line_count=len(parsed.lines),
-        skipped_count=parsed.skipped,
-        error_count=len(parsed.errors),
-        errors=[{"row": e.row, "reason": e.reason} for e in parsed.errors[:MAX_STORED_ERRORS]],
+    try:
+        with transaction.atomic():
+            statement = StatementImport.objects.create(
+                kind=kind,
+                file_name=file_name[:255],
+                file_sha256=digest,
+                bank_code=bank_code,
+                period_start=start,
+                period_end=end,
+                imported_by=actor,
+                row_count=parsed.rows,
+                line_count=len(parsed.lines),
+                skipped_count=parsed.skipped,
+                error_count=len(parsed.errors),
+                errors=[
+                    {"row": e.row, "reason": e.reason} for e in parsed.errors[:MAX_STORED_ERRORS]
+                ],
+            )
+    except IntegrityError:
+        if not StatementImport.objects.filter(kind=kind, file_sha256=digest).exists():
+            raise
+        # The same file, imported by someone else a moment ago.
+        raise ValidationError(_("This file was already imported."), code="duplicate") from None
+    payments = find_kaunti_payments(
+        kind=kind, references=[line.reference for line in parsed.lines], bank_code=bank_code
     )
-    payments = find_kaunti_payments(kind=kind, references=[line.reference for line in parsed.lines])
     lines = []
     for line in parsed.lines:
         payment = payments.get(line.reference)
@@ -459,6 +496,7 @@ def import_statement(
         target=statement,
         data={
             "kind": kind,
+            "bank": bank_code,
             "file": statement.file_name,
             "sha256": digest,
             "period": [start, end],
@@ -500,9 +538,9 @@ def record_statement_line(*, line: StatementLine, actor: Any) -> Payment:
         refusal=_("Only lines missing in Kaunti can be recorded."),
     )
     statement = locked.statement
-    arrived = find_kaunti_payments(kind=statement.kind, references=[locked.reference]).get(
-        locked.reference
-    )
+    arrived = find_kaunti_payments(
+        kind=statement.kind, references=[locked.reference], bank_code=statement.bank_code
+    ).get(locked.reference)
     if arrived is not None:
         payment, created = arrived, False
     else:
@@ -512,8 +550,10 @@ def record_statement_line(*, line: StatementLine, actor: Any) -> Payment:
         )
         try:
             recorded = record_payment(
-                provider=MPESA_PROVIDER if is_mpesa else BANK_PROVIDER,
-                external_ref=locked.reference,
+                provider=MPESA_PROVIDER if is_mpesa else COUNTER_PROVIDER,
+                external_ref=locked.reference
+                if is_mpesa
+                else counter_references(statement.bank_code, locked.reference)[0],
                 channel=Channel.MPESA_PAYBILL if is_mpesa else Channel.BANK,
                 amount=locked.amount,
                 paid_at=paid_at,

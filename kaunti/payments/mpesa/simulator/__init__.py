@@ -15,13 +15,13 @@ from kaunti.payments.mpesa.simulator.config import (
     Script,
     SimulatorConfig,
 )
-from kaunti.payments.mpesa.simulator.server import DarajaSimulator
-from kaunti.payments.mpesa.simulator.state import (
+from kaunti.payments.mpesa.simulator.records import (
     C2BResult,
     CallbackDelivery,
     DeliveryKind,
     Push,
 )
+from kaunti.payments.mpesa.simulator.server import DarajaSimulator
 
 __all__ = [
     "C2BResult",

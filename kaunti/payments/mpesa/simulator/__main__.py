@@ -53,6 +53,11 @@ def parse_arguments(argv: list[str] | None = None) -> SimulatorConfig:
         help="how long a scripted push stays pending before its outcome",
     )
     parser.add_argument(
+        "--allow-any-c2b-url",
+        action="store_true",
+        help="accept C2B URLs containing words Safaricom is reported to refuse (mpesa, query...)",
+    )
+    parser.add_argument(
         "--prompt-timeout",
         type=float,
         default=None,
@@ -75,6 +80,7 @@ def parse_arguments(argv: list[str] | None = None) -> SimulatorConfig:
         ),
         processing_seconds=arguments.processing_seconds,
         prompt_timeout_seconds=arguments.prompt_timeout,
+        refuse_forbidden_url_words=not arguments.allow_any_c2b_url,
     )
 
 

@@ -10,6 +10,7 @@ registered URLs), the wording is the simulator's own and says so
 
 import base64
 import binascii
+import logging
 from datetime import datetime
 from typing import TypeVar
 
@@ -29,11 +30,8 @@ from kaunti.payments.mpesa.protocol import (
     WRONG_CREDENTIALS_MESSAGE,
 )
 from kaunti.payments.mpesa.simulator import ids
-from kaunti.payments.mpesa.simulator.state import (
-    C2BRegistration,
-    SimulatorState,
-    SubscriberLocked,
-)
+from kaunti.payments.mpesa.simulator.records import C2BRegistration
+from kaunti.payments.mpesa.simulator.state import SimulatorState, SubscriberLocked
 from kaunti.payments.mpesa.simulator.wire import (
     Reply,
     Request,
@@ -49,6 +47,8 @@ from kaunti.payments.mpesa.simulator.wire import (
 )
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 # Words in a C2B URL that Safaricom is reported to refuse (kenya.md 1.5.1).
 FORBIDDEN_URL_WORDS = ("m-pesa", "mpesa", "safaricom", "exe", "exec", "cmd", "sql", "query")
@@ -169,9 +169,14 @@ def c2b_register(state: SimulatorState, request: Request, *, version: str) -> Re
     urls = {}
     for name in ("ConfirmationURL", "ValidationURL"):
         url = _required(url_field(body.get(name)), name)
-        if state.config.refuse_forbidden_url_words and any(
-            word in url.lower() for word in FORBIDDEN_URL_WORDS
-        ):
+        forbidden = [word for word in FORBIDDEN_URL_WORDS if word in url.lower()]
+        if forbidden and state.config.refuse_forbidden_url_words:
+            logger.warning(
+                "Refused %s %s: Safaricom is reported to refuse C2B URLs containing %s",
+                name,
+                url,
+                ", ".join(repr(word) for word in forbidden),
+            )
             return _invalid(name)
         urls[name] = url
     state.register_c2b(

@@ -9,7 +9,8 @@ it works under a strict Content-Security-Policy and on any browser.
 from html import escape
 
 from kaunti.payments.mpesa.simulator.config import PHONE_ANSWERS
-from kaunti.payments.mpesa.simulator.state import Push, SimulatorState
+from kaunti.payments.mpesa.simulator.records import Push
+from kaunti.payments.mpesa.simulator.state import SimulatorState
 from kaunti.payments.mpesa.simulator.wire import (
     Reply,
     Request,
@@ -136,7 +137,6 @@ def _prompt(msisdn: str, push: Push) -> str:
     buttons = "\n".join(
         f'<button type="submit" name="answer" value="{value}">{escape(label)}</button>'
         for value, label in ANSWER_LABELS
-        if value in PHONE_ANSWERS
     )
     question = f"Pay KES {push.amount:,} to {push.shortcode} account {push.account_reference}?"
     return f"""<form method="post" action="{phone_path(msisdn)}prompts/{escape(push.checkout_request_id)}/">

@@ -21,13 +21,13 @@ from kaunti.payments.mpesa.simulator.config import (
     Script,
     SimulatorConfig,
 )
-from kaunti.payments.mpesa.simulator.state import (
+from kaunti.payments.mpesa.simulator.records import (
     C2BResult,
     CallbackDelivery,
     DeliveryKind,
     Push,
-    SimulatorState,
 )
+from kaunti.payments.mpesa.simulator.state import SimulatorState
 from kaunti.payments.mpesa.simulator.wire import (
     Refusal,
     Reply,

@@ -13,10 +13,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -30,14 +29,21 @@ from kaunti.payments.mpesa.simulator.config import (
     Script,
     SimulatorConfig,
 )
+from kaunti.payments.mpesa.simulator.records import (
+    C2BRegistration,
+    C2BResult,
+    CallbackDelivery,
+    DeliveryKind,
+    Push,
+    RecordedRequest,
+    stk_callback_body,
+    stk_message,
+)
 
 logger = logging.getLogger(__name__)
 
 NAIROBI: Final = ZoneInfo("Africa/Nairobi")
 MAX_MESSAGES_PER_PHONE: Final = 20
-# Safaricom writes the STK amount as `1.00`, which json.dumps cannot: a placeholder is
-# swapped for the literal after encoding.
-_AMOUNT_PLACEHOLDER: Final = "__KAUNTI_SIMULATOR_AMOUNT__"
 # (first, middle, last) names for C2B payloads, picked by number so a phone keeps its name.
 _CUSTOMER_NAMES: Final = (
     ("Wanjiku", "Njeri", "Kamau"),
@@ -48,108 +54,8 @@ _CUSTOMER_NAMES: Final = (
 )
 
 
-class DeliveryKind(StrEnum):
-    STK_CALLBACK = "stk_callback"
-    C2B_VALIDATION = "c2b_validation"
-    C2B_CONFIRMATION = "c2b_confirmation"
-
-
 class SubscriberLocked(Exception):
     """The phone still shows a prompt; Safaricom refuses a second push to it."""
-
-
-@dataclass(frozen=True)
-class CallbackDelivery:
-    """One POST the simulator made: where, what, and how the receiver answered.
-
-    `status` is None when the receiver could not be reached (then `error` says why).
-    """
-
-    kind: DeliveryKind
-    url: str
-    payload: dict[str, object]
-    body: str
-    status: int | None
-    response: str
-    error: str
-    delivered_at: datetime
-
-    def as_json(self) -> dict[str, object]:
-        data = asdict(self)
-        data["kind"] = self.kind.value
-        data["delivered_at"] = self.delivered_at.isoformat()
-        return data
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One Daraja call received: tests read the exact JSON a client sent."""
-
-    method: str
-    path: str
-    status: int
-    body: dict[str, object] | None = None
-
-
-@dataclass(frozen=True)
-class Push:
-    """One STK push; `result_code` is None while the customer has not answered."""
-
-    merchant_request_id: str
-    checkout_request_id: str
-    msisdn: str
-    amount: int
-    account_reference: str
-    description: str
-    callback_url: str
-    shortcode: str
-    script: Script
-    requested_at: datetime
-    result_code: int | None = None
-    result_desc: str = ""
-    receipt_number: str = ""
-    resolved_at: datetime | None = None
-
-    @property
-    def is_pending(self) -> bool:
-        return self.result_code is None
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "MerchantRequestID": self.merchant_request_id,
-            "CheckoutRequestID": self.checkout_request_id,
-            "PhoneNumber": self.msisdn,
-            "Amount": self.amount,
-            "AccountReference": self.account_reference,
-            "CallBackURL": self.callback_url,
-            "outcome": self.script.outcome.value,
-            "delivery": self.script.delivery.value,
-            "pending": self.is_pending,
-            "ResultCode": self.result_code,
-            "ResultDesc": self.result_desc,
-            "MpesaReceiptNumber": self.receipt_number,
-        }
-
-
-@dataclass(frozen=True)
-class C2BRegistration:
-    shortcode: str
-    response_type: str
-    confirmation_url: str
-    validation_url: str
-    version: str
-
-
-@dataclass(frozen=True)
-class C2BResult:
-    """How a paybill payment went: validated (or not), and confirmed (or not)."""
-
-    trans_id: str
-    accepted: bool
-    detail: str
-
-    def as_json(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def _now() -> datetime:
@@ -203,10 +109,6 @@ class SimulatorState:
             else:
                 self._scripts[msisdn] = script
 
-    def script_for(self, msisdn: str) -> Script:
-        with self._changed:
-            return self._scripts.get(msisdn, self._default_script)
-
     def scripts(self) -> tuple[Script, dict[str, Script]]:
         with self._changed:
             return self._default_script, dict(self._scripts)
@@ -233,7 +135,8 @@ class SimulatorState:
                 raise SubscriberLocked(msisdn)
             checkout_request_id = ids.checkout_request_id(msisdn=msisdn, at=now)
             while checkout_request_id in self._pushes:  # two pushes in one millisecond
-                checkout_request_id += "0"
+                now += timedelta(milliseconds=1)
+                checkout_request_id = ids.checkout_request_id(msisdn=msisdn, at=now)
             push = Push(
                 merchant_request_id=ids.merchant_request_id(),
                 checkout_request_id=checkout_request_id,
@@ -289,7 +192,7 @@ class SimulatorState:
                 resolved_at=now,
             )
             self._pushes[checkout_request_id] = push
-            self._add_message(push.msisdn, _stk_message(push))
+            self._add_message(push.msisdn, stk_message(push))
             self._changed.notify_all()
         body = stk_callback_body(push)
         script = push.script
@@ -533,28 +436,6 @@ class SimulatorState:
         return record
 
 
-def stk_callback_body(push: Push) -> str:
-    """The exact JSON Safaricom POSTs to the CallBackURL (kenya.md 1.4.1)."""
-    callback: dict[str, object] = {
-        "MerchantRequestID": push.merchant_request_id,
-        "CheckoutRequestID": push.checkout_request_id,
-        "ResultCode": push.result_code,
-        "ResultDesc": push.result_desc,
-    }
-    if push.result_code == 0 and push.resolved_at is not None:
-        callback["CallbackMetadata"] = {
-            "Item": [
-                {"Name": "Amount", "Value": _AMOUNT_PLACEHOLDER},
-                {"Name": "MpesaReceiptNumber", "Value": push.receipt_number},
-                {"Name": "Balance"},
-                {"Name": "TransactionDate", "Value": int(f"{push.resolved_at:%Y%m%d%H%M%S}")},
-                {"Name": "PhoneNumber", "Value": int(push.msisdn)},
-            ]
-        }
-    text = json.dumps({"Body": {"stkCallback": callback}})
-    return text.replace(f'"{_AMOUNT_PLACEHOLDER}"', f"{push.amount}.00")
-
-
 def _validation_decision(validation: CallbackDelivery, response_type: str) -> tuple[bool, str, str]:
     """(accepted, detail, ThirdPartyTransID) from our validation URL's answer."""
     answer: object = None
@@ -571,15 +452,3 @@ def _validation_decision(validation: CallbackDelivery, response_type: str) -> tu
         return False, f"Rejected {code}", ""
     why = validation.error or f"HTTP {validation.status}"
     return response_type == "Completed", f"validation unanswered ({why}): {response_type}", ""
-
-
-def _stk_message(push: Push) -> str:
-    if push.result_code == 0 and push.resolved_at is not None:
-        return (
-            f"{push.receipt_number} Confirmed. Ksh{push.amount:,}.00 sent to {push.shortcode} "
-            f"for account {push.account_reference} on {push.resolved_at:%d/%m/%y at %H:%M}."
-        )
-    return (
-        f"Ksh{push.amount:,}.00 to {push.shortcode} for account {push.account_reference} "
-        f"not paid: {push.result_desc}"
-    )

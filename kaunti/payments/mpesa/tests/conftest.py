@@ -133,7 +133,7 @@ def simulator(start_simulator: Callable[..., DarajaSimulator]) -> DarajaSimulato
 
 def make_client(simulator: DarajaSimulator, **overrides: Any) -> DarajaClient:
     """A real client for the simulator; `config_*` keys override the DarajaConfig."""
-    config = {
+    config: dict[str, Any] = {
         "base_url": simulator.base_url,
         "consumer_key": CONSUMER_KEY,
         "consumer_secret": CONSUMER_SECRET,

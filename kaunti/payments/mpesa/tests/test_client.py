@@ -225,7 +225,7 @@ def test_a_callback_never_delivered_is_still_answered_by_the_query(
 def test_a_scripted_outcome_is_pending_while_processing(
     start_simulator: Callable[..., DarajaSimulator], receiver: Receiver
 ) -> None:
-    simulator = start_simulator(processing_seconds=0.5)
+    simulator = start_simulator(processing_seconds=1.0)
     simulator.set_outcome(Outcome.INSUFFICIENT_FUNDS)
     client = make_client(simulator)
     checkout_request_id = push(client, receiver)

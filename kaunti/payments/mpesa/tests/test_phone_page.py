@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -116,7 +117,7 @@ def test_paybill_form_runs_the_c2b_flow(
     validation, confirmation = receiver.received
     assert (validation.path, confirmation.path) == ("/c2b/validate", "/c2b/confirm")
     payment = parse_c2b(confirmation.payload)
-    assert (payment.bill_ref_number, payment.amount) == ("BILL123", 750)
+    assert (payment.bill_ref_number, payment.amount) == ("BILL123", Decimal("750.00"))
     html = httpx.get(simulator.phone_url(PHONE)).text
     assert f"{payment.trans_id} Confirmed. Ksh750.00 sent to 174379 for account bill123" in html
 

@@ -201,3 +201,5 @@ def test_command_line_arguments_become_the_config() -> None:
     assert (config.msisdn_mode.value, config.script.outcome.value) == ("hashed", "cancelled")
     assert config.script.delivery.value == "twice"
     assert config.passkey == SANDBOX_PASSKEY
+    assert config.refuse_forbidden_url_words is True
+    assert parse_arguments(["--allow-any-c2b-url"]).refuse_forbidden_url_words is False

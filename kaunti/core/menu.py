@@ -1,0 +1,48 @@
+"""Links to each app's pages, contributed at start-up: the staff home's list of work and
+the citizen's account page.
+
+An app registers its staff pages in `AppConfig.ready` with the action a person must be
+allowed to see them; the staff home shows each person the links they may use. The
+registries are filled once at start-up, identically on every node, and only read after.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class StaffLink:
+    label: str | Promise
+    url_name: str
+    action: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class CitizenLink:
+    label: str | Promise
+    url_name: str
+    order: int = 100
+
+
+_links: list[StaffLink] = []
+_citizen_links: list[CitizenLink] = []
+
+
+def register_staff_link(link: StaffLink) -> None:
+    if link not in _links:
+        _links.append(link)
+
+
+def staff_links() -> list[StaffLink]:
+    return sorted(_links, key=lambda link: (link.order, str(link.label)))
+
+
+def register_citizen_link(link: CitizenLink) -> None:
+    if link not in _citizen_links:
+        _citizen_links.append(link)
+
+
+def citizen_links() -> list[CitizenLink]:
+    return sorted(_citizen_links, key=lambda link: (link.order, str(link.label)))

@@ -1,0 +1,1 @@
+"""E-services: the service catalogue, fee schedules, applications, workflow, permits, complaints."""

@@ -1,0 +1,61 @@
+"""Tables of the e-services app, one module per part (catalogue, applications, complaints)."""
+
+from kaunti.eservices.models.applications import (
+    APPLICATION_SOURCE_TYPE,
+    EDITABLE_STATUSES,
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationStatus,
+    ApplicationStep,
+    EventKind,
+    StepOutcome,
+    StepStatus,
+)
+from kaunti.eservices.models.catalogue import (
+    VERSION_CONTENT_FIELDS,
+    DocumentKind,
+    FeeRule,
+    FeeSchedule,
+    Service,
+    ServiceVersion,
+    ValidityRule,
+    VersionStatus,
+)
+from kaunti.eservices.models.complaints import (
+    UNRESOLVED_STATUSES,
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintEventKind,
+    ComplaintKind,
+    ComplaintStatus,
+)
+
+__all__ = [
+    "APPLICATION_SOURCE_TYPE",
+    "EDITABLE_STATUSES",
+    "UNRESOLVED_STATUSES",
+    "VERSION_CONTENT_FIELDS",
+    "Application",
+    "ApplicationDocument",
+    "ApplicationEvent",
+    "ApplicationStatus",
+    "ApplicationStep",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintEvent",
+    "ComplaintEventKind",
+    "ComplaintKind",
+    "ComplaintStatus",
+    "DocumentKind",
+    "EventKind",
+    "FeeRule",
+    "FeeSchedule",
+    "Service",
+    "ServiceVersion",
+    "StepOutcome",
+    "StepStatus",
+    "ValidityRule",
+    "VersionStatus",
+]

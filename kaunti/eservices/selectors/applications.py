@@ -1,0 +1,385 @@
+"""Reads of applications: a citizen's own, a department's work queue, documents, fees."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kaunti.accounts.permissions import departments_where, has_permission
+from kaunti.core.models import Department
+from kaunti.core.money import ZERO
+from kaunti.core.selectors import list_wards
+from kaunti.eservices.definitions import STEP_ACTIONS, StepKind, clean_answers, parse_form
+from kaunti.eservices.fees import FeeBreakdown, compute_fees
+from kaunti.eservices.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationStatus,
+    ApplicationStep,
+    FeeSchedule,
+    Service,
+    StepStatus,
+)
+from kaunti.eservices.permits import render_document_pdf
+from kaunti.eservices.references import normalise_reference
+from kaunti.eservices.selectors.catalogue import get_fee_schedule_in_force
+
+VIEW_ACTION = "eservices.view_applications"
+
+
+def department_ids_where(user: Any, action: str) -> set[int]:
+    """Departments where `user` may do `action`, with their directorates (a role held in a
+    department covers its directorates, as `has_permission` decides)."""
+    found = {department.pk for department in departments_where(user, action)}
+    frontier = set(found)
+    while frontier:
+        children = set(
+            Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
+        frontier = children - found
+        found |= frontier
+    return found
+
+
+def ward_codes() -> frozenset[str]:
+    return frozenset(list_wards().values_list("code", flat=True))
+
+
+# --- Fees -----------------------------------------------------------------------------------
+
+
+def compute_application_fees(
+    application: Application, answers: Mapping[str, str], on_date: date
+) -> tuple[FeeBreakdown, FeeSchedule | None]:
+    """The breakdown of `answers` under the version's schedule in force on `on_date`.
+
+    `ValidationError` (keyed by answer) when an answer the fee depends on is missing, or
+    when no schedule is in force.
+    """
+    code = application.version.fee_schedule_code
+    if not code:
+        return FeeBreakdown(lines=(), total=ZERO), None
+    schedule = get_fee_schedule_in_force(code=code, on_date=on_date)
+    if schedule is None:
+        raise ValidationError(
+            _("No fee schedule is in force for this service today. Please contact the county.")
+        )
+    return compute_fees(schedule=schedule, answers=answers, on_date=on_date), schedule
+
+
+def preview_fees(
+    *, user: Any, application: Application, on_date: date | None = None
+) -> FeeBreakdown:
+    """The fee the applicant would be billed if they submitted now (shown before submit)."""
+    if application.applicant_id != getattr(user, "pk", None):
+        raise PermissionDenied("not the applicant")
+    if application.status != ApplicationStatus.DRAFT:
+        return get_billed_fees(application=application)
+    fields = parse_form(application.version.form)
+    cleaned = clean_answers(fields, application.answers, ward_codes=ward_codes(), require_all=False)
+    answers = {k: v for k, v in cleaned.answers.items() if k not in cleaned.errors}
+    breakdown, _schedule = compute_application_fees(
+        application, answers, on_date or timezone.localdate()
+    )
+    return breakdown
+
+
+def get_billed_fees(*, application: Application) -> FeeBreakdown:
+    """The breakdown as billed on submission (empty for a draft)."""
+    return FeeBreakdown.from_json(application.fees or {})
+
+
+# --- A citizen's own --------------------------------------------------------------------------
+
+
+def list_citizen_applications(*, user: Any) -> QuerySet[Application]:
+    """The applications `user` made, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Application.objects.none()
+    return (
+        Application.objects.filter(applicant=user)
+        .select_related("service", "version", "issued_document", "bill")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def get_citizen_application(*, user: Any, reference: str) -> Application | None:
+    """One of `user`'s own applications; None for anyone else's (or none at all)."""
+    return (
+        list_citizen_applications(user=user)
+        .select_related("ward", "applicant", "service__department", "fee_schedule")
+        .filter(reference=normalise_reference(reference))
+        .first()
+    )
+
+
+def get_renewable_application(*, user: Any, service: Service) -> Application | None:
+    """`user`'s latest issued application of `service`, to renew (None if there is none
+    or the service cannot be renewed)."""
+    if service.current_version is None or not service.current_version.is_renewable:
+        return None
+    return (
+        list_citizen_applications(user=user)
+        .filter(service=service, status=ApplicationStatus.ISSUED)
+        .order_by("-issued_at")
+        .first()
+    )
+
+
+def list_application_timeline(
+    *, application: Application, for_applicant: bool
+) -> QuerySet[ApplicationEvent]:
+    """The history of an application, oldest first. The applicant sees their own view:
+    no internal entries (e.g. reassignments), and staff's internal notes stay in `data`,
+    which their page must not show."""
+    events = application.events.select_related("actor", "step").order_by("occurred_at", "id")
+    if for_applicant:
+        events = events.filter(is_visible_to_applicant=True)
+    return events
+
+
+def list_application_documents(
+    *, application: Application, include_superseded: bool = False
+) -> QuerySet[ApplicationDocument]:
+    """Documents of an application (uploads and inspectors' photos)."""
+    documents = application.documents.select_related("uploaded_by", "step")
+    if not include_superseded:
+        documents = documents.filter(superseded_at__isnull=True)
+    return documents.order_by("kind", "-uploaded_at")
+
+
+# --- Staff ------------------------------------------------------------------------------------
+
+
+def _is_staff(user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False) and getattr(user, "is_county_staff", False)
+    )
+
+
+def _visible_to_staff(user: Any) -> Q:
+    """Applications of a department where `user` may view applications, or with a step
+    in one (a health inspector sees the business permits they inspect)."""
+    ids = department_ids_where(user, VIEW_ACTION)
+    has_step_here = ApplicationStep.objects.filter(
+        application=OuterRef("pk"), department_id__in=ids
+    )
+    return Q(service__department_id__in=ids) | Q(Exists(has_step_here))
+
+
+def _may_view(user: Any, application: Application) -> bool:
+    if has_permission(user, VIEW_ACTION, application.service.department):
+        return True
+    departments = Department.objects.filter(
+        pk__in=application.steps.values_list("department_id", flat=True)
+    )
+    return any(has_permission(user, VIEW_ACTION, department) for department in departments)
+
+
+def access_application_for_staff(*, user: Any, reference: str) -> Application | None:
+    """One application by reference for staff: None when there is none,
+    `PermissionDenied` when `user` may not view it."""
+    application = (
+        Application.objects.filter(reference=normalise_reference(reference))
+        .select_related(
+            "service__department", "version", "applicant", "ward", "bill", "issued_document"
+        )
+        .first()
+    )
+    if application is not None and not _may_view(user, application):
+        raise PermissionDenied(VIEW_ACTION)
+    return application
+
+
+def list_department_applications(
+    *,
+    user: Any,
+    service_code: str = "",
+    ward_code: str = "",
+    status: str = "",
+    overdue_only: bool = False,
+    now: datetime | None = None,
+) -> QuerySet[Application]:
+    """Applications `user` may view, filtered; overdue means a step past its SLA."""
+    if not _is_staff(user):
+        return Application.objects.none()
+    applications = (
+        Application.objects.filter(_visible_to_staff(user))
+        .exclude(status=ApplicationStatus.DRAFT)
+        .select_related("service", "ward", "applicant")
+    )
+    if service_code:
+        applications = applications.filter(service__code=service_code)
+    if ward_code:
+        applications = applications.filter(ward__code=ward_code)
+    if status:
+        applications = applications.filter(status=status)
+    if overdue_only:
+        late = ApplicationStep.objects.filter(
+            application=OuterRef("pk"),
+            status=StepStatus.OPEN,
+            due_at__lt=now or timezone.now(),
+        )
+        applications = applications.filter(Exists(late), status=ApplicationStatus.IN_REVIEW)
+    return applications.order_by("-submitted_at", "-pk")
+
+
+Assigned = Literal["any", "mine", "unassigned"]
+
+
+def _actionable_steps(user: Any) -> Q:
+    condition = Q(pk__in=[])
+    for kind, action in STEP_ACTIONS.items():
+        ids = department_ids_where(user, action)
+        if ids:
+            condition |= Q(kind=kind.value, department_id__in=ids)
+    return condition
+
+
+def list_work_queue(
+    *,
+    user: Any,
+    service_code: str = "",
+    ward_code: str = "",
+    overdue_only: bool = False,
+    assigned: Assigned = "any",
+    now: datetime | None = None,
+) -> QuerySet[ApplicationStep]:
+    """Open steps `user` may act on (by the step's kind and department), soonest due
+    first. With `assigned="any"`, steps assigned to someone else are left out."""
+    if not _is_staff(user):
+        return ApplicationStep.objects.none()
+    steps = ApplicationStep.objects.filter(
+        _actionable_steps(user),
+        status=StepStatus.OPEN,
+        application__status=ApplicationStatus.IN_REVIEW,
+    ).select_related("application__service", "application__ward", "department", "assigned_to")
+    if assigned == "mine":
+        steps = steps.filter(assigned_to=user)
+    elif assigned == "unassigned":
+        steps = steps.filter(assigned_to__isnull=True)
+    else:
+        steps = steps.filter(Q(assigned_to__isnull=True) | Q(assigned_to=user))
+    if service_code:
+        steps = steps.filter(application__service__code=service_code)
+    if ward_code:
+        steps = steps.filter(application__ward__code=ward_code)
+    if overdue_only:
+        steps = steps.filter(due_at__lt=now or timezone.now())
+    return steps.order_by("due_at", "pk")
+
+
+def list_overdue_steps(*, user: Any, now: datetime | None = None) -> QuerySet[ApplicationStep]:
+    """Open steps past their SLA in the departments where `user` supervises (may
+    reassign), for the supervisor's "overdue" view."""
+    ids = department_ids_where(user, "eservices.reassign")
+    return (
+        ApplicationStep.objects.filter(
+            department_id__in=ids,
+            status=StepStatus.OPEN,
+            application__status=ApplicationStatus.IN_REVIEW,
+            due_at__lt=now or timezone.now(),
+        )
+        .select_related("application__service", "department", "assigned_to")
+        .order_by("due_at", "pk")
+    )
+
+
+def get_step_for_staff(*, user: Any, application: Application, code: str) -> ApplicationStep | None:
+    """A step of an application `user` may view (the services check the right to act)."""
+    if not _may_view(user, application):
+        raise PermissionDenied(VIEW_ACTION)
+    return application.steps.select_related("department", "assigned_to").filter(code=code).first()
+
+
+def is_step_overdue(step: ApplicationStep, *, now: datetime | None = None) -> bool:
+    return (
+        step.status == StepStatus.OPEN
+        and step.due_at is not None
+        and step.due_at < (now or timezone.now())
+    )
+
+
+def may_act_on_step(*, user: Any, step: ApplicationStep) -> bool:
+    """Whether to offer `user` the step's actions (the services decide again)."""
+    return step.status == StepStatus.OPEN and has_permission(
+        user, STEP_ACTIONS[StepKind(step.kind)], step.department
+    )
+
+
+# --- Files: only through a permission check ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file to hand to its owner or to staff: stream `open()` as an attachment named
+    `display_name` with `content_type` (the type we detected, not the uploader's claim)."""
+
+    display_name: str
+    content_type: str
+    size: int
+    storage_name: str
+
+    def open(self) -> File:
+        return default_storage.open(self.storage_name, "rb")
+
+
+def _may_see_application(user: Any, application: Application) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if application.applicant_id == user.pk:
+        return True
+    return bool(getattr(user, "is_county_staff", False)) and _may_view(user, application)
+
+
+def open_application_document(*, user: Any, public_id: Any) -> StoredFile | None:
+    """A document of an application, for its applicant or staff who may view it; None
+    for anyone else (so nobody learns that the document exists)."""
+    document = (
+        ApplicationDocument.objects.filter(public_id=public_id)
+        .select_related("application__service__department")
+        .first()
+    )
+    if document is None or not _may_see_application(user, document.application):
+        return None
+    return StoredFile(
+        display_name=document.display_name,
+        content_type=document.content_type,
+        size=document.size,
+        storage_name=document.storage_name,
+    )
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
+def render_issued_document(*, user: Any, reference: str, language: str) -> RenderedDocument | None:
+    """The PDF of an issued permit/licence/certificate, for its applicant or staff who may
+    view the application; None otherwise or when nothing was issued."""
+    application = (
+        Application.objects.filter(reference=normalise_reference(reference))
+        .select_related("service__department", "version", "issued_document", "ward")
+        .first()
+    )
+    if (
+        application is None
+        or application.issued_document is None
+        or not _may_see_application(user, application)
+    ):
+        return None
+    number = application.issued_document.number.replace("/", "-")
+    return RenderedDocument(
+        filename=f"{number}.pdf", content=render_document_pdf(application, language=language)
+    )

@@ -1,0 +1,3 @@
+"""Every write of the e-services app, one module per part: catalogue, applications,
+workflow, issuing, settlement, complaints. Each public function owns its transaction and
+writes one audit record."""

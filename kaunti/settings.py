@@ -204,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kaunti.payments.tasks.resolve_pending_stk_requests",
         "schedule": 30.0,
     },
+    "escalate-overdue-complaints": {
+        "task": "kaunti.eservices.tasks.escalate_overdue_complaints_task",
+        "schedule": 900.0,
+    },
 }
 
 # --- Notifications ----------------------------------------------------------------------

@@ -29,6 +29,7 @@ urlpatterns = [
     path("verify/<str:code>", core_views.verify_document, name="verify"),
     path("", include("kaunti.accounts.urls")),
     path("", include("kaunti.payments.urls")),
+    path("", include("kaunti.eservices.urls")),
     path("staff/jobs/", include("kaunti.core.urls")),
     path("staff/ledger/", include("kaunti.ledger.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

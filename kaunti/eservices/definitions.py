@@ -35,6 +35,7 @@ def _pick(language: str, english: str, swahili: str) -> str:
 
 
 def current_language() -> str:
+    """ "en" or "sw": the language messages and labels are given in right now."""
     return "sw" if (translation.get_language() or "en").startswith("sw") else "en"
 
 
@@ -322,6 +323,7 @@ class DocumentSpec:
 
 
 def parse_documents(raw: Any) -> tuple[DocumentSpec, ...]:
+    """Check the list of documents a version asks for (PDF, JPEG, PNG only; 10 MB at most)."""
     if not isinstance(raw, list):
         raise ValidationError(_("Required documents must be a list."))
     specs: list[DocumentSpec] = []
@@ -467,6 +469,7 @@ class VersionDefinition:
 
 
 def parse_version(*, form: Any, documents: Any, workflow: Any) -> VersionDefinition:
+    """A version's three definitions, each checked on its own."""
     return VersionDefinition(parse_form(form), parse_documents(documents), parse_workflow(workflow))
 
 

@@ -19,10 +19,12 @@ def _body() -> str:
 
 
 def new_application_reference() -> str:
+    """A fresh `APP-XXXXXXX` (the caller retries if the database finds it taken)."""
     return APPLICATION_PREFIX + _body()
 
 
 def new_complaint_reference() -> str:
+    """A fresh `CMP-XXXXXXX` (the caller retries if the database finds it taken)."""
     return COMPLAINT_PREFIX + _body()
 
 

@@ -11,4 +11,5 @@ from kaunti.eservices.services.complaints import escalate_overdue_complaints
 
 @shared_task
 def escalate_overdue_complaints_task() -> int:
+    """The periodic escalation of complaints past their SLA; returns how many escalated."""
     return escalate_overdue_complaints()

@@ -224,9 +224,7 @@ class StkPushInput(serializers.Serializer):
     )
 
 
-@extend_schema_field(
-    {"type": "string", "description": f"One of: {', '.join(StkStatus.values)}."}
-)
+@extend_schema_field({"type": "string", "description": f"One of: {', '.join(StkStatus.values)}."})
 class StkStatusField(serializers.CharField):
     """A prompt's status. Described rather than an enum: drf-spectacular names enums after
     the field, and "status" is BillStatus's (an ENUM_NAME_OVERRIDES entry would allow both)."""

@@ -50,6 +50,7 @@ def department_ids_where(user: Any, action: str) -> set[int]:
 
 
 def ward_codes() -> frozenset[str]:
+    """Codes of the deployment county's wards: the answers a ward question accepts."""
     return frozenset(list_wards().values_list("code", flat=True))
 
 
@@ -57,7 +58,7 @@ def ward_codes() -> frozenset[str]:
 
 
 def compute_application_fees(
-    application: Application, answers: Mapping[str, str], on_date: date
+    *, application: Application, answers: Mapping[str, str], on_date: date
 ) -> tuple[FeeBreakdown, FeeSchedule | None]:
     """The breakdown of `answers` under the version's schedule in force on `on_date`.
 
@@ -87,7 +88,7 @@ def preview_fees(
     cleaned = clean_answers(fields, application.answers, ward_codes=ward_codes(), require_all=False)
     answers = {k: v for k, v in cleaned.answers.items() if k not in cleaned.errors}
     breakdown, _schedule = compute_application_fees(
-        application, answers, on_date or timezone.localdate()
+        application=application, answers=answers, on_date=on_date or timezone.localdate()
     )
     return breakdown
 
@@ -301,6 +302,7 @@ def get_step_for_staff(*, user: Any, application: Application, code: str) -> App
 
 
 def is_step_overdue(step: ApplicationStep, *, now: datetime | None = None) -> bool:
+    """Open and past its SLA (what the work queue highlights)."""
     return (
         step.status == StepStatus.OPEN
         and step.due_at is not None
@@ -328,7 +330,7 @@ class StoredFile:
     size: int
     storage_name: str
 
-    def open(self) -> File:
+    def open(self) -> "File[bytes]":
         return default_storage.open(self.storage_name, "rb")
 
 
@@ -360,6 +362,8 @@ def open_application_document(*, user: Any, public_id: Any) -> StoredFile | None
 
 @dataclass(frozen=True)
 class RenderedDocument:
+    """An issued document's PDF, to send as an attachment named `filename`."""
+
     filename: str
     content: bytes
     content_type: str = "application/pdf"

@@ -52,4 +52,5 @@ def get_fee_schedule_in_force(*, code: str, on_date: date) -> FeeSchedule | None
 
 
 def list_complaint_categories() -> QuerySet[ComplaintCategory]:
+    """The categories a citizen chooses from, each owned by a department."""
     return ComplaintCategory.objects.filter(is_active=True).select_related("department")

@@ -79,6 +79,7 @@ def access_complaint_for_staff(*, user: Any, reference: str) -> Complaint | None
 def list_complaint_timeline(
     *, complaint: Complaint, for_complainant: bool
 ) -> QuerySet[ComplaintEvent]:
+    """A complaint's history, oldest first; the citizen's view leaves out internal entries."""
     events = complaint.events.select_related("actor").order_by("occurred_at", "id")
     if for_complainant:
         events = events.filter(is_visible_to_complainant=True)
@@ -86,6 +87,7 @@ def list_complaint_timeline(
 
 
 def is_complaint_overdue(complaint: Complaint, *, now: datetime | None = None) -> bool:
+    """Unresolved and past its SLA (what the inbox highlights)."""
     return complaint.status in UNRESOLVED_STATUSES and complaint.due_at < (now or timezone.now())
 
 

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from kaunti.accounts.models import User
 from kaunti.core.audit import record_event
 from kaunti.core.models import Ward
-from kaunti.core.selectors import list_wards
 from kaunti.eservices.definitions import (
     DocumentSpec,
     FieldSpec,
@@ -41,7 +40,7 @@ from kaunti.eservices.models import (
     Service,
 )
 from kaunti.eservices.references import new_application_reference
-from kaunti.eservices.selectors.applications import compute_application_fees
+from kaunti.eservices.selectors.applications import compute_application_fees, ward_codes
 from kaunti.eservices.services.files import removed_unless_completed, store_checked_upload
 from kaunti.eservices.services.issuing import holder_name_for
 from kaunti.eservices.services.notices import record_application_event, text_applicant
@@ -50,10 +49,6 @@ from kaunti.eservices.uploads import Upload, check_upload
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
 
 BILL_DUE_DAYS = 14
-
-
-def ward_codes() -> frozenset[str]:
-    return frozenset(list_wards().values_list("code", flat=True))
 
 
 def _require_applicant(application: Application, actor: User) -> None:
@@ -325,7 +320,9 @@ def submit_application(
         raise ValidationError(_("Only a draft can be submitted."))
     answers = _check_complete(locked)
     on_date = on_date or timezone.localdate()
-    breakdown, schedule = compute_application_fees(locked, answers, on_date)
+    breakdown, schedule = compute_application_fees(
+        application=locked, answers=answers, on_date=on_date
+    )
     fields = parse_form(locked.version.form)
     locked.answers = {**locked.answers, **answers}
     locked.ward = _ward_from(fields, locked.answers)
@@ -416,7 +413,9 @@ def resubmit_application(*, application: Application, actor: User, note: str = "
     submitted_on = (
         timezone.localdate(locked.submitted_at) if locked.submitted_at else timezone.localdate()
     )
-    breakdown, _schedule = compute_application_fees(locked, answers, submitted_on)
+    breakdown, _schedule = compute_application_fees(
+        application=locked, answers=answers, on_date=submitted_on
+    )
     if breakdown.total != locked.fee_total:
         raise ValidationError(
             _(

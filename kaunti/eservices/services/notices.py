@@ -61,6 +61,7 @@ def record_complaint_event(
     note: str = "",
     is_visible_to_complainant: bool = True,
 ) -> ComplaintEvent:
+    """Add an entry to the complaint's timeline (internal ones hidden from the citizen)."""
     return ComplaintEvent.objects.create(
         complaint=complaint,
         occurred_at=timezone.now(),

@@ -46,12 +46,6 @@ def media_root(tmp_path: Path, settings: Any) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Staff here never sign in: a fast hasher keeps the people fixture quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def stored_files(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file())
 

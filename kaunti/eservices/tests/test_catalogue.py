@@ -1,5 +1,6 @@
 """The catalogue as data: loading it, versioning it, and refusing definitions that do not fit."""
 
+import io
 import json
 from collections.abc import Callable
 from datetime import date
@@ -8,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client
 
 from kaunti.accounts.models import User
@@ -285,3 +287,12 @@ def test_an_operator_editing_a_published_version_in_the_admin_gets_a_new_draft(
         "Certificates last a year",
     )
     assert AuditEvent.objects.filter(action="eservices.version_drafted").count() == 1
+
+
+def test_the_load_catalogue_command_says_what_it_loaded(catalogue: None) -> None:
+    output = io.StringIO()
+    call_command("load_catalogue", stdout=output)
+    assert output.getvalue() == (
+        "Catalogue: 6 services (0 versions published), 6 fee schedules with 15 rules, "
+        "11 complaint categories.\n"
+    )

@@ -32,6 +32,8 @@ from kaunti.eservices.services.applications import (
     update_draft,
 )
 from kaunti.eservices.services.catalogue import create_draft_version, publish_service_version
+from kaunti.eservices.services.issuing import issue_document
+from kaunti.eservices.services.settlement import handle_bill_settled
 from kaunti.eservices.services.workflow import (
     approve_step,
     reassign_step,
@@ -582,3 +584,52 @@ def test_the_billed_breakdown_is_kept_with_the_application(in_review_ubp: Applic
     assert billed.total == in_review_ubp.fee_total == Decimal("10000.00")
     assert in_review_ubp.fee_schedule is not None
     assert "Finance Act 2024" in in_review_ubp.fee_schedule.finance_act
+
+
+def test_settling_the_same_bill_twice_moves_the_application_once(
+    in_review_ubp: Application,
+) -> None:
+    assert in_review_ubp.bill is not None
+    before = snapshot(in_review_ubp)
+    handle_bill_settled(in_review_ubp.bill)
+    assert snapshot(in_review_ubp) == before
+
+
+def test_a_paid_bill_of_an_unknown_application_is_left_alone(catalogue: None) -> None:
+    bill = create_bill(
+        payer=Payer(name="Kamau Mwangi", phone="0722000333"),
+        lines=[LineInput("food-handler")],
+        department=Department.objects.get(code="health"),
+        due_on=date(2026, 3, 1),
+        description="Food handler",
+        actor=None,
+        source_type="eservices.application",
+        source_ref="APP-NOSUCH1",
+    )
+    pay(bill)
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.PAID
+    assert Application.objects.count() == 0
+
+
+def test_an_inspector_cannot_reject_and_an_unapproved_application_is_not_issued(
+    in_review_ubp: Application, people: dict[str, User]
+) -> None:
+    approve_step(step=step(in_review_ubp, "review"), actor=people["trade_approver"])
+    before = snapshot(in_review_ubp)
+    with pytest.raises(ValidationError, match="does not apply to a step of this kind"):
+        reject_application(
+            step=step(in_review_ubp, "inspection-health"),
+            actor=people["health_inspector"],
+            reason="Dirty",
+        )
+    with pytest.raises(ValidationError, match="Only an approved application"):
+        issue_document(application=in_review_ubp, actor=people["trade_approver"])
+    with pytest.raises(ValidationError, match="Write what failed"):
+        record_inspection_result(
+            step=step(in_review_ubp, "inspection-health"),
+            actor=people["health_inspector"],
+            passed=False,
+            notes=" ",
+        )
+    assert snapshot(in_review_ubp) == before

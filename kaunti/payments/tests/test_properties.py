@@ -192,7 +192,7 @@ def apply(model: Model, staff: Staff, step: tuple[Any, ...]) -> None:
             or payer is None
             or (payment.credited > 0 and model.credit[payer] < payment.credited)
         )
-        arguments = {
+        arguments: dict[str, Any] = {
             "receipt": receipt,
             "reason": "Keyed twice",
             "requested_by": staff.requester,

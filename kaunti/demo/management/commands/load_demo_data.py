@@ -26,6 +26,7 @@ class Command(BaseCommand):
         load_chart_of_accounts()
         streams = load_price_list(county_code=settings.COUNTY_CODE)
         self.stdout.write(f"Price list: {streams} revenue streams.")
+        call_command("load_catalogue", stdout=self.stdout)
         citizen = User.objects.get(phone=DEMO_CITIZEN_PHONE)
         if not Bill.objects.filter(payer_user=citizen).exists():
             create_bill(

@@ -15,9 +15,15 @@ class PaymentsConfig(AppConfig):
             StaffLink(_("Bills"), "payments:staff_bills", "payments.view_bills", 10),
             StaffLink(_("Raise a bill"), "payments:staff_raise_bill", "payments.raise_bill", 11),
             StaffLink(_("Counter"), "payments:counter_home", "payments.receive_payment", 12),
-            StaffLink(_("Payments in suspense"), "payments:staff_suspense", "payments.review_suspense", 13),
-            StaffLink(_("Reconciliation"), "payments:reconciliation_list", "payments.reconcile", 14),
-            StaffLink(_("Revenue dashboard"), "payments:revenue_dashboard", "payments.view_reports", 15),
+            StaffLink(
+                _("Payments in suspense"), "payments:staff_suspense", "payments.review_suspense", 13
+            ),
+            StaffLink(
+                _("Reconciliation"), "payments:reconciliation_list", "payments.reconcile", 14
+            ),
+            StaffLink(
+                _("Revenue dashboard"), "payments:revenue_dashboard", "payments.view_reports", 15
+            ),
             StaffLink(_("Ledger: trial balance"), "ledger:trial_balance", "ledger.view", 20),
         ):
             register_staff_link(link)

@@ -83,9 +83,15 @@ def c2b_confirmation(request: HttpRequest, token: str) -> HttpResponse:
 urlpatterns = [
     path("payments/mpesa/stk/callback/<str:token>/", stk_callback, name="mpesa_stk_callback"),
     path("payments/mpesa/c2b/validation/<str:token>/", c2b_validation, name="mpesa_c2b_validation"),
-    path("payments/mpesa/c2b/confirmation/<str:token>/", c2b_confirmation, name="mpesa_c2b_confirmation"),
+    path(
+        "payments/mpesa/c2b/confirmation/<str:token>/",
+        c2b_confirmation,
+        name="mpesa_c2b_confirmation",
+    ),
     # The same endpoints without "mpesa" in the path: Safaricom is reported to refuse C2B
     # URLs containing it at registration, so these are the ones `register_c2b_urls` sends.
     path("payments/paybill/validation/<str:token>/", c2b_validation, name="paybill_validation"),
-    path("payments/paybill/confirmation/<str:token>/", c2b_confirmation, name="paybill_confirmation"),
+    path(
+        "payments/paybill/confirmation/<str:token>/", c2b_confirmation, name="paybill_confirmation"
+    ),
 ]

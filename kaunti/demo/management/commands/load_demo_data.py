@@ -30,8 +30,17 @@ class Command(BaseCommand):
         citizen = User.objects.get(phone=DEMO_CITIZEN_PHONE)
         if not Bill.objects.filter(payer_user=citizen).exists():
             create_bill(
-                payer=Payer(name=citizen.full_name, phone=citizen.phone or "", id_number=citizen.national_id, user=citizen),
-                lines=[LineInput("market-fee", quantity=Decimal(30), description="Ol Kalou market, 30 days")],
+                payer=Payer(
+                    name=citizen.full_name,
+                    phone=citizen.phone or "",
+                    id_number=citizen.national_id,
+                    user=citizen,
+                ),
+                lines=[
+                    LineInput(
+                        "market-fee", quantity=Decimal(30), description="Ol Kalou market, 30 days"
+                    )
+                ],
                 department=Department.objects.get(code="trade"),
                 ward=Ward.objects.get(code="0453"),
                 due_on=timezone.localdate() + timedelta(days=14),
@@ -42,12 +51,18 @@ class Command(BaseCommand):
 
         self.stdout.write("")
         self.stdout.write("Demo sign-ins (staff: /staff/sign-in/, then the TOTP code;")
-        self.stdout.write("  `.venv/bin/python manage.py demo_totp <username>` prints a current code):")
+        self.stdout.write(
+            "  `.venv/bin/python manage.py demo_totp <username>` prints a current code):"
+        )
         width = max(len(s.username) for s in sign_ins)
         for s in sign_ins:
-            self.stdout.write(f"  {s.username:<{width}}  password {s.password}  TOTP secret {s.totp_secret}  ({s.roles})")
+            self.stdout.write(
+                f"  {s.username:<{width}}  password {s.password}  TOTP secret {s.totp_secret}  ({s.roles})"
+            )
         sms = "the console" if settings.SMS_BACKEND == "console" else settings.SMS_FILE_PATH
         self.stdout.write(
             f"Demo citizen: sign in at /account/sign-in/ with {as_e164(DEMO_CITIZEN_PHONE)}; codes go to {sms}."
         )
-        self.stdout.write(f"Demo citizen's bills (pay with M-Pesa paybill {settings.MPESA_SHORTCODE}): {bills}")
+        self.stdout.write(
+            f"Demo citizen's bills (pay with M-Pesa paybill {settings.MPESA_SHORTCODE}): {bills}"
+        )

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from kaunti.accounts import api as accounts_api
 from kaunti.core import api as core_api
 from kaunti.core import views as core_views
+from kaunti.eservices import api as eservices_api
 from kaunti.ledger import api as ledger_api
 from kaunti.payments import api as payments_api
 
@@ -20,6 +21,46 @@ api_v1 = [
     path("receipts/<str:number>/", payments_api.ReceiptApi.as_view(), name="receipt"),
     path("ledger/trial-balance/", ledger_api.TrialBalanceApi.as_view(), name="trial-balance"),
     path("reports/revenue/", payments_api.RevenueReportApi.as_view(), name="revenue-report"),
+    path("services/", eservices_api.ServiceListApi.as_view(), name="services"),
+    path("services/<slug:code>/", eservices_api.ServiceDetailApi.as_view(), name="service"),
+    path("applications/", eservices_api.ApplicationListApi.as_view(), name="applications"),
+    path(
+        "applications/<str:reference>/",
+        eservices_api.ApplicationDetailApi.as_view(),
+        name="application",
+    ),
+    path(
+        "applications/<str:reference>/fees/",
+        eservices_api.ApplicationFeesApi.as_view(),
+        name="application-fees",
+    ),
+    path(
+        "applications/<str:reference>/submit/",
+        eservices_api.ApplicationSubmitApi.as_view(),
+        name="application-submit",
+    ),
+    path(
+        "applications/<str:reference>/documents/",
+        eservices_api.ApplicationDocumentsApi.as_view(),
+        name="application-documents",
+    ),
+    path(
+        "applications/<str:reference>/steps/<str:code>/<slug:action>/",
+        eservices_api.StepActionApi.as_view(),
+        name="application-step-action",
+    ),
+    path("work-queue/", eservices_api.WorkQueueApi.as_view(), name="work-queue"),
+    path("complaints/", eservices_api.ComplaintListApi.as_view(), name="complaints"),
+    path(
+        "complaints/<str:reference>/",
+        eservices_api.ComplaintDetailApi.as_view(),
+        name="complaint",
+    ),
+    path(
+        "complaints/<str:reference>/<slug:action>/",
+        eservices_api.ComplaintActionApi.as_view(),
+        name="complaint-action",
+    ),
 ]
 
 urlpatterns = [

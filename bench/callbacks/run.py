@@ -10,7 +10,7 @@ one journal entry each) and a zero trial balance, and print confirmations per se
 Then, as the machine's baseline, pgbench runs the minimal equivalent transaction (insert
 one payment-like row with a unique reference) with as many clients.
 
-    .venv/bin/python bench/callbacks/run.py --bills 3000 --clients 32 --workers 5
+    .venv/bin/python bench/callbacks/run.py --bills 3000 --clients 8 --workers 2 --threads 2
 
 Needs PostgreSQL and Redis on 127.0.0.1 (as CI); the database `kaunti_callbacks_bench` is
 dropped and recreated. Gunicorn is started here and stopped at the end. Tasks (the SMS
@@ -451,8 +451,8 @@ def empty_redis() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bills", type=int, default=3000, help="open bills, one payment each")
-    parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP connections")
-    parser.add_argument("--workers", type=int, default=5, help="gunicorn workers")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--repeats", type=float, default=0.10, help="share posted again later")
     parser.add_argument("--racing", type=float, default=0.02, help="share posted concurrently")

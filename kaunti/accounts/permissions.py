@@ -90,3 +90,17 @@ def departments_where(user: Any, action: str) -> list[Department]:
         "department_id", flat=True
     )
     return list(Department.objects.filter(pk__in=ids))
+
+
+def department_ids_where(user: Any, action: str) -> set[int]:
+    """Departments where `user` may do `action`, with their directorates (a role held in a
+    department covers its directorates, as `has_permission` decides)."""
+    found = {department.pk for department in departments_where(user, action)}
+    frontier = set(found)
+    while frontier:
+        children = set(
+            Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
+        frontier = children - found
+        found |= frontier
+    return found

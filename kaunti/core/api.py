@@ -6,7 +6,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,6 +48,31 @@ def problem_details_handler(exc: Exception, context: dict[str, Any]) -> Response
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
+
+
+# The shape of every refusal, for the OpenAPI schema of each app's API.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "object", "description": "Each invalid field's messages."},
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def problems(*codes: int) -> dict[Any, OpenApiResponse]:
+    """Schema entries for refusals: `application/problem+json` documents."""
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            response=PROBLEM_SCHEMA, description="A problem details document (RFC 9457)."
+        )
+        for code in codes
+    }
 
 
 def problem_response(*, status_code: int, title: str, detail: str) -> Response:

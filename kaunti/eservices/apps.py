@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EservicesConfig(AppConfig):
@@ -9,8 +10,32 @@ class EservicesConfig(AppConfig):
     def ready(self) -> None:
         # payments calls this handler inside the transaction that settles an application's
         # bill (ARCHITECTURE.md: the owner of a bill's source registers it at start-up).
+        from kaunti.core.menu import (
+            CitizenLink,
+            StaffLink,
+            register_citizen_link,
+            register_staff_link,
+        )
         from kaunti.eservices.models import APPLICATION_SOURCE_TYPE
         from kaunti.eservices.services.settlement import handle_bill_settled
         from kaunti.payments.settlement import register_settlement_handler
 
         register_settlement_handler(APPLICATION_SOURCE_TYPE, handle_bill_settled)
+        for citizen_link in (
+            CitizenLink(_("Apply for a permit or licence"), "eservices:service_list", 20),
+            CitizenLink(_("My applications"), "eservices:my_applications", 21),
+            CitizenLink(_("Complaints"), "eservices:my_complaints", 22),
+        ):
+            register_citizen_link(citizen_link)
+        for staff_link in (
+            StaffLink(
+                _("Applications work queue"),
+                "eservices:staff_queue",
+                "eservices.view_applications",
+                30,
+            ),
+            StaffLink(
+                _("Complaints inbox"), "eservices:staff_inbox", "eservices.view_complaints", 31
+            ),
+        ):
+            register_staff_link(staff_link)

@@ -1,10 +1,8 @@
-"""URLs of the e-services pages and API (the pages and the API are still to be written).
+"""URLs of the e-services pages. Included by the project's urls.py at the root, namespace
+"eservices"; each views module lists its own patterns."""
 
-Included by the project's urls.py under its own prefix, namespace "eservices".
-"""
-
-from django.urls import URLPattern, URLResolver
+from kaunti.eservices.views import citizen, complaints, staff
 
 app_name = "eservices"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = citizen.urlpatterns + staff.urlpatterns + complaints.urlpatterns

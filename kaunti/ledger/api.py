@@ -2,41 +2,17 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kaunti.accounts.api_permissions import HasAction
-from kaunti.core.api import PROBLEM_CONTENT_TYPE
+from kaunti.core.api import problems
 from kaunti.ledger.selectors import get_trial_balance
 
 MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
-# Every refusal is an RFC 9457 problem (kaunti.core.api.problem_details_handler).
-# (Shared with the other apps' APIs once kaunti.core.api offers it.)
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "type": {"type": "string", "example": "about:blank"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "errors": {"type": "object", "description": "Each invalid field's messages."},
-    },
-    "required": ["type", "title", "status"],
-}
-
-
-def problems(*codes: int) -> dict[Any, OpenApiResponse]:
-    """Schema entries for refusals: `application/problem+json` documents."""
-    return {
-        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
-            response=PROBLEM_SCHEMA, description="A problem details document (RFC 9457)."
-        )
-        for code in codes
-    }
 
 
 class TrialBalanceQuery(serializers.Serializer):

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from kaunti.accounts.api_permissions import HasAction, IsCitizen, is_verified_api_caller, may
 from kaunti.accounts.models import User
-from kaunti.core.api import PROBLEM_CONTENT_TYPE, problem_response
+from kaunti.core.api import problem_response, problems
 from kaunti.core.identifiers import normalise_phone
 from kaunti.payments import selectors
 from kaunti.payments.models import Bill, Receipt, StkRequest
@@ -54,31 +54,6 @@ PAY_ACTIONS = ("payments.receive_payment", "payments.raise_bill")
 # Visible ASCII, as the Idempotency-Key draft (draft-ietf-httpapi-idempotency-key) expects;
 # 64 characters leave room for the caller's id the key is stored under.
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
-
-# Every refusal is an RFC 9457 problem (kaunti.core.api.problem_details_handler).
-# (Shared with the other apps' APIs once kaunti.core.api offers it.)
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "type": {"type": "string", "example": "about:blank"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "errors": {"type": "object", "description": "Each invalid field's messages."},
-    },
-    "required": ["type", "title", "status"],
-}
-
-
-def problems(*codes: int) -> dict[Any, OpenApiResponse]:
-    """Schema entries for refusals: `application/problem+json` documents."""
-    return {
-        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
-            response=PROBLEM_SCHEMA, description="A problem details document (RFC 9457)."
-        )
-        for code in codes
-    }
 
 
 def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:

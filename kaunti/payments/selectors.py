@@ -20,9 +20,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet, Sum
 
 from kaunti.accounts.models import UserKind
-from kaunti.accounts.permissions import departments_where, require_permission
+from kaunti.accounts.permissions import department_ids_where, require_permission
 from kaunti.core.identifiers import normalise_phone
-from kaunti.core.models import AuditEvent, Department
+from kaunti.core.models import AuditEvent
 from kaunti.core.money import ZERO
 from kaunti.payments.models import (
     Bill,
@@ -38,20 +38,6 @@ from kaunti.payments.models import (
 from kaunti.payments.numbers import normalise_bill_number
 
 # --- Departments and staff --------------------------------------------------------------
-
-
-def department_ids_where(user: Any, action: str) -> set[int]:
-    """Departments where `user` may do `action`, with their directorates (a role held in a
-    department covers its directorates, as `has_permission` decides)."""
-    found = {department.pk for department in departments_where(user, action)}
-    frontier = set(found)
-    while frontier:
-        children = set(
-            Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-        )
-        frontier = children - found
-        found |= frontier
-    return found
 
 
 def get_active_staff_by_username(*, username: str) -> Any | None:

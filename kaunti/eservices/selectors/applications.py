@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kaunti.accounts.permissions import departments_where, has_permission
+from kaunti.accounts.permissions import department_ids_where, has_permission
 from kaunti.core.models import Department
 from kaunti.core.money import ZERO
 from kaunti.core.selectors import list_wards
@@ -33,20 +33,6 @@ from kaunti.eservices.references import normalise_reference
 from kaunti.eservices.selectors.catalogue import get_fee_schedule_in_force
 
 VIEW_ACTION = "eservices.view_applications"
-
-
-def department_ids_where(user: Any, action: str) -> set[int]:
-    """Departments where `user` may do `action`, with their directorates (a role held in a
-    department covers its directorates, as `has_permission` decides)."""
-    found = {department.pk for department in departments_where(user, action)}
-    frontier = set(found)
-    while frontier:
-        children = set(
-            Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-        )
-        frontier = children - found
-        found |= frontier
-    return found
 
 
 def ward_codes() -> frozenset[str]:

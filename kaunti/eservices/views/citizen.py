@@ -27,11 +27,12 @@ from kaunti.eservices.definitions import (
 )
 from kaunti.eservices.fees import FeeBreakdown
 from kaunti.eservices.forms import NoteForm, SectionForm, UploadForm
-from kaunti.eservices.models import Application, EventKind
+from kaunti.eservices.models import Application, ApplicationStatus, EventKind
 from kaunti.eservices.selectors import applications as application_selectors
 from kaunti.eservices.selectors import catalogue
 from kaunti.eservices.services import applications as application_services
 from kaunti.eservices.views import signed_in_user
+from kaunti.payments.models import BillStatus
 from kaunti.payments.views.staff import pdf_response
 
 
@@ -243,7 +244,7 @@ def check_and_submit(request: HttpRequest, reference: str) -> HttpResponse:
     form = NoteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            if application.status == "returned":
+            if application.status == ApplicationStatus.RETURNED:
                 application_services.resubmit_application(
                     application=application,
                     actor=signed_in_user(request),
@@ -315,7 +316,7 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "fee_lines": [(line.description(language), line.amount) for line in fees.lines],
             "fees": fees,
             "bill_is_open": application.bill is not None
-            and application.bill.status not in ("paid", "cancelled"),
+            and application.bill.status not in (BillStatus.PAID, BillStatus.CANCELLED),
             "documents": list(
                 application_selectors.list_application_documents(application=application)
             ),

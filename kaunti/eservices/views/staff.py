@@ -21,9 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 from kaunti.accounts.decorators import staff_required
 from kaunti.accounts.models import User
 from kaunti.accounts.permissions import has_permission
-from kaunti.eservices.definitions import FieldType, current_language
+from kaunti.eservices.definitions import FieldType, StepKind, current_language
 from kaunti.eservices.forms import InspectionForm, NoteForm, QueueFilterForm, ReassignForm
-from kaunti.eservices.models import Application, ApplicationStep
+from kaunti.eservices.models import Application, ApplicationStep, StepStatus
 from kaunti.eservices.selectors import applications as selectors
 from kaunti.eservices.selectors import catalogue
 from kaunti.eservices.services import workflow
@@ -118,8 +118,9 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 "name": step.name(language),
                 "overdue": selectors.is_step_overdue(step),
                 "may_act": may_act,
-                "is_inspection": step.kind == "inspection",
-                "may_reassign": may_reassign and step.status in ("waiting", "open"),
+                "is_inspection": step.kind == StepKind.INSPECTION,
+                "may_reassign": may_reassign
+                and step.status in (StepStatus.WAITING, StepStatus.OPEN),
                 "reassign_form": ReassignForm(step=step) if may_reassign else None,
             }
         )

@@ -2,6 +2,7 @@
 actions, complaints, the permission matrix and the OpenAPI schema."""
 
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,7 @@ def test_a_citizen_takes_an_application_from_draft_to_a_bill(ubp: object, citize
         assert uploaded.status_code == 201, uploaded.content
     fees = client.get(f"{API}/applications/{reference}/fees/").json()
     assert fees["lines"]
-    assert fees["total"] == f"{sum(float(line['amount']) for line in fees['lines']):.2f}"
+    assert Decimal(fees["total"]) == sum(Decimal(line["amount"]) for line in fees["lines"])
 
     submitted = client.post(f"{API}/applications/{reference}/submit/", {}, "application/json")
     assert submitted.status_code == 200

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "kaunti.ledger",
     "kaunti.payments",
     "kaunti.eservices",
+    "kaunti.land",
+    "kaunti.ussd",
     "kaunti.demo",
 ]
 

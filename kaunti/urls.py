@@ -61,6 +61,8 @@ api_v1 = [
         eservices_api.ComplaintActionApi.as_view(),
         name="complaint-action",
     ),
+    path("", include("kaunti.land.api_urls")),
+    path("", include("kaunti.ussd.api_urls")),
 ]
 
 urlpatterns = [
@@ -71,6 +73,8 @@ urlpatterns = [
     path("", include("kaunti.accounts.urls")),
     path("", include("kaunti.payments.urls")),
     path("", include("kaunti.eservices.urls")),
+    path("", include("kaunti.land.urls")),
+    path("", include("kaunti.ussd.urls")),
     path("staff/jobs/", include("kaunti.core.urls")),
     path("staff/ledger/", include("kaunti.ledger.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -27,6 +27,9 @@ const copies = [
   ["govuk-frontend/dist/govuk/assets/manifest.json", "govuk/assets/manifest.json"],
   ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
   ["chart.js/dist/chart.umd.min.js", "chart.umd.min.js"],
+  ["leaflet/dist/leaflet.js", "leaflet/leaflet.js"],
+  ["leaflet/dist/leaflet.css", "leaflet/leaflet.css"],
+  ["leaflet/dist/images", "leaflet/images"],
 ];
 for (const [from, to] of copies) {
   cpSync(join(modules, from), join(out, to), { recursive: true });

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LandConfig(AppConfig):
+    name = "kaunti.land"
+    label = "land"
+    verbose_name = "Land"

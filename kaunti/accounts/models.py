@@ -127,6 +127,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     ICT_OFFICER = "ict_officer", _("ICT officer")
     AUDITOR = "auditor", _("Auditor")
+    LAND_OFFICER = "land_officer", _("Land officer")
 
 
 class RoleAssignment(models.Model):

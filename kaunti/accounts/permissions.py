@@ -42,6 +42,15 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
         {Role.APPROVER, Role.INSPECTOR, Role.SUPERVISOR, Role.AUDITOR}
     ),
     "eservices.handle_complaint": frozenset({Role.APPROVER, Role.INSPECTOR, Role.SUPERVISOR}),
+    # Land (parcels, owners, the valuation roll, rates billing).
+    "land.view_parcels": frozenset(
+        {Role.LAND_OFFICER, Role.REVENUE_OFFICER, Role.SUPERVISOR, Role.AUDITOR}
+    ),
+    "land.edit_parcels": frozenset({Role.LAND_OFFICER, Role.SUPERVISOR}),
+    "land.manage_roll": frozenset({Role.LAND_OFFICER, Role.SUPERVISOR}),
+    "land.approve_roll": frozenset({Role.SUPERVISOR}),
+    "land.manage_rating": frozenset({Role.SUPERVISOR}),
+    "land.run_billing": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR}),
 }
 
 

@@ -29,6 +29,7 @@ DEMO_STAFF = [
     ("inspector", "Mary Wanjiru", "health", [Role.INSPECTOR], False),
     ("ict.officer", "Samuel Gitau", "ict", [Role.ICT_OFFICER], False),
     ("auditor", "Ann Muthoni", "audit", [Role.AUDITOR], False),
+    ("land.officer", "Joseph Ndirangu", "lands", [Role.LAND_OFFICER], False),
     ("admin", "ICT Administrator", "ict", [Role.ICT_OFFICER], True),
 ]
 DEMO_CITIZEN_PHONE = "254712345678"

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -182,6 +182,54 @@ def register_citizen(
         target=user,
         data={"notice_version": consent.notice_version, "channel": channel},
     )
+    return user
+
+
+def get_or_register_citizen_by_phone(
+    *, phone: str, full_name: str, language: str, notice_version: str, channel: str = "ussd"
+) -> User:
+    """The active citizen who holds `phone`, or a new account for it with the consent given
+    on a phone channel (Data Protection Act 2019, s. 32), as `register_citizen` records.
+
+    The phone channel itself (the mobile network's caller number) stands in for the SMS
+    code of the web sign-up. A number held by a staff or closed account gets no new one.
+    """
+    msisdn = normalise_phone(phone)
+    existing = _active_citizen(msisdn)
+    if existing is not None:
+        return existing
+    full_name = " ".join(full_name.split())
+    if not full_name:
+        raise ValidationError({"full_name": _("Enter your full name.")})
+    if _phone_taken(msisdn):
+        raise ValidationError(_("This phone number cannot be used here. Visit a county office."))
+    try:
+        with transaction.atomic():
+            user = User(
+                username=msisdn,
+                phone=msisdn,
+                kind=UserKind.CITIZEN,
+                full_name=full_name[:150],
+                preferred_language=language if language in ("en", "sw") else "en",
+            )
+            user.set_unusable_password()
+            user.full_clean()
+            user.save()
+            consent = PrivacyConsent.objects.create(
+                user=user, notice_version=notice_version, given_at=timezone.now(), channel=channel
+            )
+            record_event(
+                actor=user,
+                action="accounts.citizen_registered",
+                target=user,
+                data={"notice_version": consent.notice_version, "channel": channel},
+            )
+    except IntegrityError:
+        # The same person's other session registered the number a moment earlier.
+        existing = _active_citizen(msisdn)
+        if existing is None:
+            raise
+        return existing
     return user
 
 

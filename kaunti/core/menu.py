@@ -1,5 +1,5 @@
-"""Links to each app's pages, contributed at start-up: the staff home's list of work and
-the citizen's account page.
+"""Links to each app's pages, contributed at start-up: the staff home's list of work, the
+citizen's account page, and the public home page (what anyone can reach without signing in).
 
 An app registers its staff pages in `AppConfig.ready` with the action a person must be
 allowed to see them; the staff home shows each person the links they may use. The
@@ -26,8 +26,19 @@ class CitizenLink:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PublicLink:
+    """A page anyone may open without signing in, listed on the home page."""
+
+    label: str | Promise
+    url_name: str
+    description: str | Promise = ""
+    order: int = 100
+
+
 _links: list[StaffLink] = []
 _citizen_links: list[CitizenLink] = []
+_public_links: list[PublicLink] = []
 
 
 def register_staff_link(link: StaffLink) -> None:
@@ -46,3 +57,12 @@ def register_citizen_link(link: CitizenLink) -> None:
 
 def citizen_links() -> list[CitizenLink]:
     return sorted(_citizen_links, key=lambda link: (link.order, str(link.label)))
+
+
+def register_public_link(link: PublicLink) -> None:
+    if link not in _public_links:
+        _public_links.append(link)
+
+
+def public_links() -> list[PublicLink]:
+    return sorted(_public_links, key=lambda link: (link.order, str(link.label)))

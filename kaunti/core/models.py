@@ -145,6 +145,11 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True, db_index=True)
+    # The provider's last delivery report (Africa's Talking: Sent, Submitted, Buffered,
+    # Success, Rejected, Failed) and, for a failure, its reason (e.g. UserInBlackList).
+    delivery_status = models.CharField(max_length=20, blank=True)
+    status_reason = models.CharField(max_length=100, blank=True)
+    status_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)

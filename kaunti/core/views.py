@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from kaunti import celery_app
 from kaunti.core import documents, selectors
+from kaunti.core.menu import public_links
 from kaunti.core.models import Job, JobState
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ ACTIVE_JOB_STATES = frozenset({JobState.QUEUED, JobState.RUNNING})
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    return render(request, "core/home.html", {"public_links": public_links()})
 
 
 @never_cache

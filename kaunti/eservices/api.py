@@ -11,7 +11,9 @@ the services check the right to act on each step again.
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -24,7 +26,7 @@ from kaunti.accounts.api_permissions import HasAction, IsCitizen, is_verified_ap
 from kaunti.accounts.models import User
 from kaunti.core.api import problems
 from kaunti.core.selectors import list_wards
-from kaunti.eservices.definitions import FieldType, current_language
+from kaunti.eservices.definitions import FieldType, current_language, parse_sections
 from kaunti.eservices.models import Application, ApplicationStatus, Complaint
 from kaunti.eservices.selectors import applications as application_selectors
 from kaunti.eservices.selectors import catalogue
@@ -45,6 +47,8 @@ from kaunti.eservices.serializers import (
     ServiceDetailOutput,
     ServiceSummaryOutput,
     StepActionInput,
+    StepAssignmentOutput,
+    StepReassignInput,
     WorkQueueOutput,
     fees_data,
 )
@@ -146,6 +150,10 @@ class ServiceDetailApi(APIView):
             "department": service.department.code,
             "eligibility": service.eligibility(language),
             "version": service.current_version.number,
+            "sections": [
+                {"code": section.code, "title": section.title(language)}
+                for section in parse_sections(service.current_version.sections)
+            ],
             "fields": [
                 {
                     "name": spec.name,
@@ -168,6 +176,7 @@ class ServiceDetailApi(APIView):
                     "required": spec.required,
                     "content_types": sorted(spec.content_types),
                     "max_bytes": spec.max_bytes,
+                    "required_on_renewal": spec.required and spec.required_on_renewal,
                 }
                 for spec in definition.documents
             ],
@@ -396,6 +405,98 @@ class StepActionApi(APIView):
             raise _refusal(exc) from exc
         application.refresh_from_db()
         return Response(ApplicationOutput(application).data)
+
+
+REASSIGN = "eservices.reassign"
+
+
+class StepReassignApi(APIView):
+    permission_classes = [HasAction(REASSIGN)]
+
+    @extend_schema(
+        operation_id="reassign_application_step",
+        summary="A supervisor gives a step to one officer, or back to the whole team",
+        description=(
+            "Needs the supervisor role in the step's department; the officer must hold the "
+            "step's role there, and separation of duties applies."
+        ),
+        request=StepReassignInput,
+        responses={200: StepAssignmentOutput, **problems(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, reference: str, code: str) -> Response:
+        data = _validated(StepReassignInput, request.data)
+        application = _application_to_view(request, reference)
+        step = application_selectors.get_step_for_staff(
+            user=request.user, application=application, code=code
+        )
+        if step is None:
+            raise exceptions.NotFound(_("There is no such step."))
+        assignee = None
+        if data.get("assignee"):
+            assignee = User.objects.filter(username=data["assignee"], is_active=True).first()
+            if assignee is None:
+                raise exceptions.ValidationError({"assignee": [_("There is no such officer.")]})
+        try:
+            step = workflow.reassign_step(
+                step=step, actor=_actor(request), assignee=assignee, reason=data["reason"]
+            )
+        except DjangoValidationError as exc:
+            raise _refusal(exc) from exc
+        return Response(StepAssignmentOutput(step).data)
+
+
+class ApplicationDocumentContentApi(APIView):
+    permission_classes = [IsCitizen | HasAction(VIEW_APPLICATIONS, *STEP_ACTIONS)]
+
+    @extend_schema(
+        operation_id="download_application_document",
+        summary="The file of one document of an application (applicant and permitted staff)",
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **problems(401, 403, 404),
+        },
+    )
+    def get(self, request: Request, reference: str, public_id: str) -> FileResponse:
+        application = _application_to_view(request, reference)
+        document = application_selectors.list_application_documents(
+            application=application, include_superseded=True
+        ).filter(public_id=public_id)
+        stored = (
+            application_selectors.open_application_document(user=request.user, public_id=public_id)
+            if document.exists()
+            else None
+        )
+        if stored is None:
+            raise exceptions.NotFound(_("There is no such document."))
+        response = FileResponse(
+            stored.open(),
+            as_attachment=True,
+            filename=stored.display_name,
+            content_type=stored.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class IssuedDocumentPdfApi(APIView):
+    permission_classes = [IsCitizen | HasAction(VIEW_APPLICATIONS, *STEP_ACTIONS)]
+
+    @extend_schema(
+        operation_id="download_issued_document",
+        summary="The issued permit, licence or certificate as a PDF with its QR code",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **problems(401, 403, 404)},
+    )
+    def get(self, request: Request, reference: str) -> HttpResponse:
+        application = _application_to_view(request, reference)
+        rendered = application_selectors.render_issued_document(
+            user=request.user, reference=application.reference, language=current_language()
+        )
+        if rendered is None:
+            raise exceptions.NotFound(_("Nothing has been issued for this application."))
+        response = HttpResponse(rendered.content, content_type=rendered.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{rendered.filename}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 # --- Complaints ----------------------------------------------------------------------------

@@ -12,8 +12,10 @@ class EservicesConfig(AppConfig):
         # bill (ARCHITECTURE.md: the owner of a bill's source registers it at start-up).
         from kaunti.core.menu import (
             CitizenLink,
+            PublicLink,
             StaffLink,
             register_citizen_link,
+            register_public_link,
             register_staff_link,
         )
         from kaunti.eservices.models import APPLICATION_SOURCE_TYPE
@@ -21,6 +23,16 @@ class EservicesConfig(AppConfig):
         from kaunti.payments.settlement import register_settlement_handler
 
         register_settlement_handler(APPLICATION_SOURCE_TYPE, handle_bill_settled)
+        # The catalogue is public (browse before signing in); complaints need an account,
+        # so they are on the citizen's page, not the public home page.
+        register_public_link(
+            PublicLink(
+                _("Permits, licences and certificates"),
+                "eservices:service_list",
+                _("See what you can apply for, what it costs and what you need."),
+                20,
+            )
+        )
         for citizen_link in (
             CitizenLink(_("Apply for a permit or licence"), "eservices:service_list", 20),
             CitizenLink(_("My applications"), "eservices:my_applications", 21),
@@ -36,6 +48,12 @@ class EservicesConfig(AppConfig):
             ),
             StaffLink(
                 _("Complaints inbox"), "eservices:staff_inbox", "eservices.view_complaints", 31
+            ),
+            StaffLink(
+                _("Overdue application steps"),
+                "eservices:staff_overdue",
+                "eservices.reassign",
+                32,
             ),
         ):
             register_staff_link(staff_link)

@@ -84,6 +84,9 @@ class FieldSpec:
     max_date: str = ""
     choices: tuple[Choice, ...] = ()
     document: str = ""  # file fields: the document kind the upload is kept as
+    pattern: str = ""  # text fields: a regular expression the whole answer must match
+    example: str = ""  # text fields: an answer that matches, shown when one does not
+    upper_case: bool = False  # text fields: stored in capitals, spaces squeezed
 
     def label(self, language: str) -> str:
         return _pick(language, self.label_en, self.label_sw)
@@ -153,6 +156,15 @@ def parse_form(raw: Any) -> tuple[FieldSpec, ...]:
             raise ValidationError(_("Choice field %(name)s has no choices.") % {"name": name})
         if field_type == FieldType.FILE and not item.get("document"):
             raise ValidationError(_("File field %(name)s names no document kind.") % {"name": name})
+        pattern = str(item.get("pattern", ""))
+        if pattern:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValidationError(
+                    _("Field %(name)s: the pattern is not a valid regular expression.")
+                    % {"name": name}
+                ) from exc
         fields.append(
             FieldSpec(
                 name=name,
@@ -171,6 +183,9 @@ def parse_form(raw: Any) -> tuple[FieldSpec, ...]:
                 max_date=str(item.get("max_date", "")),
                 choices=choices,
                 document=str(item.get("document", "")),
+                pattern=pattern,
+                example=str(item.get("example", "")),
+                upper_case=bool(item.get("upper_case", False)),
             )
         )
     return tuple(fields)
@@ -197,6 +212,8 @@ def clean_answer(
         return ""
     label = spec.label(language)
     if spec.type == FieldType.TEXT:
+        if spec.upper_case:
+            value = " ".join(value.upper().split())
         if spec.max_length is not None and len(value) > spec.max_length:
             raise ValidationError(
                 _("%(label)s: at most %(n)s characters.") % {"label": label, "n": spec.max_length}
@@ -204,6 +221,15 @@ def clean_answer(
         if spec.min_length is not None and len(value) < spec.min_length:
             raise ValidationError(
                 _("%(label)s: at least %(n)s characters.") % {"label": label, "n": spec.min_length}
+            )
+        if spec.pattern and not re.fullmatch(spec.pattern, value):
+            if spec.example:
+                raise ValidationError(
+                    _("%(label)s: write it like %(example)s.")
+                    % {"label": label, "example": spec.example}
+                )
+            raise ValidationError(
+                _("%(label)s: this is not in the expected form.") % {"label": label}
             )
         return value
     if spec.type == FieldType.NUMBER:
@@ -317,9 +343,22 @@ class DocumentSpec:
     required: bool
     content_types: frozenset[str]
     max_bytes: int
+    # On a renewal a document may be skipped (the county has last year's), unless one of
+    # the answers in `required_again_if_changed` differs from the renewed application's.
+    required_on_renewal: bool = True
+    required_again_if_changed: tuple[str, ...] = ()
 
     def label(self, language: str) -> str:
         return _pick(language, self.label_en, self.label_sw)
+
+    def is_required(self, *, changed_answers: frozenset[str] | None) -> bool:
+        """Whether this document must be uploaded: `changed_answers` is None for a new
+        application, and the names of the answers changed since last time for a renewal."""
+        if not self.required:
+            return False
+        if changed_answers is None or self.required_on_renewal:
+            return True
+        return bool(changed_answers & set(self.required_again_if_changed))
 
 
 def parse_documents(raw: Any) -> tuple[DocumentSpec, ...]:
@@ -348,6 +387,12 @@ def parse_documents(raw: Any) -> tuple[DocumentSpec, ...]:
                 _("Document %(kind)s: the size limit must be between 1 byte and 10 MB.")
                 % {"kind": kind}
             )
+        again = item.get("required_again_if_changed", [])
+        if not isinstance(again, list) or not all(isinstance(name, str) for name in again):
+            raise ValidationError(
+                _("Document %(kind)s: required_again_if_changed lists field names.")
+                % {"kind": kind}
+            )
         specs.append(
             DocumentSpec(
                 kind=kind,
@@ -356,6 +401,8 @@ def parse_documents(raw: Any) -> tuple[DocumentSpec, ...]:
                 required=bool(item.get("required", True)),
                 content_types=content_types,
                 max_bytes=max_bytes,
+                required_on_renewal=bool(item.get("required_on_renewal", True)),
+                required_again_if_changed=tuple(again),
             )
         )
     return tuple(specs)
@@ -471,6 +518,59 @@ class VersionDefinition:
 def parse_version(*, form: Any, documents: Any, workflow: Any) -> VersionDefinition:
     """A version's three definitions, each checked on its own."""
     return VersionDefinition(parse_form(form), parse_documents(documents), parse_workflow(workflow))
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """The heading of one short step of a form, in English and Kiswahili."""
+
+    code: str
+    title_en: str
+    title_sw: str
+
+    def title(self, language: str) -> str:
+        return _pick(language, self.title_en, self.title_sw)
+
+
+def parse_sections(raw: Any) -> tuple[SectionSpec, ...]:
+    """Check the headings of a form's sections (a JSON list of code and titles)."""
+    if not isinstance(raw, list):
+        raise ValidationError(_("Sections must be a list."))
+    sections: list[SectionSpec] = []
+    for item in raw:
+        if not isinstance(item, Mapping) or not _NAME.match(str(item.get("code", ""))):
+            raise ValidationError(_("Each section has a code like business."))
+        if not item.get("title_en"):
+            raise ValidationError(
+                _("Section %(code)s needs an English title.") % {"code": item["code"]}
+            )
+        sections.append(
+            SectionSpec(str(item["code"]), str(item["title_en"]), str(item.get("title_sw", "")))
+        )
+    return tuple(sections)
+
+
+def year_day(raw: str) -> tuple[int, int] | None:
+    """ "12-01" as (12, 1): a day of any year (29 February is refused: not every year has it)."""
+    match = re.fullmatch(r"(\d\d)-(\d\d)", raw or "")
+    if match is None:
+        return None
+    month, day = int(match[1]), int(match[2])
+    try:
+        date(2001, month, day)
+    except ValueError:
+        return None
+    return month, day
+
+
+def parse_checks(raw: Any) -> tuple[str, ...]:
+    """Check the list of named checks (names like land.rates_clear)."""
+    if not isinstance(raw, list) or not all(
+        isinstance(name, str) and re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", name)
+        for name in raw
+    ):
+        raise ValidationError(_("Checks are a list of names like land.rates_clear."))
+    return tuple(raw)
 
 
 def group_into_sections(fields: Sequence[FieldSpec]) -> list[tuple[str, list[FieldSpec]]]:

@@ -13,13 +13,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kaunti.accounts.models import User
-from kaunti.core.models import Ward
+from kaunti.accounts.permissions import roles_granting
+from kaunti.core.models import Department, Ward
 from kaunti.eservices.definitions import FieldSpec, FieldType
 from kaunti.eservices.models import (
     ApplicationStatus,
     ApplicationStep,
     ComplaintCategory,
     ComplaintKind,
+    ComplaintStatus,
 )
 
 INPUT = "govuk-input"
@@ -235,6 +237,77 @@ class ReassignForm(forms.Form):
                 is_active=True,
                 role_assignments__department=step.department,
                 role_assignments__role=step.role,
+            )
+            .distinct()
+            .order_by("full_name", "username")
+        )
+
+
+class ComplaintInboxFilterForm(forms.Form):
+    """The complaints inbox's filters: ward, category, status, overdue."""
+
+    ward = forms.ModelChoiceField(
+        label=_("Ward"),
+        queryset=Ward.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("Any ward"),
+        widget=forms.Select(attrs={"class": SELECT}),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=ComplaintCategory.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("Any category"),
+        widget=forms.Select(attrs={"class": SELECT}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *ComplaintStatus.choices],
+        widget=forms.Select(attrs={"class": SELECT}),
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        wards: Sequence[Ward],
+        categories: Sequence[ComplaintCategory],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        ward = self.fields["ward"]
+        category = self.fields["category"]
+        assert isinstance(ward, forms.ModelChoiceField)
+        assert isinstance(category, forms.ModelChoiceField)
+        ward.queryset = Ward.objects.filter(pk__in=[w.pk for w in wards]).order_by("name")
+        category.queryset = ComplaintCategory.objects.filter(
+            pk__in=[c.pk for c in categories]
+        ).order_by("order", "name_en")
+
+
+class AssignComplaintForm(forms.Form):
+    """Give a complaint to one officer of its department who handles complaints."""
+
+    assignee = forms.ModelChoiceField(
+        label=_("Give it to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody in particular"),
+        widget=forms.Select(attrs={"class": SELECT}),
+    )
+
+    def __init__(self, *args: Any, department: Department, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, forms.ModelChoiceField)
+        assignee.queryset = (
+            User.objects.filter(
+                is_active=True,
+                role_assignments__department=department,
+                role_assignments__role__in=roles_granting("eservices.handle_complaint"),
             )
             .distinct()
             .order_by("full_name", "username")

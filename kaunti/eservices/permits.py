@@ -61,6 +61,8 @@ def _facts(application: Application, language: str) -> PermitFacts:
         elif field.type == FieldType.WARD and application.ward is not None:
             value = application.ward.name
         details.append((field.label(language), value))
+    # What the service's named checks reported at issue (e.g. the parcel's owners).
+    details.extend((str(label), str(value)) for label, value in application.check_facts.items())
     return PermitFacts(
         county_name=get_deployment_county_name(),
         title=application.service.name(language),

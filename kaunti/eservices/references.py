@@ -38,4 +38,18 @@ def normalise_reference(raw: str) -> str:
 
 def document_number(*, prefix: str, year: int, reference: str) -> str:
     """`UBP/2026/7KQ3MXA`: the service's prefix, the year of issue, the application's code."""
-    return f"{prefix}/{year}/{reference.split('-', 1)[-1]}"
+    return f"{prefix.upper()}/{year}/{reference.split('-', 1)[-1]}"
+
+
+def reference_from_document_number(raw: str) -> str:
+    """The application reference inside a document number someone typed (`ubp/2026/7kq3mxa`
+    gives `APP-7KQ3MXA`), or "" when it does not look like one."""
+    parts = "".join((raw or "").split()).upper().split("/")
+    if len(parts) != 3 or len(parts[2]) != REFERENCE_LENGTH or not parts[2].isalnum():
+        return ""
+    return APPLICATION_PREFIX + parts[2]
+
+
+def normalise_document_number(raw: str) -> str:
+    """A document number as printed: capitals, no spaces."""
+    return "".join((raw or "").split()).upper()

@@ -59,6 +59,7 @@ class DocumentSpecOutput(serializers.Serializer):
             "required": serializers.BooleanField(),
             "content_types": serializers.ListField(child=serializers.CharField()),
             "max_bytes": serializers.IntegerField(),
+            "required_on_renewal": serializers.BooleanField(),
         }
 
 
@@ -72,9 +73,15 @@ class ServiceDetailOutput(serializers.Serializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
+        fields["sections"] = SectionOutput(many=True)
         fields["fields"] = FieldOutput(many=True)
         fields["documents"] = DocumentSpecOutput(many=True)
         return fields
+
+
+class SectionOutput(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
 
 
 # --- Applications --------------------------------------------------------------------------
@@ -193,6 +200,26 @@ class StepActionInput(serializers.Serializer):
     passed = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text=_("Inspections only.")
     )
+
+
+class StepReassignInput(serializers.Serializer):
+    assignee = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default="",
+        max_length=150,
+        help_text=_("Username of the officer; empty gives the step back to the whole team."),
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class StepAssignmentOutput(serializers.Serializer):
+    application = serializers.CharField(source="application.reference")
+    step = serializers.CharField(source="code")
+    status = serializers.CharField()
+    assignee = serializers.CharField(source="assigned_to.username", allow_null=True, default=None)
+    due_at = serializers.DateTimeField(allow_null=True)
 
 
 class WorkQueueOutput(serializers.Serializer):

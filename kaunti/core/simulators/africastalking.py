@@ -23,10 +23,17 @@ and every accepted message is kept for assertions.
             username="kaunti", api_key="test-key", base_url=gateway.base_url
         )
 
+Delivery reports (reference 2.4) go the other way: given `delivery_report_url`, the
+gateway POSTs a report for a message with `send_delivery_report`, and with
+`auto_delivery_status` set (e.g. "Success") it reports every accepted message by itself,
+from a background thread, as the real gateway does a moment after accepting it.
+`ussd_form` and `inbound_sms_form` build the other two callbacks Africa's Talking makes.
+
 The body of a 400 answer (a missing field) is our approximation; nothing else in the code
 depends on it.
 """
 
+import contextlib
 import json
 import math
 import re
@@ -41,6 +48,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
 from urllib.parse import parse_qs
+
+import httpx
 
 MESSAGING_PATH = "/version1/messaging"
 INVALID_AUTHENTICATION = "The supplied authentication is invalid"
@@ -127,6 +136,8 @@ class HttpAnswer:
     status: int
     content_type: str
     body: bytes
+    # Accepted messages to report on once this answer has gone out (auto delivery).
+    report_ids: tuple[str, ...] = ()
 
 
 def _text(status: int, text: str) -> HttpAnswer:
@@ -187,6 +198,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
         self.wfile.write(answer.body)
+        self.wfile.flush()
+        for message_id in answer.report_ids:
+            self.server.simulator._report_later(message_id)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: test output is no place for an access log."""
@@ -209,8 +223,17 @@ class AfricasTalkingSimulator:
         sender_ids: Collection[str] | None = None,
         cost_per_part: Decimal = Decimal("0.8000"),
         currency: str = "KES",
+        delivery_report_url: str = "",
+        auto_delivery_status: str = "",
     ) -> None:
+        if auto_delivery_status and auto_delivery_status not in DELIVERY_STATUSES:
+            raise ValueError(f"unknown delivery status {auto_delivery_status!r}")
         self.username = username
+        # Where delivery reports are POSTed (the application's DLR callback URL).
+        self.delivery_report_url = delivery_report_url
+        self.auto_delivery_status = auto_delivery_status
+        self.auto_delivery_delay = 0.3
+        self._report_threads: list[threading.Thread] = []
         self.api_key = api_key
         self.sender_ids = frozenset(sender_ids) if sender_ids is not None else None
         self.cost_per_part = cost_per_part
@@ -242,6 +265,9 @@ class AfricasTalkingSimulator:
         return self
 
     def stop(self) -> None:
+        for thread in self._report_threads:
+            thread.join(timeout=5)
+        self._report_threads.clear()
         if self._server is None:
             return
         self._server.shutdown()
@@ -329,6 +355,37 @@ class AfricasTalkingSimulator:
             report["failureReason"] = failure_reason
         return report
 
+    def send_delivery_report(
+        self, message_id: str, *, status: str = "Success", failure_reason: str = ""
+    ) -> int:
+        """POST a delivery report for an accepted message to `delivery_report_url`, as a
+        form; returns the HTTP status the application answered."""
+        if not self.delivery_report_url:
+            raise RuntimeError("set delivery_report_url first")
+        report = self.delivery_report(message_id, status=status, failure_reason=failure_reason)
+        response = httpx.post(self.delivery_report_url, data=report, timeout=10.0)
+        return response.status_code
+
+    def wait_for_reports(self, timeout: float = 5.0) -> None:
+        """Wait until the automatic delivery reports sent so far have been answered."""
+        for thread in list(self._report_threads):
+            thread.join(timeout=timeout)
+
+    def _report_later(self, message_id: str) -> None:
+        status = self.auto_delivery_status
+        failure_reason = "DeliveryFailure" if status in FAILED_DELIVERY_STATUSES else ""
+
+        def report() -> None:
+            # The sender stores the message id after our answer reaches it: give it a moment.
+            time.sleep(self.auto_delivery_delay)
+            # The real gateway gives up on an unreachable callback too.
+            with contextlib.suppress(httpx.HTTPError):
+                self.send_delivery_report(message_id, status=status, failure_reason=failure_reason)
+
+        thread = threading.Thread(target=report, name="africastalking-dlr", daemon=True)
+        self._report_threads.append(thread)
+        thread.start()
+
     # --- The gateway's behaviour ------------------------------------------------------
 
     def answer(
@@ -381,6 +438,7 @@ class AfricasTalkingSimulator:
                 {"SMSMessageData": {"Message": "InvalidSenderId", "Recipients": []}},
             )
         parts = message_parts(form["message"])
+        report_ids: list[str] = []
         recipients: list[dict[str, object]] = []
         total_cost = Decimal(0)
         accepted_count = 0
@@ -415,6 +473,8 @@ class AfricasTalkingSimulator:
                             status_code=code,
                         )
                     )
+                if self.auto_delivery_status and self.delivery_report_url:
+                    report_ids.append(message_id)
             else:
                 recipients.append(
                     {
@@ -427,7 +487,49 @@ class AfricasTalkingSimulator:
                 )
         total = f"{self.currency} {total_cost:.4f}" if accepted_count else "0"
         summary = f"Sent to {accepted_count}/{len(numbers)} Total Cost: {total}"
-        return _json(
+        answer = _json(
             HTTPStatus.CREATED,
             {"SMSMessageData": {"Message": summary, "Recipients": recipients}},
         )
+        return HttpAnswer(answer.status, answer.content_type, answer.body, tuple(report_ids))
+
+
+def ussd_form(
+    *,
+    session_id: str,
+    phone_number: str,
+    text: str,
+    service_code: str = "*000*18#",
+    network_code: str = SAFARICOM_NETWORK_CODE,
+) -> dict[str, str]:
+    """The form Africa's Talking POSTs to a USSD callback on each step (reference 2.2):
+    `text` holds every input of the session so far, joined by "*"."""
+    return {
+        "sessionId": session_id,
+        "serviceCode": service_code,
+        "phoneNumber": _e164(phone_number),
+        "networkCode": network_code,
+        "text": text,
+    }
+
+
+def inbound_sms_form(
+    *,
+    sender: str,
+    text: str,
+    to: str = "40018",
+    message_id: str = "",
+    link_id: str = "",
+    date: str = "2026-11-27 12:00:00",
+    network_code: str = SAFARICOM_NETWORK_CODE,
+) -> dict[str, str]:
+    """The form Africa's Talking POSTs when someone texts the shortcode (reference 2.4)."""
+    return {
+        "date": date,
+        "from": _e164(sender),
+        "id": message_id or f"ATXid_{uuid.uuid4().hex}",
+        "linkId": link_id,
+        "text": text,
+        "to": to,
+        "networkCode": network_code,
+    }

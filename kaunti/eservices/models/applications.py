@@ -71,6 +71,12 @@ class Application(models.Model):
         IssuedDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    check_facts = models.JSONField(
+        _("facts from the service checks"),
+        default=dict,
+        blank=True,
+        help_text=_("What the named checks reported when the document was issued."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

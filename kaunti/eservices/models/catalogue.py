@@ -128,6 +128,27 @@ class ServiceVersion(models.Model):
     validity_months = models.PositiveSmallIntegerField(
         _("valid for (months)"), null=True, blank=True
     )
+    next_year_from = models.CharField(
+        _("covers next year from (MM-DD)"),
+        max_length=5,
+        blank=True,
+        help_text=_(
+            "With validity to 31 December: a document issued on or after this day of the year "
+            "runs to 31 December of the next year (e.g. 12-01)."
+        ),
+    )
+    sections = models.JSONField(
+        _("form sections"),
+        default=list,
+        blank=True,
+        help_text=_("Headings of the form's steps: code, title_en, title_sw."),
+    )
+    checks = models.JSONField(
+        _("named checks"),
+        default=list,
+        blank=True,
+        help_text=_("Checks run on submission and before issue (e.g. land.rates_clear)."),
+    )
     separation_of_duties = models.BooleanField(
         _("separate inspection and approval"),
         default=True,
@@ -194,6 +215,9 @@ class ServiceVersion(models.Model):
             "document_prefix": self.document_prefix,
             "validity_rule": self.validity_rule,
             "validity_months": self.validity_months,
+            "next_year_from": self.next_year_from,
+            "sections": self.sections,
+            "checks": self.checks,
             "separation_of_duties": self.separation_of_duties,
             "is_renewable": self.is_renewable,
             "holder_field": self.holder_field,
@@ -210,6 +234,9 @@ VERSION_CONTENT_FIELDS = (
     "document_prefix",
     "validity_rule",
     "validity_months",
+    "next_year_from",
+    "sections",
+    "checks",
     "separation_of_duties",
     "is_renewable",
     "holder_field",

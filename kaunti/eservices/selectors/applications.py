@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +16,16 @@ from kaunti.accounts.permissions import department_ids_where, has_permission
 from kaunti.core.models import Department
 from kaunti.core.money import ZERO
 from kaunti.core.selectors import list_wards
-from kaunti.eservices.definitions import STEP_ACTIONS, StepKind, clean_answers, parse_form
+from kaunti.eservices.definitions import (
+    STEP_ACTIONS,
+    FieldType,
+    StepKind,
+    clean_answers,
+    current_language,
+    parse_documents,
+    parse_form,
+    year_day,
+)
 from kaunti.eservices.fees import FeeBreakdown, compute_fees
 from kaunti.eservices.models import (
     Application,
@@ -27,10 +36,12 @@ from kaunti.eservices.models import (
     FeeSchedule,
     Service,
     StepStatus,
+    ValidityRule,
 )
 from kaunti.eservices.permits import render_document_pdf
 from kaunti.eservices.references import normalise_reference
 from kaunti.eservices.selectors.catalogue import get_fee_schedule_in_force
+from kaunti.eservices.validity import valid_until_for
 
 VIEW_ACTION = "eservices.view_applications"
 
@@ -109,16 +120,112 @@ def get_citizen_application(*, user: Any, reference: str) -> Application | None:
 
 
 def get_renewable_application(*, user: Any, service: Service) -> Application | None:
-    """`user`'s latest issued application of `service`, to renew (None if there is none
-    or the service cannot be renewed)."""
+    """`user`'s latest issued application of `service`, to renew (None if there is none,
+    the service cannot be renewed, or renewing it now would add nothing)."""
     if service.current_version is None or not service.current_version.is_renewable:
         return None
-    return (
+    latest = (
         list_citizen_applications(user=user)
         .filter(service=service, status=ApplicationStatus.ISSUED)
         .order_by("-issued_at")
         .first()
     )
+    if latest is None or why_not_renewable(application=latest):
+        return None
+    return latest
+
+
+def why_not_renewable(*, application: Application, on_date: date | None = None) -> str:
+    """Why `application`'s issued document cannot be renewed on `on_date` (in the active
+    language), or "" when it can: the service must still be renewable, the document
+    issued and not revoked, not renewed already, and a renewal must cover a later period
+    than the document does (a calendar-year permit renews from its rollover day, e.g.
+    1 December, for the next year)."""
+    on_date = on_date or timezone.localdate()
+    version = application.service.current_version
+    document = application.issued_document
+    if (
+        version is None
+        or not version.is_renewable
+        or not application.service.is_active
+        or application.status != ApplicationStatus.ISSUED
+        or document is None
+        or document.revoked_at is not None
+    ):
+        return _("This document cannot be renewed; apply afresh.")
+    renewed = (
+        application.renewals.exclude(
+            status__in=(ApplicationStatus.DRAFT, ApplicationStatus.REJECTED)
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if renewed is not None:
+        return _("%(number)s is already renewed (application %(reference)s).") % {
+            "number": document.number,
+            "reference": renewed.reference,
+        }
+    if document.valid_until is not None:
+        renewal_until = valid_until_for(
+            rule=version.validity_rule,
+            months=version.validity_months,
+            issued_on=on_date,
+            next_year_from=version.next_year_from,
+        )
+        if renewal_until is not None and renewal_until <= document.valid_until:
+            rollover = year_day(version.next_year_from)
+            if version.validity_rule == ValidityRule.TO_31_DECEMBER and rollover is not None:
+                opens = date(document.valid_until.year, *rollover)
+            else:
+                opens = document.valid_until + timedelta(days=1)
+            return _(
+                "%(number)s is valid until %(until)s already; you can renew it from %(opens)s."
+            ) % {
+                "number": document.number,
+                "until": document.valid_until.strftime("%d/%m/%Y"),
+                "opens": opens.strftime("%d/%m/%Y"),
+            }
+    return ""
+
+
+def changed_since_renewed(application: Application) -> frozenset[str] | None:
+    """For a renewal, the answers that differ from the renewed application's (None for an
+    application that renews nothing)."""
+    previous = application.renewal_of
+    if previous is None:
+        return None
+    return frozenset(
+        name
+        for name, value in application.answers.items()
+        if name != "application_type" and str(previous.answers.get(name, "")) != str(value)
+    )
+
+
+def required_documents(application: Application) -> dict[str, str]:
+    """The documents `application` needs before it is submitted, kind to label (in the
+    active language). A renewal follows each document's `required_on_renewal` rule, so the
+    web and USSD renewals ask for the same things."""
+    language = current_language()
+    changed = changed_since_renewed(application)
+    specs = {spec.kind: spec for spec in parse_documents(application.version.documents)}
+    needed = {
+        kind: spec.label(language)
+        for kind, spec in specs.items()
+        if spec.is_required(changed_answers=changed)
+    }
+    for field in parse_form(application.version.form):
+        if field.type != FieldType.FILE or not field.required or field.document in needed:
+            continue
+        spec = specs.get(field.document)
+        exempt = (
+            spec is not None
+            and changed is not None
+            and not spec.required_on_renewal
+            and not changed & set(spec.required_again_if_changed)
+        )
+        if not exempt:
+            needed[field.document] = field.label(language)
+    return needed
 
 
 def list_application_timeline(
@@ -275,7 +382,7 @@ def list_overdue_steps(*, user: Any, now: datetime | None = None) -> QuerySet[Ap
             application__status=ApplicationStatus.IN_REVIEW,
             due_at__lt=now or timezone.now(),
         )
-        .select_related("application__service", "department", "assigned_to")
+        .select_related("application__service", "application__ward", "department", "assigned_to")
         .order_by("due_at", "pk")
     )
 

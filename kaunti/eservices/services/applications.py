@@ -40,9 +40,14 @@ from kaunti.eservices.models import (
     Service,
 )
 from kaunti.eservices.references import new_application_reference
-from kaunti.eservices.selectors.applications import compute_application_fees, ward_codes
+from kaunti.eservices.selectors.applications import (
+    compute_application_fees,
+    required_documents,
+    ward_codes,
+    why_not_renewable,
+)
 from kaunti.eservices.services.files import removed_unless_completed, store_checked_upload
-from kaunti.eservices.services.issuing import holder_name_for
+from kaunti.eservices.services.issuing import holder_name_for, run_checks
 from kaunti.eservices.services.notices import record_application_event, text_applicant
 from kaunti.eservices.services.workflow import restart_open_steps, start_review
 from kaunti.eservices.uploads import Upload, check_upload
@@ -113,6 +118,8 @@ def create_draft(
             )
         if not version.is_renewable:
             raise ValidationError(_("This service cannot be renewed; apply afresh."))
+        if refusal := why_not_renewable(application=renewal_of):
+            raise ValidationError(refusal)
         answers = _renewal_answers(renewal_of, fields)
     for _attempt in range(5):
         try:
@@ -264,7 +271,6 @@ def _check_complete(application: Application) -> dict[str, str]:
     """Every required answer valid and every required document uploaded, or
     `ValidationError` with a message per field and per document."""
     fields = parse_form(application.version.form)
-    documents = parse_documents(application.version.documents)
     cleaned = clean_answers(fields, application.answers, ward_codes=ward_codes(), require_all=True)
     errors = dict(cleaned.errors)
     uploaded = set(
@@ -272,11 +278,7 @@ def _check_complete(application: Application) -> dict[str, str]:
             "kind", flat=True
         )
     )
-    language = current_language()
-    needed = {spec.kind: spec.label(language) for spec in documents if spec.required}
-    for field in fields:
-        if field.type == FieldType.FILE and field.required:
-            needed.setdefault(field.document, field.label(language))
+    needed = required_documents(application)
     for kind, label in needed.items():
         if kind not in uploaded:
             errors.setdefault(kind, []).append(
@@ -319,6 +321,7 @@ def submit_application(
     if locked.status != ApplicationStatus.DRAFT:
         raise ValidationError(_("Only a draft can be submitted."))
     answers = _check_complete(locked)
+    run_checks(locked, answers)
     on_date = on_date or timezone.localdate()
     breakdown, schedule = compute_application_fees(
         application=locked, answers=answers, on_date=on_date

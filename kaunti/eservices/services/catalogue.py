@@ -23,9 +23,12 @@ from kaunti.eservices.definitions import (
     FieldType,
     StepSpec,
     VersionDefinition,
+    parse_checks,
     parse_documents,
     parse_form,
+    parse_sections,
     parse_workflow,
+    year_day,
 )
 from kaunti.eservices.fees import parse_rule
 from kaunti.eservices.models import (
@@ -84,6 +87,28 @@ def check_version_definition(version: ServiceVersion) -> VersionDefinition:
         errors["document_fields"] = [_("List names of form fields only.")]
     if version.validity_rule == ValidityRule.MONTHS and not version.validity_months:
         errors["validity_months"] = [_("Give the number of months.")]
+    for document in documents:
+        if unknown := sorted(set(document.required_again_if_changed) - names):
+            errors.setdefault("documents", []).append(
+                _("Document %(kind)s names unknown fields: %(names)s")
+                % {"kind": document.kind, "names": ", ".join(unknown)}
+            )
+    if version.next_year_from:
+        if version.validity_rule != ValidityRule.TO_31_DECEMBER:
+            errors["next_year_from"] = [_("Only documents valid to 31 December roll over.")]
+        elif year_day(version.next_year_from) is None:
+            errors["next_year_from"] = [_("Write a day of the year like 12-01.")]
+    try:
+        parse_sections(version.sections)
+    except ValidationError as exc:
+        errors["sections"] = exc.messages
+    try:
+        if parse_checks(version.checks) and not steps:
+            errors["checks"] = [
+                _("A service with checks needs a workflow step: checks run again before issue.")
+            ]
+    except ValidationError as exc:
+        errors["checks"] = exc.messages
     if errors:
         raise ValidationError(errors)
     return VersionDefinition(fields, documents, steps)

@@ -5,10 +5,11 @@ The document is registered with `core.documents`, so its code verifies at /verif
 the service version's rule: business permits run to 31 December (the Nyandarua Finance
 Act's calendar-year permits); others for a number of months (County Licensing (Uniform
 Procedures) Act 2024, s. 17: duration of licence) or without expiry.
-"""
 
-import calendar
-from datetime import date, timedelta
+Before a document is issued the service's named checks run again (a rates balance can
+change between submission and approval); a failed check refuses the issue, and what each
+check reports (its facts) is kept on the application and printed on the document.
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,8 @@ from kaunti.accounts.permissions import require_permission
 from kaunti.core.audit import record_event
 from kaunti.core.documents import register_document, verification_url
 from kaunti.core.models import IssuedDocument
+from kaunti.core.service_checks import run_service_check
+from kaunti.eservices.definitions import parse_checks
 from kaunti.eservices.models import (
     APPLICATION_SOURCE_TYPE,
     Application,
@@ -29,22 +32,7 @@ from kaunti.eservices.models import (
 )
 from kaunti.eservices.references import document_number
 from kaunti.eservices.services.notices import record_application_event, text_applicant
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day when it is shorter."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def valid_until_for(*, rule: str, months: int | None, issued_on: date) -> date | None:
-    """The last day a document issued on `issued_on` is valid, or None for no expiry."""
-    if rule == ValidityRule.TO_31_DECEMBER:
-        return date(issued_on.year, 12, 31)
-    if rule == ValidityRule.MONTHS and months:
-        return add_months(issued_on, months) - timedelta(days=1)
-    return None
+from kaunti.eservices.validity import valid_until_for
 
 
 def holder_name_for(application: Application) -> str:
@@ -57,30 +45,58 @@ def holder_name_for(application: Application) -> str:
     return applicant.full_name or applicant.get_username()
 
 
+def run_checks(application: Application, answers: dict[str, str]) -> dict[str, str]:
+    """Run the version's named checks on `answers`; `ValidationError` with the message of
+    the first that fails, else the facts they report, merged in order."""
+    facts: dict[str, str] = {}
+    for name in parse_checks(application.version.checks):
+        result = run_service_check(name, answers)
+        if not result.ok:
+            raise ValidationError(result.message or _("This application cannot go ahead."))
+        facts.update({str(key): str(value) for key, value in result.facts.items()})
+    return facts
+
+
 def issue_approved_application(application: Application, *, actor: User | None) -> IssuedDocument:
     """Issue the document of an application already locked and approved (no audit record:
-    the calling service writes the one record of its use case)."""
+    the calling service writes the one record of its use case). `ValidationError` when a
+    named check now fails: the caller's transaction is undone, nothing is issued."""
     version = application.version
+    facts = run_checks(application, {k: str(v) for k, v in application.answers.items()})
     issued_at = timezone.now()
     issued_on = timezone.localdate(issued_at)
+    valid_until = valid_until_for(
+        rule=version.validity_rule,
+        months=version.validity_months,
+        issued_on=issued_on,
+        next_year_from=version.next_year_from,
+    )
+    # A calendar-year permit is numbered by the year it covers (UBP/2027/... when issued
+    # in December 2026 for 2027); others by the year of issue.
+    number_year = (
+        valid_until.year
+        if valid_until is not None and version.validity_rule == ValidityRule.TO_31_DECEMBER
+        else issued_on.year
+    )
     document = register_document(
         kind=version.document_kind,
         number=document_number(
-            prefix=version.document_prefix, year=issued_on.year, reference=application.reference
+            prefix=version.document_prefix, year=number_year, reference=application.reference
         ),
         holder_name=holder_name_for(application),
         issued_at=issued_at,
         source_type=APPLICATION_SOURCE_TYPE,
         source_ref=application.reference,
         summary=application.service.name_en,
-        valid_until=valid_until_for(
-            rule=version.validity_rule, months=version.validity_months, issued_on=issued_on
-        ),
+        valid_until=valid_until,
     )
     application.issued_document = document
     application.status = ApplicationStatus.ISSUED
     application.issued_at = issued_at
-    application.save(update_fields=["issued_document", "status", "issued_at", "updated_at"])
+    application.check_facts = facts
+    application.save(
+        update_fields=["issued_document", "status", "issued_at", "check_facts", "updated_at"]
+    )
     record_application_event(
         application=application,
         kind=EventKind.ISSUED,

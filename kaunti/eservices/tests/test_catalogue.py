@@ -54,7 +54,7 @@ def catalogue_state() -> tuple[object, ...]:
     )
 
 
-def test_the_demo_catalogue_loads_six_services_with_illustrative_fees(catalogue: None) -> None:
+def test_the_demo_catalogue_loads_seven_services_with_illustrative_fees(catalogue: None) -> None:
     assert list(Service.objects.order_by("order").values_list("code", flat=True)) == [
         "unified-business-permit",
         "building-plan-approval",
@@ -62,6 +62,7 @@ def test_the_demo_catalogue_loads_six_services_with_illustrative_fees(catalogue:
         "food-handler-certificate",
         "livestock-movement-permit",
         "change-of-land-use",
+        "rates-clearance-certificate",
     ]
     assert all(s.current_version and s.current_version.number == 1 for s in Service.objects.all())
     assert FeeSchedule.objects.filter(is_illustrative=False).count() == 0
@@ -72,7 +73,7 @@ def test_loading_the_catalogue_twice_changes_nothing(catalogue: None) -> None:
     before = catalogue_state()
     result = load_catalogue(county_code=settings.COUNTY_CODE)
     assert result.versions_published == 0
-    assert (result.services, result.fee_schedules, result.complaint_categories) == (6, 6, 11)
+    assert (result.services, result.fee_schedules, result.complaint_categories) == (7, 7, 11)
     assert catalogue_state() == before
 
 
@@ -274,6 +275,9 @@ def test_an_operator_editing_a_published_version_in_the_admin_gets_a_new_draft(
         "is_renewable": "on",
         "holder_field": version.holder_field,
         "document_fields": json.dumps(version.document_fields),
+        "sections": json.dumps(version.sections),
+        "checks": json.dumps(version.checks),
+        "next_year_from": "",
         "change_note": "Certificates last a year",
     }
     response = client.post(f"/admin/eservices/serviceversion/{version.pk}/change/", data)
@@ -293,6 +297,6 @@ def test_the_load_catalogue_command_says_what_it_loaded(catalogue: None) -> None
     output = io.StringIO()
     call_command("load_catalogue", stdout=output)
     assert output.getvalue() == (
-        "Catalogue: 6 services (0 versions published), 6 fee schedules with 15 rules, "
+        "Catalogue: 7 services (0 versions published), 7 fee schedules with 16 rules, "
         "11 complaint categories.\n"
     )

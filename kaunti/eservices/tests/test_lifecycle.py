@@ -151,7 +151,9 @@ def test_the_business_permit_goes_from_draft_to_a_verified_permit(
     assert issued.status == ApplicationStatus.ISSUED
     document = issued.issued_document
     assert document is not None
-    year = timezone.localdate().year
+    # Issued from 1 December, a business permit covers (and is numbered for) next year.
+    today = timezone.localdate()
+    year = today.year + 1 if today.month == 12 else today.year
     assert document.number == f"UBP/{year}/{issued.reference[4:]}"
     assert document.holder_name == "Mama Njeri Salon"
     assert document.valid_until == date(year, 12, 31)
@@ -439,6 +441,12 @@ def test_renewing_pre_fills_last_years_answers_and_charges_the_late_penalty(
         notes="",
     )
     approve_step(step=step(in_review_ubp, "approval"), actor=people["trade_approver"])
+    in_review_ubp.refresh_from_db()
+    # Make it last year's permit: this year's cannot be renewed before 1 December.
+    assert in_review_ubp.issued_document is not None
+    IssuedDocument.objects.filter(pk=in_review_ubp.issued_document.pk).update(
+        valid_until=date(timezone.localdate().year - 1, 12, 31)
+    )
     in_review_ubp.refresh_from_db()
 
     renewal = create_draft(

@@ -24,10 +24,11 @@ from kaunti.eservices.definitions import (
     VersionDefinition,
     current_language,
     group_into_sections,
+    parse_sections,
 )
 from kaunti.eservices.fees import FeeBreakdown
 from kaunti.eservices.forms import NoteForm, SectionForm, UploadForm
-from kaunti.eservices.models import Application, ApplicationStatus, EventKind
+from kaunti.eservices.models import Application, ApplicationStatus, EventKind, ServiceVersion
 from kaunti.eservices.selectors import applications as application_selectors
 from kaunti.eservices.selectors import catalogue
 from kaunti.eservices.services import applications as application_services
@@ -45,14 +46,22 @@ def _own_application(request: HttpRequest, reference: str) -> Application:
     return application
 
 
-def _answer_sections(definition: VersionDefinition) -> list[list[FieldSpec]]:
-    """The form's short steps, leaving out those holding only uploads (the documents page
-    takes those)."""
+def _answer_sections(definition: VersionDefinition) -> list[tuple[str, list[FieldSpec]]]:
+    """The form's short steps (section code and questions), leaving out those holding only
+    uploads (the documents page takes those)."""
     return [
-        specs
-        for _title, specs in group_into_sections(definition.fields)
+        (code, specs)
+        for code, specs in group_into_sections(definition.fields)
         if any(spec.type != FieldType.FILE for spec in specs)
     ]
+
+
+def _section_title(version: ServiceVersion, code: str, language: str) -> str:
+    """The heading the catalogue gives a section, in `language` ("" if it gives none)."""
+    for section in parse_sections(version.sections):
+        if section.code == code:
+            return section.title(language)
+    return ""
 
 
 def _error_messages(error: ValidationError) -> list[str]:
@@ -140,7 +149,7 @@ def edit_section(request: HttpRequest, reference: str, number: int) -> HttpRespo
     sections = _answer_sections(definition)
     if not 1 <= number <= len(sections):
         raise Http404("no such section")
-    specs = sections[number - 1]
+    section_code, specs = sections[number - 1]
     language = current_language()
     form = SectionForm(
         request.POST if request.method == "POST" else None,
@@ -174,6 +183,7 @@ def edit_section(request: HttpRequest, reference: str, number: int) -> HttpRespo
             "application": application,
             "form": form,
             "service_name": application.service.name(language),
+            "section_title": _section_title(application.version, section_code, language),
             "number": number,
             "count": len(sections),
             "language": language,
@@ -213,9 +223,13 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
         for document in application_selectors.list_application_documents(application=application)
         if document.step_id is None
     }
-    wanted = [(spec.kind, spec.label(language), spec.required) for spec in definition.documents]
+    # A renewal may not need last year's documents again (the catalogue says which).
+    needed = application_selectors.required_documents(application)
+    wanted = [
+        (spec.kind, spec.label(language), spec.kind in needed) for spec in definition.documents
+    ]
     wanted += [
-        (spec.document, spec.label(language), spec.required)
+        (spec.document, spec.label(language), spec.document in needed)
         for spec in definition.fields
         if spec.type == FieldType.FILE and spec.document not in {kind for kind, _l, _r in wanted}
     ]

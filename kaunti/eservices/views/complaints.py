@@ -16,16 +16,25 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kaunti.accounts.decorators import staff_required
+from kaunti.accounts.permissions import has_permission
 from kaunti.core.selectors import list_wards
 from kaunti.eservices.definitions import current_language
-from kaunti.eservices.forms import ComplaintForm, RateForm, ReasonForm, apply_service_errors
-from kaunti.eservices.models import Complaint
+from kaunti.eservices.forms import (
+    AssignComplaintForm,
+    ComplaintForm,
+    ComplaintInboxFilterForm,
+    RateForm,
+    ReasonForm,
+    apply_service_errors,
+)
+from kaunti.eservices.models import UNRESOLVED_STATUSES, Complaint
 from kaunti.eservices.selectors import catalogue
 from kaunti.eservices.selectors import complaints as selectors
 from kaunti.eservices.services import complaints as services
 from kaunti.eservices.views import signed_in_user
 
 VIEW = "eservices.view_complaints"
+ASSIGN = "eservices.reassign"
 
 
 def _own_complaint(request: HttpRequest, reference: str) -> Complaint:
@@ -176,21 +185,35 @@ def complaint_photo(request: HttpRequest, reference: str) -> HttpResponseBase:
 @staff_required(VIEW)
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    overdue_only = request.GET.get("overdue") == "1"
+    form = ComplaintInboxFilterForm(
+        request.GET or None,
+        wards=list(list_wards()),
+        categories=list(catalogue.list_complaint_categories()),
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    ward, category = filters.get("ward"), filters.get("category")
+    overdue_only = bool(filters.get("overdue"))
     complaints = list(
         selectors.list_complaint_inbox(
             user=request.user,
-            status=request.GET.get("status", "")[:20],
+            status=filters.get("status", ""),
+            ward_code=ward.code if ward else "",
+            category_code=category.code if category else "",
             overdue_only=overdue_only,
         )[:200]
     )
+    language = current_language()
     return render(
         request,
         "eservices/staff_inbox.html",
         {
-            "rows": [(c, selectors.is_complaint_overdue(c)) for c in complaints],
+            "form": form,
+            "rows": [
+                (c, c.category.name(language), selectors.is_complaint_overdue(c))
+                for c in complaints
+            ],
             "overdue_only": overdue_only,
-            "language": current_language(),
+            "language": language,
         },
     )
 
@@ -200,6 +223,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_GET
 def staff_complaint(request: HttpRequest, reference: str) -> HttpResponse:
     complaint = _staff_complaint(request, reference)
+    may_assign = (
+        has_permission(request.user, ASSIGN, complaint.department)
+        and complaint.status in UNRESOLVED_STATUSES
+    )
     return render(
         request,
         "eservices/complaint_detail.html",
@@ -210,6 +237,13 @@ def staff_complaint(request: HttpRequest, reference: str) -> HttpResponse:
                 selectors.list_complaint_timeline(complaint=complaint, for_complainant=False)
             ),
             "resolve_form": ReasonForm(),
+            "assign_form": AssignComplaintForm(
+                department=complaint.department,
+                initial={"assignee": complaint.assigned_to_id},
+            )
+            if may_assign
+            else None,
+            "is_overdue": selectors.is_complaint_overdue(complaint),
             "is_staff_view": True,
         },
     )
@@ -220,7 +254,16 @@ def staff_complaint(request: HttpRequest, reference: str) -> HttpResponse:
 def staff_complaint_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     complaint = _staff_complaint(request, reference)
     try:
-        if action == "start":
+        if action == "assign":
+            form = AssignComplaintForm(request.POST, department=complaint.department)
+            if not form.is_valid():
+                raise ValidationError(_("Choose someone from the list."))
+            services.assign_complaint(
+                complaint=complaint,
+                actor=signed_in_user(request),
+                assignee=form.cleaned_data["assignee"],
+            )
+        elif action == "start":
             services.start_handling_complaint(complaint=complaint, actor=signed_in_user(request))
         elif action == "resolve":
             services.resolve_complaint(

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -209,8 +211,28 @@ def step_action(request: HttpRequest, reference: str, code: str, action: str) ->
     return redirect("eservices:staff_application", reference=step.application.reference)
 
 
+@never_cache
+@staff_required(REASSIGN)
+@require_GET
+def overdue_steps(request: HttpRequest) -> HttpResponse:
+    """A supervisor's view: every step past its SLA in the departments they supervise."""
+    now = timezone.now()
+    language = current_language()
+    rows = [
+        {
+            "step": step,
+            "service": step.application.service.name(language),
+            "name": step.name(language),
+            "late_by": timesince(step.due_at, now) if step.due_at else "",
+        }
+        for step in selectors.list_overdue_steps(user=request.user, now=now)[:500]
+    ]
+    return render(request, "eservices/staff_overdue.html", {"rows": rows})
+
+
 urlpatterns = [
     path("staff/applications/", work_queue, name="staff_queue"),
+    path("staff/overdue-steps/", overdue_steps, name="staff_overdue"),
     path("staff/applications/<str:reference>/", application_detail, name="staff_application"),
     path(
         "staff/applications/<str:reference>/steps/<str:code>/<slug:action>/",

@@ -11,6 +11,7 @@ from kaunti.accounts.demo import DEMO_CITIZEN_PHONE, load_demo_people
 from kaunti.accounts.models import User
 from kaunti.core.identifiers import as_e164
 from kaunti.core.models import Department, Ward
+from kaunti.land.demo import load_land_demo
 from kaunti.ledger.services import load_chart_of_accounts
 from kaunti.payments.models import Bill
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
@@ -48,6 +49,12 @@ class Command(BaseCommand):
                 actor=None,
             )
         bills = ", ".join(Bill.objects.filter(payer_user=citizen).values_list("number", flat=True))
+        land = load_land_demo()
+        self.stdout.write(
+            f"Land: {land.parcels} parcels near Ol Kalou, the 2000 roll in force, rating terms "
+            f"for {land.financial_year}/{(land.financial_year + 1) % 100:02d}; bill them at "
+            "/staff/land/billing/ and import kaunti/land/data/demo_roll_2026.csv as a new roll."
+        )
 
         self.stdout.write("")
         self.stdout.write("Demo sign-ins (staff: /staff/sign-in/, then the TOTP code;")

@@ -1,0 +1,167 @@
+"""Where a lifecycle's time goes: the same requests as run.py, in-process through Django's
+test client against the bench database run.py left, with the CPU time and the SQL
+statements of each request, and a cProfile of the whole (bench/applications/README.md).
+
+    .venv/bin/python bench/applications/run.py --sizes 200 --lifecycles 5   # makes the database
+    .venv/bin/python bench/applications/profile_lifecycle.py --lifecycles 20
+"""
+
+# ruff: noqa: I001  (run must be imported before Django: it configures and sets Django up)
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run  # sets the environment and Django up exactly as the bench; keep it first
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+
+
+def tokens() -> dict[str, list[str]]:
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for key, username, kind in Token.objects.values_list("key", "user__username", "user__kind"):
+        if kind == "citizen":
+            by_kind["citizen"].append(key)
+        else:
+            by_kind[username.rsplit("-", 1)[0]].append(key)
+    return by_kind
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lifecycles", type=int, default=20)
+    parser.add_argument("--top", type=int, default=25)
+    arguments = parser.parse_args()
+    keys = tokens()
+    client = Client(HTTP_HOST="127.0.0.1")
+    cpu: dict[str, float] = defaultdict(float)
+    queries: dict[str, int] = defaultdict(int)
+
+    def call(name: str, method: str, url: str, token: str | None, **kw: object) -> dict:
+        headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
+        started = time.process_time()
+        with CaptureQueriesContext(connection) as captured:
+            response = getattr(client, method)(url, **kw, **headers)
+        cpu[name] += time.process_time() - started
+        queries[name] += len(captured.captured_queries)
+        assert response.status_code in (200, 201), (name, response.status_code, response.content)
+        return response.json() if response.content else {}
+
+    profiler = cProfile.Profile()
+    for number in range(arguments.lifecycles):
+        n = 8_000_000 + number + int(time.time()) % 100_000 * 100
+        citizen = keys["citizen"][number % len(keys["citizen"])]
+        approver = keys["trade-approver"][0]
+        profiler.enable()
+        created = call(
+            "create",
+            "post",
+            "/api/v1/applications/",
+            citizen,
+            data={"service": "unified-business-permit"},
+            content_type="application/json",
+        )
+        application = f"/api/v1/applications/{created['reference']}/"
+        answers = {
+            "application_type": "new",
+            "business_name": f"Profiled {n}",
+            "category": "small-shop",
+            "kra_pin": "A012345678B",
+            "premises_ward": "0453",
+            "premises_location": "Plot 1",
+            "owner_national_id": "22334455",
+            "contact_phone": "0712000111",
+        }
+        call(
+            "answers",
+            "patch",
+            application,
+            citizen,
+            data={"answers": answers},
+            content_type="application/json",
+        )
+        for kind in ("id_copy", "kra_certificate"):
+            upload = io.BytesIO(run.PDF)
+            upload.name = f"{kind}.pdf"
+            call(
+                "upload",
+                "post",
+                f"{application}documents/",
+                citizen,
+                data={"kind": kind, "file": upload},
+            )
+        submitted = call(
+            "submit",
+            "post",
+            f"{application}submit/",
+            citizen,
+            data={},
+            content_type="application/json",
+        )
+        call(
+            "pay (C2B confirmation)",
+            "post",
+            f"/payments/mpesa/c2b/confirmation/{run.TOKEN}/",
+            None,
+            data=run.confirmation(f"BP{n}", submitted["bill_number"], submitted["fee_total"]),
+            content_type="application/json",
+        )
+        steps = f"{application}steps/"
+        call(
+            "approve review",
+            "post",
+            f"{steps}review/approve/",
+            approver,
+            data={},
+            content_type="application/json",
+        )
+        call(
+            "inspect",
+            "post",
+            f"{steps}inspection-health/inspect/",
+            keys["health-inspector"][0],
+            data={"passed": True},
+            content_type="application/json",
+        )
+        call(
+            "inspect",
+            "post",
+            f"{steps}inspection-fire/inspect/",
+            keys["fire-inspector"][0],
+            data={"passed": True},
+            content_type="application/json",
+        )
+        call(
+            "approve and issue",
+            "post",
+            f"{steps}approval/approve/",
+            approver,
+            data={},
+            content_type="application/json",
+        )
+        status = call("status", "get", application, citizen)
+        profiler.disable()
+        assert status["status"] == "issued", status
+    count = arguments.lifecycles
+    total = sum(cpu.values())
+    print(f"{count} lifecycles in-process: {1000 * total / count:.0f} ms CPU each")
+    print(f"{'request':<24} {'ms CPU / lifecycle':>18} {'SQL / lifecycle':>16}")
+    for name in sorted(cpu, key=cpu.__getitem__, reverse=True):
+        print(f"{name:<24} {1000 * cpu[name] / count:>18.1f} {queries[name] / count:>16.1f}")
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(arguments.top)
+    print(stream.getvalue())
+    print(json.dumps({"cpu_ms": {k: 1000 * v / count for k, v in cpu.items()}}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,652 @@
+"""Full application lifecycles per second, over HTTP, with 10 thousand and with 1 million
+applications already stored (bench/applications/README.md).
+
+One lifecycle is what a citizen and three officers do for a Unified Business Permit,
+each request over loopback HTTP to gunicorn serving Kaunti (DEBUG off) on PostgreSQL:
+
+    citizen   POST   /api/v1/applications/                      create the draft
+    citizen   PATCH  /api/v1/applications/<ref>/                answers
+    citizen   POST   /api/v1/applications/<ref>/documents/ x2   ID copy, KRA certificate
+    citizen   POST   /api/v1/applications/<ref>/submit/         fee fixed, bill raised
+    Safaricom POST   /payments/mpesa/c2b/confirmation/<token>/  pays the bill (the JSON the
+                                                                Daraja simulator posts)
+    approver  POST   .../steps/review/approve/
+    inspector POST   .../steps/inspection-health/inspect/       passed
+    inspector POST   .../steps/inspection-fire/inspect/         passed
+    approver  POST   .../steps/approval/approve/                approved, permit issued
+    citizen   GET    /api/v1/applications/<ref>/                status: issued
+
+The stored applications are seeded with SQL (INSERT ... SELECT over generate_series,
+server-side), not through the lifecycle: issued permits with their documents, steps and
+timeline, plus some submitted, in review and draft.
+
+    .venv/bin/python bench/applications/run.py --sizes 10000 1000000 --lifecycles 300
+
+Needs PostgreSQL and Redis on 127.0.0.1; the database `kaunti_applications_bench` is
+dropped and recreated. Gunicorn is started here and stopped at the end.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import django
+import httpx
+import psycopg
+import redis
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASE = os.environ.get("BENCH_DATABASE", "kaunti_applications_bench")
+SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
+CACHE_DB, BROKER_DB = 9, 10
+TOKEN = "bench-applications-token-4d1e7b"  # noqa: S105  (a local benchmark's path token)
+GOAL = 40.0  # lifecycles per second at 1 million stored, on 2 cores
+GOAL_SLOWDOWN = 0.20  # at most 20% slower than at 10 thousand
+MEDIA = ROOT / "var" / "bench-applications-media"
+
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "kaunti.settings",
+    "DATABASE_URL": f"{SERVER}/{DATABASE}?conn_max_age=600",
+    "REDIS_URL": f"{REDIS}/{CACHE_DB}",
+    "CELERY_BROKER_URL": f"{REDIS}/{BROKER_DB}",
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-secret-key-" + "a" * 40,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "MPESA_CALLBACK_TOKEN": TOKEN,
+    "SECURE_SSL_REDIRECT": "0",
+    "SMS_BACKEND": "console",
+    "MEDIA_ROOT": str(MEDIA),
+    # A handful of officers act on every application: per-user API throttling (600 a
+    # minute in production) would measure the throttle, not the work.
+    "API_THROTTLE_USER": "1000000/minute",
+    "API_THROTTLE_ANON": "1000000/minute",
+}
+os.environ.update(BENCH_ENV)
+sys.path.insert(0, str(ROOT))
+django.setup()
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from kaunti.accounts.models import User  # noqa: E402
+from kaunti.accounts.services import create_staff_user, issue_api_token  # noqa: E402
+from kaunti.core.models import Department  # noqa: E402
+from kaunti.core.reference_data import load_reference_data  # noqa: E402
+from kaunti.eservices.services.catalogue_data import load_catalogue  # noqa: E402
+from kaunti.ledger.services import load_chart_of_accounts  # noqa: E402
+from kaunti.payments.services.price_list import load_price_list  # noqa: E402
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+WARDS = ["0441", "0445", "0449", "0453", "0455", "0458", "0462", "0464"]
+CATEGORIES = ["small-shop", "salon-barber-tailor", "medium-trader", "hawker-motorcycle"]
+CITIZENS = 400
+
+
+@dataclass(frozen=True)
+class Tokens:
+    citizens: list[str]
+    approvers: list[str]
+    health_inspectors: list[str]
+    fire_inspectors: list[str]
+
+
+@dataclass
+class Results:
+    completed: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+    durations: list[float] = field(default_factory=list)
+    requests: int = 0
+
+
+# --- Set-up ---------------------------------------------------------------------------------
+
+
+def recreate_database() -> None:
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+
+
+def prepare() -> Tokens:
+    """Migrate, load the county's data and catalogue, make the people and their tokens."""
+    call_command("migrate", verbosity=0, interactive=False)
+    load_reference_data(county_code="018")
+    load_chart_of_accounts()
+    load_price_list(county_code="018")
+    load_catalogue(county_code="018")
+
+    def staff(name: str, department: str, role: str) -> str:
+        created = create_staff_user(
+            username=name,
+            full_name=name.replace("-", " ").title(),
+            password="bench password " + "x" * 20,
+            department=Department.objects.get(code=department),
+            roles=[role],
+            created_by=None,
+        )
+        return issue_api_token(user=created.user)
+
+    citizens = []
+    for number in range(CITIZENS):
+        phone = f"254711{number:06d}"
+        citizen = User.objects.create(
+            username=phone, phone=phone, kind="citizen", full_name=f"Bench Citizen {number}"
+        )
+        citizens.append(issue_api_token(user=citizen))
+    tokens = Tokens(
+        citizens=citizens,
+        approvers=[staff(f"trade-approver-{n}", "trade", "approver") for n in range(4)],
+        health_inspectors=[staff(f"health-inspector-{n}", "health", "inspector") for n in range(4)],
+        fire_inspectors=[
+            staff(f"fire-inspector-{n}", "public-service", "inspector") for n in range(4)
+        ],
+    )
+    connection.close()
+    return tokens
+
+
+SEED_SQL = """
+-- Applications numbered first .. last: 85 in 100 issued (with the permit, its four steps
+-- done and a timeline of five entries), 5 in review, 5 awaiting payment, 5 drafts.
+-- Consistent by construction: skip the per-row foreign key triggers while seeding.
+SET LOCAL session_replication_role = replica;
+CREATE TEMP TABLE seed AS
+SELECT n,
+       'APP-' || lpad(n::text, 7, '0') AS reference,
+       CASE WHEN n %% 20 = 0 THEN 'draft' WHEN n %% 20 = 1 THEN 'submitted'
+            WHEN n %% 20 = 2 THEN 'in_review' ELSE 'issued' END AS status,
+       now() - make_interval(mins => (n %% 525600)) AS at
+FROM generate_series(%(first)s, %(last)s) AS n;
+CREATE TEMP TABLE seed_people AS
+SELECT (SELECT array_agg(id ORDER BY id) FROM accounts_user WHERE kind = 'citizen') AS applicants,
+       (SELECT array_agg(id ORDER BY id) FROM core_ward
+         WHERE code IN ('0441','0445','0449','0453','0455','0458','0462','0464')) AS wards;
+CREATE UNIQUE INDEX ON seed (reference);
+ANALYZE seed;
+-- Only while seeding (the app never looks documents up by source): joins the new permits
+-- to their applications in one pass instead of one scan per row.
+CREATE INDEX bench_seed_document_source ON core_issueddocument (source_ref);
+
+INSERT INTO core_issueddocument
+    (kind, number, holder_name, issued_at, valid_until, verification_code, source_type,
+     source_ref, summary, revoked_at, revocation_reason)
+SELECT 'permit', 'UBP/2025/' || lpad(n::text, 7, '0'), 'Seeded Business ' || n, at,
+       DATE '2025-12-31', 'S' || lpad(n::text, 15, '0'), 'eservices.application', reference,
+       'Unified Business Permit', NULL, ''
+FROM seed WHERE status = 'issued';
+
+INSERT INTO eservices_application
+    (reference, applicant_id, service_id, version_id, answers, ward_id, status, renewal_of_id,
+     fee_schedule_id, fees, fee_total, bill_id, issued_document_id, decision_reason,
+     check_facts, created_at, updated_at, submitted_at, paid_at, decided_at, issued_at)
+SELECT seed.reference,
+       applicants[1 + n %% array_length(applicants, 1)],
+       service.id, service.current_version_id,
+       jsonb_build_object('application_type', 'new', 'business_name', 'Seeded Business ' || n,
+                          'category', 'small-shop', 'kra_pin', 'A012345678B',
+                          'premises_ward', '0453', 'premises_location', 'Plot ' || n,
+                          'owner_national_id', '22334455', 'contact_phone', '254712000111'),
+       wards[1 + n %% array_length(wards, 1)],
+       seed.status, NULL,
+       CASE WHEN seed.status = 'draft' THEN NULL ELSE schedule.id END,
+       '{}'::jsonb, CASE WHEN seed.status = 'draft' THEN 0 ELSE 5000 END, NULL, document.id,
+       '', '{}'::jsonb, at, at,
+       CASE WHEN seed.status = 'draft' THEN NULL ELSE at END,
+       CASE WHEN seed.status IN ('in_review', 'issued') THEN at END,
+       CASE WHEN seed.status = 'issued' THEN at END,
+       CASE WHEN seed.status = 'issued' THEN at END
+FROM seed
+CROSS JOIN seed_people
+CROSS JOIN (SELECT id, current_version_id FROM eservices_service
+            WHERE code = 'unified-business-permit') AS service
+CROSS JOIN (SELECT id FROM eservices_feeschedule WHERE code = 'business-permit'
+            ORDER BY effective_from DESC LIMIT 1) AS schedule
+LEFT JOIN core_issueddocument AS document
+       ON document.source_ref = seed.reference AND document.source_type = 'eservices.application'
+          AND seed.status = 'issued';
+
+INSERT INTO eservices_applicationstep
+    (application_id, code, position, kind, name_en, name_sw, role, department_id, sla_hours,
+     after, status, outcome, assigned_to_id, opened_at, due_at, completed_at, completed_by_id,
+     notes)
+SELECT application.id, step.code, step.position, step.kind, step.name, '', step.role,
+       department.id, 48, step.after,
+       CASE WHEN application.status = 'issued' THEN 'done'
+            WHEN step.position = 1 THEN 'open' ELSE 'waiting' END,
+       CASE WHEN application.status = 'issued' THEN
+            CASE WHEN step.kind = 'inspection' THEN 'passed' ELSE 'approved' END
+            ELSE '' END,
+       NULL, application.paid_at,
+       CASE WHEN application.status = 'issued' OR step.position = 1
+            THEN application.paid_at + interval '48 hours' END,
+       CASE WHEN application.status = 'issued' THEN application.issued_at END, NULL, ''
+FROM eservices_application AS application
+JOIN seed ON seed.reference = application.reference
+CROSS JOIN (VALUES
+    ('review', 1, 'review', 'Review by the trade office', 'approver', 'trade', '[]'::jsonb),
+    ('inspection-health', 2, 'inspection', 'Public health inspection', 'inspector', 'health',
+     '["review"]'::jsonb),
+    ('inspection-fire', 3, 'inspection', 'Fire safety inspection', 'inspector',
+     'public-service', '["review"]'::jsonb),
+    ('approval', 4, 'approval', 'Approval of the permit', 'approver', 'trade',
+     '["inspection-health", "inspection-fire"]'::jsonb)
+) AS step(code, position, kind, name, role, department_code, after)
+JOIN core_department AS department ON department.code = step.department_code
+WHERE application.status IN ('in_review', 'issued');
+
+INSERT INTO eservices_applicationevent
+    (application_id, occurred_at, kind, actor_id, step_id, status_after, note,
+     is_visible_to_applicant, data)
+SELECT application.id, application.created_at + make_interval(mins => event.minute),
+       event.kind, NULL, NULL, event.status_after, '', TRUE, '{}'::jsonb
+FROM eservices_application AS application
+JOIN seed ON seed.reference = application.reference
+CROSS JOIN (VALUES ('created', 0, 'draft', 0), ('submitted', 1, 'submitted', 1),
+                   ('paid', 2, 'in_review', 2), ('approved', 3, 'approved', 3),
+                   ('issued', 4, 'issued', 3)) AS event(kind, minute, status_after, rank)
+WHERE event.rank <= CASE application.status WHEN 'draft' THEN 0 WHEN 'submitted' THEN 1
+                                            WHEN 'in_review' THEN 2 ELSE 3 END;
+
+DROP INDEX bench_seed_document_source;
+DROP TABLE seed;
+DROP TABLE seed_people;
+"""
+
+
+def seed(*, first: int, last: int) -> float:
+    """Add applications numbered first..last with SQL; returns the seconds it took."""
+    started = time.perf_counter()
+    with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=False) as database:
+        database.execute(SEED_SQL % {"first": first, "last": last})  # type: ignore[arg-type]
+        database.commit()
+    with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as database:
+        database.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def seeded_so_far() -> int:
+    """The highest seeded application number (seeded references are APP- and 7 digits)."""
+    with psycopg.connect(f"{SERVER}/{DATABASE}") as database:
+        row = database.execute(
+            "SELECT max(substr(reference, 5)::int) FROM eservices_application "
+            "WHERE reference ~ '^APP-[0-9]{7}$'"
+        ).fetchone()
+    return int(row[0]) if row and row[0] else 0
+
+
+def existing_tokens() -> Tokens:
+    """The people `prepare` made in an earlier run, by their API tokens."""
+    with psycopg.connect(f"{SERVER}/{DATABASE}") as database:
+        rows = database.execute(
+            "SELECT token.key, account.username, account.kind FROM authtoken_token AS token "
+            "JOIN accounts_user AS account ON account.id = token.user_id ORDER BY account.id"
+        ).fetchall()
+    by_role: dict[str, list[str]] = {}
+    for key, username, kind in rows:
+        by_role.setdefault(
+            "citizen" if kind == "citizen" else username.rsplit("-", 1)[0], []
+        ).append(key)
+    return Tokens(
+        citizens=by_role["citizen"],
+        approvers=by_role["trade-approver"],
+        health_inspectors=by_role["health-inspector"],
+        fire_inspectors=by_role["fire-inspector"],
+    )
+
+
+def stored_applications() -> int:
+    with psycopg.connect(f"{SERVER}/{DATABASE}") as database:
+        row = database.execute("SELECT count(*) FROM eservices_application").fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- Gunicorn (as bench/callbacks) -------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_gunicorn(*, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        **BENCH_ENV,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+    }
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as output:
+        server = subprocess.Popen(  # noqa: S603  (our own gunicorn, fixed arguments)
+            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "kaunti.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}; see {log}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    stop_gunicorn(server)
+    raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {log}")
+
+
+def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def empty_redis() -> None:
+    for number in (CACHE_DB, BROKER_DB):
+        redis.Redis.from_url(f"{REDIS}/{number}").flushdb()
+
+
+# --- One lifecycle -----------------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """A step of the lifecycle got an answer it should not have."""
+
+
+def confirmation(trans_id: str, bill_number: str, amount: str) -> bytes:
+    """What Safaricom (and the Daraja simulator) POSTs to the C2B confirmation URL."""
+    return json.dumps(
+        {
+            "TransactionType": "Pay Bill",
+            "TransID": trans_id,
+            "TransTime": time.strftime("%Y%m%d%H%M%S"),
+            "TransAmount": amount,
+            "BusinessShortCode": "600638",
+            "BillRefNumber": bill_number,
+            "InvoiceNumber": "",
+            "OrgAccountBalance": "",
+            "ThirdPartyTransID": "",
+            "MSISDN": "2547 ***** 126",
+            "FirstName": "John",
+            "MiddleName": "",
+            "LastName": "Doe",
+        }
+    ).encode()
+
+
+async def lifecycle(
+    client: httpx.AsyncClient, number: int, tokens: Tokens, results: Results
+) -> None:
+    rng = random.Random(number)  # noqa: S311  (load shape, not security)
+
+    def auth(token: str) -> dict[str, str]:
+        return {"Authorization": f"Token {token}"}
+
+    async def call(method: str, url: str, token: str | None, expect: int, **kw: object) -> dict:
+        headers = auth(token) if token else {}
+        response = await client.request(method, url, headers=headers, **kw)  # type: ignore[arg-type]
+        results.requests += 1
+        if response.status_code != expect:
+            raise Refused(f"{method} {url.split('/api/v1')[-1][:40]} -> {response.status_code}")
+        return response.json() if response.content else {}
+
+    citizen = tokens.citizens[number % len(tokens.citizens)]
+    approver = tokens.approvers[number % len(tokens.approvers)]
+    health = tokens.health_inspectors[number % len(tokens.health_inspectors)]
+    fire = tokens.fire_inspectors[number % len(tokens.fire_inspectors)]
+    started = time.perf_counter()
+    created = await call(
+        "POST", "/api/v1/applications/", citizen, 201, json={"service": "unified-business-permit"}
+    )
+    reference = created["reference"]
+    application = f"/api/v1/applications/{reference}/"
+    answers = {
+        "application_type": "new",
+        "business_name": f"Bench Business {number}",
+        "category": rng.choice(CATEGORIES),
+        "employees": str(rng.randint(1, 5)),
+        "kra_pin": "A012345678B",
+        "premises_ward": rng.choice(WARDS),
+        "premises_location": f"Plot {number}, market street",
+        "owner_national_id": "22334455",
+        "contact_phone": "0712 000 111",
+    }
+    await call("PATCH", application, citizen, 200, json={"answers": answers})
+    for kind in ("id_copy", "kra_certificate"):
+        await call(
+            "POST",
+            f"{application}documents/",
+            citizen,
+            201,
+            data={"kind": kind},
+            files={"file": (f"{kind}.pdf", PDF, "application/pdf")},
+        )
+    submitted = await call("POST", f"{application}submit/", citizen, 200, json={})
+    response = await client.post(
+        f"/payments/mpesa/c2b/confirmation/{TOKEN}/",
+        content=confirmation(f"BA{number:08d}", submitted["bill_number"], submitted["fee_total"]),
+        headers={"Content-Type": "application/json"},
+    )
+    results.requests += 1
+    if response.status_code != 200 or response.json().get("ResultCode") != 0:
+        raise Refused(f"confirmation -> {response.status_code}")
+    steps = f"{application}steps/"
+    await call("POST", f"{steps}review/approve/", approver, 200, json={})
+    await call("POST", f"{steps}inspection-health/inspect/", health, 200, json={"passed": True})
+    await call("POST", f"{steps}inspection-fire/inspect/", fire, 200, json={"passed": True})
+    await call("POST", f"{steps}approval/approve/", approver, 200, json={})
+    status = await call("GET", application, citizen, 200)
+    if status["status"] != "issued" or not status["issued_document_number"]:
+        raise Refused(f"status {status['status']}")
+    results.durations.append(time.perf_counter() - started)
+    results.completed += 1
+
+
+async def run_lifecycles(
+    *, port: int, first: int, count: int, clients: int, tokens: Tokens
+) -> tuple[Results, float]:
+    results = Results()
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for number in range(first, first + count):
+        queue.put_nowait(number)
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            while True:
+                try:
+                    number = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                try:
+                    await lifecycle(client, number, tokens, results)
+                except (Refused, httpx.HTTPError, KeyError, ValueError) as exc:
+                    results.failed[str(exc)[:80] or type(exc).__name__] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return results, time.perf_counter() - started
+
+
+# --- Main ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    stored: int
+    rate: float
+    completed: int
+    failed: int
+    p50: float
+    p95: float
+    load_before: float
+    load_after: float
+    app_cpu_per_lifecycle_ms: float
+
+
+def cpu_seconds(pid: int) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def gunicorn_cpu(server: subprocess.Popen[bytes]) -> float:
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) == server.pid:
+                total += cpu_seconds(int(entry.name))
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+    return total
+
+
+def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> Measure:
+    stored = stored_applications()
+    port = free_port()
+    log = ROOT / "var" / "bench-applications-gunicorn.log"
+    server = start_gunicorn(
+        port=port, workers=arguments.workers, threads=arguments.threads, log=log
+    )
+    try:
+        warm, _elapsed = asyncio.run(
+            run_lifecycles(
+                port=port,
+                first=next_number,
+                count=arguments.warm_up,
+                clients=arguments.clients,
+                tokens=tokens,
+            )
+        )
+        if warm.failed:
+            raise RuntimeError(f"warm-up lifecycles failed: {dict(warm.failed)}; see {log}")
+        load_before = os.getloadavg()[0]
+        cpu_before = gunicorn_cpu(server)
+        results, elapsed = asyncio.run(
+            run_lifecycles(
+                port=port,
+                first=next_number + arguments.warm_up,
+                count=arguments.lifecycles,
+                clients=arguments.clients,
+                tokens=tokens,
+            )
+        )
+        app_cpu = gunicorn_cpu(server) - cpu_before
+        load_after = os.getloadavg()[0]
+    finally:
+        stop_gunicorn(server)
+    durations = sorted(results.durations) or [0.0]
+    if results.failed:
+        print(f"  FAILED lifecycles: {dict(results.failed)}")
+    return Measure(
+        stored=stored,
+        rate=results.completed / elapsed,
+        completed=results.completed,
+        failed=sum(results.failed.values()),
+        p50=statistics.median(durations),
+        p95=durations[int(len(durations) * 0.95) - 1 if len(durations) > 1 else 0],
+        load_before=load_before,
+        load_after=load_after,
+        app_cpu_per_lifecycle_ms=1000 * app_cpu / max(results.completed, 1),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
+    parser.add_argument("--lifecycles", type=int, default=300, help="measured, per size")
+    parser.add_argument("--warm-up", type=int, default=10, help="lifecycles before measuring")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent lifecycles")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database an earlier run left (no re-seed)"
+    )
+    arguments = parser.parse_args()
+    sizes = sorted(arguments.sizes)
+
+    if arguments.reuse:
+        print(f"database {DATABASE}: reusing what an earlier run left")
+        empty_redis()
+        tokens = existing_tokens()
+    else:
+        print(f"database {DATABASE}: recreating, migrating, loading the catalogue and people...")
+        recreate_database()
+        empty_redis()
+        tokens = prepare()
+    measures: list[Measure] = []
+    # Lifecycle numbers (TransIDs, business names) apart from the seeded ones and from
+    # earlier runs on the same database.
+    seeded, next_number = seeded_so_far(), 9_000_000 + stored_applications()
+    for size in sizes:
+        # Lifecycles of earlier sizes are stored too: seed only what is missing.
+        missing = size - stored_applications()
+        if missing > 0:
+            took = seed(first=seeded + 1, last=seeded + missing)
+            seeded += missing
+            print(f"seeded {missing} applications with SQL in {took:.0f} s")
+        print(
+            f"measuring with {stored_applications()} applications stored: "
+            f"{arguments.lifecycles} lifecycles, {arguments.clients} at a time, gunicorn "
+            f"{arguments.workers} x {arguments.threads}, load average {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} CPUs..."
+        )
+        result = measure(arguments, tokens, next_number)
+        next_number += arguments.warm_up + arguments.lifecycles
+        measures.append(result)
+        print(
+            f"  {result.rate:.1f} lifecycles/s ({result.completed} done, {result.failed} "
+            f"failed), p50 {result.p50:.2f} s, p95 {result.p95:.2f} s per lifecycle, "
+            f"{result.app_cpu_per_lifecycle_ms:.0f} ms of gunicorn CPU each; load "
+            f"{result.load_before:.1f} -> {result.load_after:.1f}"
+        )
+    empty_redis()
+    print()
+    for result in measures:
+        print(f"{result.stored:>9} stored: {result.rate:6.1f} lifecycles/s")
+    if len(measures) >= 2:
+        small, large = measures[0], measures[-1]
+        ratio = large.rate / small.rate if small.rate else 0.0
+        print(
+            f"ratio {large.stored} / {small.stored}: {ratio:.2f} "
+            f"({(1 - ratio):.0%} slower; goal under {GOAL_SLOWDOWN:.0%})"
+        )
+        print(
+            f"goal {GOAL:.0f}/s at {large.stored}: "
+            + ("met" if large.rate >= GOAL and 1 - ratio < GOAL_SLOWDOWN else "NOT met")
+        )
+    if arguments.json:
+        arguments.json.write_text(json.dumps([vars(m) for m in measures], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Starting the annual billing in the background, as a job whose page shows progress."""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kaunti.core import jobs
+from kaunti.core.models import Job
+from kaunti.land.services.billing import billing_context
+from kaunti.land.services.rating import format_financial_year
+from kaunti.land.tasks import bill_rates_task
+
+
+def start_billing_job(*, financial_year: int, actor: Any | None) -> Job:
+    """Record a billing job and enqueue its Celery task after commit (the job's page,
+    /staff/jobs/<uuid>/, shows the bar). Refused at once, with no job, if the year cannot
+    be billed yet (no rating terms, no rates, no approved roll)."""
+    billing_context(financial_year=financial_year, actor=actor)
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    job = jobs.create_job(
+        kind="land.bill_rates",
+        description=_("Land rates %(year)s") % {"year": format_financial_year(financial_year)},
+        started_by=user,
+    )
+    user_id = user.pk if user is not None else None
+    transaction.on_commit(
+        lambda: bill_rates_task.delay(job_id=job.pk, financial_year=financial_year, user_id=user_id)
+    )
+    return job

@@ -1,0 +1,100 @@
+"""Monthly penalties: once per parcel and month, never during a waiver, on the money path."""
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from kaunti.land.models import ChargeKind, Parcel, ParcelCharge
+from kaunti.land.services.billing import bill_rates
+from kaunti.land.services.penalties import apply_monthly_penalties
+from kaunti.land.services.rating import create_waiver_campaign
+from kaunti.ledger.selectors import get_trial_balance
+from kaunti.payments.models import Bill
+
+from .conftest import FY, pay
+
+
+@pytest.fixture
+def billed(make_parcel: Callable[..., Parcel], roll_with: Callable[..., object]) -> list[Parcel]:
+    """Three parcels billed 1,000.00, 800.00 and 600.00 for 2026/27, due 30 September 2026."""
+    parcels = [make_parcel() for _ in range(3)]
+    roll_with(
+        {parcels[0]: Decimal(1000000), parcels[1]: Decimal(800000), parcels[2]: Decimal(600000)}
+    )
+    bill_rates(financial_year=FY, actor=None)
+    return parcels
+
+
+def rates_bill(parcel: Parcel) -> Bill:
+    return ParcelCharge.objects.get(parcel=parcel, kind=ChargeKind.RATES).bill
+
+
+def penalties() -> dict[tuple[int, date], Decimal]:
+    return {
+        (c.parcel_id, c.period): c.bill.total
+        for c in ParcelCharge.objects.filter(kind=ChargeKind.PENALTY).select_related("bill")
+    }
+
+
+def test_penalties_are_charged_once_per_month_on_what_is_unpaid(billed: list[Parcel]) -> None:
+    pay(rates_bill(billed[1]), Decimal("800.00"), "PAID-ALL")
+    pay(rates_bill(billed[2]), Decimal("100.00"), "PAID-PART")
+
+    first = apply_monthly_penalties(month=date(2026, 10, 15), actor=None)
+    again = apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
+
+    assert (first.penalties_charged, first.amount) == (2, Decimal("15.00"))
+    assert (again.penalties_charged, again.amount) == (0, Decimal("0.00"))
+    assert penalties() == {
+        (billed[0].pk, date(2026, 10, 1)): Decimal("10.00"),  # 1% of 1,000
+        (billed[2].pk, date(2026, 10, 1)): Decimal("5.00"),  # 1% of 500 unpaid
+    }
+    penalty_bill = ParcelCharge.objects.get(parcel=billed[0], kind=ChargeKind.PENALTY).bill
+    assert penalty_bill.source_type == "land.rates"
+    assert get_trial_balance().is_balanced
+
+
+def test_no_penalty_before_the_due_date(billed: list[Parcel]) -> None:
+    result = apply_monthly_penalties(month=date(2026, 9, 1), actor=None)
+
+    assert result.penalties_charged == 0
+    assert penalties() == {}
+
+
+def test_penalties_are_not_charged_on_penalties(billed: list[Parcel]) -> None:
+    apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
+    apply_monthly_penalties(month=date(2026, 11, 1), actor=None)
+
+    assert penalties()[(billed[0].pk, date(2026, 11, 1))] == Decimal("10.00")
+
+
+def test_no_penalty_while_a_waiver_campaign_runs(billed: list[Parcel]) -> None:
+    create_waiver_campaign(
+        name="Pay by 30 June, no penalties",
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2027, 6, 30),
+        actor=None,
+    )
+    bills_before = Bill.objects.count()
+
+    waived = apply_monthly_penalties(month=date(2027, 1, 1), actor=None)
+    after = apply_monthly_penalties(month=date(2027, 7, 1), actor=None)
+
+    assert waived.waived
+    assert waived.penalties_charged == 0
+    assert not after.waived
+    assert after.penalties_charged == 3
+    assert Bill.objects.count() == bills_before + 3
+    assert {period for (_, period) in penalties()} == {date(2027, 7, 1)}
+
+
+def test_the_command_runs_a_month(billed: list[Parcel], capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("apply_land_penalties", "--month", "2026-10")
+    call_command("apply_land_penalties", "--month", "2026-10")
+
+    out = capsys.readouterr().out
+    assert "2026-10: 3 penalties, KES 24.00" in out
+    assert "2026-10: 0 penalties, KES 0.00" in out

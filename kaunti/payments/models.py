@@ -369,6 +369,17 @@ class InboundCallback(models.Model):
         return f"{self.kind} {self.received_at:%Y-%m-%d %H:%M:%S} ({self.status})"
 
 
+class CallbackDrain(models.Model):
+    """Whether a drain of stored callbacks is queued: set by the callback that queues one,
+    cleared by the drain when it has taken everything (see `services.mpesa`)."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} drain scheduled at {self.scheduled_at}"
+
+
 class TillStatus(models.TextChoices):
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")

@@ -38,5 +38,8 @@ class SafaricomCallbackMiddleware:
             if match.url_name in CALLBACK_VIEWS and match.namespace == "payments":
                 request.resolver_match = match
                 response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+                # What CommonMiddleware would add: a length, so no chunked encoding.
+                if not response.streaming and not response.has_header("Content-Length"):
+                    response.headers["Content-Length"] = str(len(response.content))
                 return response
         return self.get_response(request)

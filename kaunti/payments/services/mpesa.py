@@ -131,12 +131,21 @@ def receive_c2b_confirmation(*, body: bytes, remote_addr: str) -> InboundCallbac
 def _raise_drain_flag(name: str) -> bool:
     """Set the flag unless it is already set (and fresh); true when this call set it.
 
-    One statement, committed at once; in the database rather than the cache so that it is
-    cheap (no client to build) and shared by every app node.
+    Read first: while a drain is queued, which is nearly always under load, a callback
+    only reads the flag (no write, no lock, no commit to wait for). The flag lives in the
+    database, next to the callbacks, so every app node sees the same one. A callback that
+    finds it set was stored (committed) before it looked, so the drain, which clears the
+    flag before its last pass, will see that callback on that pass.
     """
     now = timezone.now()
     table = CallbackDrain._meta.db_table
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE name = %s AND scheduled_at >= %s",  # noqa: S608
+            [name, now - DRAIN_FLAG_LIFETIME],
+        )
+        if cursor.fetchone() is not None:
+            return False
         cursor.execute(
             f"INSERT INTO {table} (name, scheduled_at) VALUES (%s, %s)"  # noqa: S608
             " ON CONFLICT (name) DO UPDATE SET scheduled_at = excluded.scheduled_at"

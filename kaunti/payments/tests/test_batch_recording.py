@@ -246,6 +246,7 @@ def test_callbacks_take_the_short_way_in(make_bill: MakeBill) -> None:
     # browsers: no cookie, no language negotiation.
     assert response.status_code == 200
     assert response["X-Request-ID"]
+    assert response["Content-Length"] == str(len(response.content))
     assert not response.cookies
     assert "Content-Language" not in response
     assert Payment.objects.get().external_ref == "SKF0000001"

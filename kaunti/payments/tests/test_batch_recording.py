@@ -15,11 +15,13 @@ from django.db.models import Sum
 from django.test import Client
 
 from kaunti.core.audit import find_first_broken_link
-from kaunti.core.models import AuditEvent, OutboxMessage
+from kaunti.core.models import AuditEvent, Department, OutboxMessage
 from kaunti.ledger.models import JournalEntry
-from kaunti.ledger.selectors import get_trial_balance
+from kaunti.ledger.selectors import get_account_balance, get_trial_balance
+from kaunti.ledger.services import Line, post_entry
 from kaunti.payments.models import (
     Bill,
+    BillLine,
     BillStatus,
     CallbackDrain,
     CallbackStatus,
@@ -28,8 +30,11 @@ from kaunti.payments.models import (
     PayerCredit,
     Payment,
     Receipt,
+    RevenueStream,
 )
+from kaunti.payments.numbers import new_bill_number
 from kaunti.payments.services import collections, mpesa
+from kaunti.payments.services.bills import cancel_bill
 from kaunti.payments.services.collections import IncomingPayment, record_payments
 from kaunti.payments.services.mpesa_inbound import (
     MAX_CONFIRMATION_ATTEMPTS,
@@ -254,3 +259,47 @@ def test_callbacks_take_the_short_way_in(make_bill: MakeBill) -> None:
     page = client.post(f"/payments/mpesa/not-a-callback/{settings.MPESA_CALLBACK_TOKEN}/")
     assert page.status_code == 404
     assert "Content-Security-Policy" in page
+
+
+def test_a_bill_raised_in_bulk_is_cancelled_by_taking_back_its_own_lines(
+    price_list: None,
+) -> None:
+    """Bulk billing (the year's land rates) books many bills' revenue in one entry; one of
+    them can still be cancelled, and the books stay balanced."""
+    market = RevenueStream.objects.get(code="market-fee")
+    department = Department.objects.get(code="trade")
+    bills = []
+    for amount in (Decimal("300.00"), Decimal("700.00")):
+        bill = Bill.objects.create(
+            number=new_bill_number(),
+            payer_name="Kamau Mwangi",
+            payer_key="id:12345678",
+            department=department,
+            description="Bulk-raised",
+            due_on=PAID_AT.date(),
+            total=amount,
+            source_type="test.bulk",
+            source_ref=f"bulk:{amount}",
+        )
+        BillLine.objects.create(
+            bill=bill, stream=market, description="Fee", unit_price=amount, amount=amount
+        )
+        bills.append(bill)
+    post_entry(
+        lines=[
+            Line("1200", debit=Decimal("1000.00")),
+            Line(market.account.code, credit=Decimal("1000.00")),
+        ],
+        memo="Two bills raised together",
+        source_type="bulk-billing",
+        source_ref="run-1",
+    )
+
+    cancellation = cancel_bill(bill=bills[0], reason="Raised twice", actor=None)
+
+    bills[0].refresh_from_db()
+    assert bills[0].status == BillStatus.CANCELLED
+    assert get_account_balance(code="1200") == Decimal("700.00")
+    assert get_account_balance(code=market.account.code) == Decimal("-700.00")
+    assert cancellation.reversal_entry.source_ref == f"{bills[0].number}/cancelled"
+    assert get_trial_balance().is_balanced

@@ -88,10 +88,18 @@ def _add_collections(
         totals[key] = (before_amount + share, before_count + count)
 
 
+def _lock_order(item: tuple[tuple[date, int, str, str], Any]) -> tuple[int, date, str, str]:
+    (day, stream_id, ward_code, channel), _totals = item
+    return stream_id, day, ward_code, channel
+
+
 def _save_collections(totals: dict[tuple[date, int, str, str], tuple[Decimal, int]]) -> None:
     """Add the totals to the daily collections: one upsert per (day, stream, ward, channel).
 
-    The rows are written in key order, so concurrent batches lock them in the same order.
+    The database's triggers roll each row up into its day's and its month's totals per
+    stream. Rows are written by stream, then day, ward and channel, so concurrent batches
+    take the daily, day-per-stream and month-per-stream rows in one global order and
+    cannot deadlock.
     """
     if not totals:
         return
@@ -105,7 +113,9 @@ def _save_collections(totals: dict[tuple[date, int, str, str], tuple[Decimal, in
             f" count = {table}.count + excluded.count",
             [
                 [day, stream_id, ward_code, channel, amount, count]
-                for (day, stream_id, ward_code, channel), (amount, count) in sorted(totals.items())
+                for (day, stream_id, ward_code, channel), (amount, count) in sorted(
+                    totals.items(), key=_lock_order
+                )
             ],
         )
 

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "kaunti.core.middleware.RequestIdMiddleware",
+    # Safaricom's callbacks (JSON from a machine, a secret path) skip what follows.
+    "kaunti.payments.middleware.SafaricomCallbackMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kaunti.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -197,10 +199,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# SMS and email wait on outside gateways: their own queue, so a slow gateway never delays
+# the recording of payments (a worker serves both: `celery -A kaunti worker -Q celery,notifications`).
+CELERY_TASK_ROUTES = {"kaunti.core.tasks.send_notification*": {"queue": "notifications"}}
 CELERY_BEAT_SCHEDULE = {
     "resend-stuck-notifications": {
         "task": "kaunti.core.tasks.send_pending_notifications",
         "schedule": 60.0,
+    },
+    "record-stored-paybill-confirmations": {
+        "task": "kaunti.payments.tasks.retry_c2b_confirmations",
+        "schedule": 30.0,
     },
     "query-unanswered-stk-prompts": {
         "task": "kaunti.payments.tasks.resolve_pending_stk_requests",

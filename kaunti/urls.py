@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kaunti.accounts import api as accounts_api
@@ -9,7 +9,7 @@ from kaunti.eservices import api as eservices_api
 from kaunti.ledger import api as ledger_api
 from kaunti.payments import api as payments_api
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("wards/", core_api.WardListApi.as_view(), name="wards"),
     path("departments/", core_api.DepartmentListApi.as_view(), name="departments"),

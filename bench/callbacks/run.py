@@ -67,6 +67,8 @@ BENCH_ENV = {
     "MPESA_CALLBACK_TOKEN": TOKEN,
     "SECURE_SSL_REDIRECT": "0",
     "SMS_BACKEND": "console",
+    # Keep-alive connections last the whole run: no worker recycling in the middle of it.
+    "GUNICORN_MAX_REQUESTS": "0",
 }
 os.environ.update(BENCH_ENV)
 sys.path.insert(0, str(ROOT))
@@ -254,6 +256,34 @@ def start_gunicorn(*, port: int, workers: int, threads: int, log: Path) -> subpr
     raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {log}")
 
 
+def start_worker(*, concurrency: int, log: Path) -> subprocess.Popen[bytes]:
+    """A Celery worker for the default queue, where the confirmations are drained. The
+    SMS to payers go to the `notifications` queue, which nothing consumes here."""
+    with log.open("wb") as output:
+        return subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "kaunti",
+                "worker",
+                "-Q",
+                "celery",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **BENCH_ENV},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
@@ -281,8 +311,8 @@ def _cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
     return used / TICKS
 
 
-def gunicorn_cpu(server: subprocess.Popen[bytes]) -> float:
-    """The master, its live workers, and the workers it has already recycled."""
+def tree_cpu(server: subprocess.Popen[bytes]) -> float:
+    """A server's CPU: the master, its live workers, and the workers already recycled."""
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     return _cpu_seconds(server.pid, with_reaped_children=True) + sum(
         _cpu_seconds(int(child)) for child in children
@@ -304,47 +334,125 @@ def database_cpu() -> float:
 # --- The load -------------------------------------------------------------------------------
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection that POSTs prepared bytes and reads the answer.
+
+    A lean client (asyncio streams, no HTTP library) so that the client's own CPU, on the
+    same 2 cores as the server, stays small: httpx costs about 3 ms per request here.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, request: bytes) -> tuple[int, bytes]:
+        """Send a request and read its answer; an idle keep-alive connection that the
+        server has closed meanwhile is reopened once (nothing was sent on it)."""
+        reused = self.writer is not None
+        try:
+            return await self._exchange(request)
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            self.close()
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+        return await self._exchange(request)
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (line.partition(":") for line in header_lines if line)
+        }
+        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return int(status_line.split()[1]), body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def http_post(path: str, body: bytes) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+ACKNOWLEDGEMENT = {"ResultCode": 0, "ResultDesc": "Success"}
+
+
 async def post_all(
-    groups: list[list[Delivery]], *, url: str, clients: int, max_seconds: float
+    groups: list[list[Delivery]], *, port: int, path: str, clients: int, max_seconds: float
 ) -> tuple[Results, float]:
-    """Post every group with `clients` connections; stop early after `max_seconds`."""
+    """Post every group with `clients` clients (a group's deliveries at the same moment,
+    each on its own connection); stop early after `max_seconds`."""
     results = Results()
     queue: asyncio.Queue[list[Delivery]] = asyncio.Queue()
     for group in groups:
         queue.put_nowait(group)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     deadline = time.monotonic() + max_seconds
-    async with httpx.AsyncClient(limits=limits, timeout=30.0) as http:
 
-        async def post(delivery: Delivery) -> None:
-            started = time.perf_counter()
-            try:
-                response = await http.post(
-                    url, content=delivery.body, headers={"Content-Type": "application/json"}
-                )
-            except httpx.HTTPError as exc:
-                results.errors[type(exc).__name__] += 1
-                return
-            results.latencies.append(time.perf_counter() - started)
-            results.statuses[response.status_code] += 1
-            if response.status_code != 200 or response.json() != {
-                "ResultCode": 0,
-                "ResultDesc": "Success",
-            }:
-                results.bad_answers += 1
+    async def post(connection: Connection, delivery: Delivery) -> None:
+        started = time.perf_counter()
+        try:
+            status, body = await connection.post(http_post(path, delivery.body))
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            connection.close()
+            results.errors[type(exc).__name__] += 1
+            return
+        results.latencies.append(time.perf_counter() - started)
+        results.statuses[status] += 1
+        if status != 200 or json.loads(body) != ACKNOWLEDGEMENT:
+            results.bad_answers += 1
 
-        async def client() -> None:
+    async def client() -> None:
+        connections: list[Connection] = []
+        try:
             while time.monotonic() < deadline:
                 try:
                     group = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                await asyncio.gather(*(post(delivery) for delivery in group))
+                while len(connections) < len(group):
+                    connections.append(Connection(port))
+                await asyncio.gather(
+                    *(
+                        post(connection, d)
+                        for connection, d in zip(connections, group, strict=False)
+                    )
+                )
+        finally:
+            for connection in connections:
+                connection.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
     return results, elapsed
+
+
+def wait_until_recorded(*, timeout: float) -> None:
+    """Until no stored confirmation is left unrecorded (the workers drain them)."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FROM payments_inboundcallback"
+                " WHERE kind = 'mpesa_c2b_confirmation' AND status = 'received'"
+            ).fetchone()
+            if row is not None and row[0] == 0:
+                return
+            time.sleep(0.02)
+    raise RuntimeError(f"confirmations still unrecorded after {timeout:.0f} s")
 
 
 # --- Checks and the baseline ----------------------------------------------------------------
@@ -454,6 +562,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--drainers", type=int, default=1, help="Celery worker processes")
     parser.add_argument("--repeats", type=float, default=0.10, help="share posted again later")
     parser.add_argument("--racing", type=float, default=0.02, help="share posted concurrently")
     parser.add_argument("--racers", type=int, default=4, help="clients racing on one TransID")
@@ -489,36 +598,52 @@ def main() -> None:
     server = start_gunicorn(
         port=port, workers=arguments.workers, threads=arguments.threads, log=log
     )
+    worker = start_worker(
+        concurrency=arguments.drainers, log=ROOT / "var" / "bench-callbacks-worker.log"
+    )
     try:
         # Warm every worker and thread up (imports, connections) with requests that pay
         # nothing: validations of an unknown account.
-        warm_url = f"http://127.0.0.1:{port}/payments/mpesa/c2b/validation/{TOKEN}/"
+        warm_path = f"/payments/mpesa/c2b/validation/{TOKEN}/"
         warm_body = confirmation("WARM", "NOSUCHBILL", Decimal(1), "20260101000000")
         asyncio.run(
             post_all(
                 [[Delivery("WARM", warm_body)]] * 300,
-                url=warm_url,
+                port=port,
+                path=warm_path,
                 clients=arguments.clients,
                 max_seconds=60,
             )
         )
-        url = f"http://127.0.0.1:{port}/payments/mpesa/c2b/confirmation/{TOKEN}/"
+        path = f"/payments/mpesa/c2b/confirmation/{TOKEN}/"
         print(
             f"posting {posted} confirmations ({len(trans_ids)} TransIDs, "
             f"{arguments.repeats:.0%} repeated later, {arguments.racing:.0%} sent by "
-            f"{arguments.racers} clients at once) with {arguments.clients} clients..."
+            f"{arguments.racers} clients at once) with {arguments.clients} clients; "
+            f"{arguments.drainers} Celery process(es) record them..."
         )
-        app_before, database_before = gunicorn_cpu(server), database_cpu()
-        client_before = time.process_time()
-        results, elapsed = asyncio.run(
-            post_all(groups, url=url, clients=arguments.clients, max_seconds=arguments.max_seconds)
+        app_before, worker_before = tree_cpu(server), tree_cpu(worker)
+        database_before, client_before = database_cpu(), time.process_time()
+        started = time.perf_counter()
+        results, posting = asyncio.run(
+            post_all(
+                groups,
+                port=port,
+                path=path,
+                clients=arguments.clients,
+                max_seconds=arguments.max_seconds,
+            )
         )
+        wait_until_recorded(timeout=arguments.max_seconds)
+        elapsed = time.perf_counter() - started
         client_cpu = time.process_time() - client_before
-        app_cpu = gunicorn_cpu(server) - app_before
+        app_cpu = tree_cpu(server) - app_before
+        worker_cpu = tree_cpu(worker) - worker_before
         database_cpu_used = database_cpu() - database_before
         load = os.getloadavg()[0]
     finally:
         stop_gunicorn(server)
+        stop_gunicorn(worker)
     answered = len(results.latencies)
     rate = answered / elapsed
     latencies = sorted(results.latencies) or [0.0]
@@ -526,12 +651,15 @@ def main() -> None:
     p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000
     cpu_ms = {
         "gunicorn": app_cpu / answered * 1000,
+        "celery": worker_cpu / answered * 1000,
         "postgresql": database_cpu_used / answered * 1000,
         "client": client_cpu / answered * 1000,
     }
-    server_ms = cpu_ms["gunicorn"] + cpu_ms["postgresql"]
+    server_ms = cpu_ms["gunicorn"] + cpu_ms["celery"] + cpu_ms["postgresql"]
     print(
-        f"  {answered} answered in {elapsed:.1f} s: {rate:.0f} confirmations/s; latency p50 "
+        f"  {answered} answered in {posting:.1f} s ({answered / posting:.0f}/s) and all "
+        f"recorded {elapsed - posting:.2f} s later: {rate:.0f} confirmations/s end to end; "
+        "answer latency p50 "
         f"{p50:.0f} ms, p95 {p95:.0f} ms, max {latencies[-1] * 1000:.0f} ms; statuses "
         f"{dict(results.statuses)}; errors {dict(results.errors)}; load average {load:.1f}"
     )
@@ -581,6 +709,7 @@ def main() -> None:
                     "posted": posted,
                     "answered": answered,
                     "seconds": elapsed,
+                    "seconds_posting": posting,
                     "confirmations_per_second": rate,
                     "p50_ms": p50,
                     "p95_ms": p95,

@@ -3,7 +3,8 @@
 Fills the daily collections summary (`payments_dailycollection`) of a dedicated
 PostgreSQL database as N payments over three financial years would leave it: one row per
 day, revenue stream, ward and channel (the worst case: every combination collects every
-day), with counts adding up to about N. Then times the report selector that the pages
+day), with counts adding up to about N, and the monthly and per day and stream summaries
+kept from it. Then times the report selector that the pages
 use, `summarise_revenue`, and the dashboard's `get_revenue_dashboard`, and, as a
 baseline on the same machine, a plain `SUM ... GROUP BY` over a bare N-row payments-like
 table made with generate_series.
@@ -11,7 +12,7 @@ table made with generate_series.
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/kaunti_bench \\
         .venv/bin/python bench/reports/run.py --payments 10000000
 
-The database is created when missing and its summary table is emptied and refilled: the
+The database is created when missing and its summary tables are emptied and refilled: the
 script refuses a database whose name does not end in "bench".
 """
 
@@ -39,9 +40,11 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.backends.utils import CursorWrapper  # noqa: E402
+from django.db.models import Sum  # noqa: E402
 
 from kaunti.core.reference_data import load_reference_data  # noqa: E402
 from kaunti.ledger.services import load_chart_of_accounts  # noqa: E402
+from kaunti.payments.models import DailyCollection  # noqa: E402
 from kaunti.payments.selectors_reports import (  # noqa: E402
     Grouping,
     RevenueFilter,
@@ -128,9 +131,24 @@ def _print(timing: Timing, *, goal: bool = True) -> None:
     )
 
 
-def fill_summary(cursor: CursorWrapper, *, payments: int) -> tuple[int, int, int]:
+@dataclass(frozen=True)
+class Filled:
+    daily_rows: int
+    monthly_rows: int
+    stream_day_rows: int
+    payments: int
+
+
+ROLLUP_TRIGGERS = ("payments_dailycollection_rollup", "payments_dailycollection_stream_rollup")
+
+
+def _load() -> str:
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def fill_summary(cursor: CursorWrapper, *, payments: int) -> Filled:
     """One row per day, stream, ward and channel (counts averaging out to `payments` in
-    all), and the monthly summary rolled up from them."""
+    all), and the monthly and per day and stream summaries rolled up from them."""
     cursor.execute("SELECT id, code FROM payments_revenuestream")
     stream_ids = {code: pk for pk, code in cursor.fetchall()}
     cursor.execute("SELECT code FROM core_ward ORDER BY code LIMIT 25")
@@ -146,12 +164,15 @@ def fill_summary(cursor: CursorWrapper, *, payments: int) -> tuple[int, int, int
     channels_sql = ", ".join(
         f"('{code}', {share / channel_total})" for code, share in CHANNEL_MIX.items()
     )
-    cursor.execute("TRUNCATE payments_dailycollection, payments_monthlycollection")
-    # The rollup trigger would add 2 million single-row upserts; fill the monthly summary
-    # from the daily one in one statement instead (what the migration does for old rows).
     cursor.execute(
-        "ALTER TABLE payments_dailycollection DISABLE TRIGGER payments_dailycollection_rollup"
+        "TRUNCATE payments_dailycollection, payments_monthlycollection,"
+        " payments_dailystreamcollection"
     )
+    # The rollup triggers would add 2 million single-row upserts each; fill the monthly and
+    # per day and stream summaries from the daily one in one statement each instead (what
+    # the migrations do for old rows).
+    for trigger in ROLLUP_TRIGGERS:
+        cursor.execute(f"ALTER TABLE payments_dailycollection DISABLE TRIGGER {trigger}")
     cursor.execute(
         f"""
         INSERT INTO payments_dailycollection (day, stream_id, ward_code, channel, amount, count)
@@ -167,9 +188,8 @@ def fill_summary(cursor: CursorWrapper, *, payments: int) -> tuple[int, int, int
         """,  # noqa: S608  (numbers and codes from this file, not input)
         [FIRST_DAY, LAST_DAY, wards],
     )
-    cursor.execute(
-        "ALTER TABLE payments_dailycollection ENABLE TRIGGER payments_dailycollection_rollup"
-    )
+    for trigger in ROLLUP_TRIGGERS:
+        cursor.execute(f"ALTER TABLE payments_dailycollection ENABLE TRIGGER {trigger}")
     cursor.execute(
         """
         INSERT INTO payments_monthlycollection (month, stream_id, ward_code, channel, amount, count)
@@ -177,15 +197,38 @@ def fill_summary(cursor: CursorWrapper, *, payments: int) -> tuple[int, int, int
         FROM payments_dailycollection GROUP BY 1, 2, 3, 4
         """
     )
-    cursor.execute("ANALYZE payments_dailycollection")
-    cursor.execute("ANALYZE payments_monthlycollection")
-    cursor.execute("SELECT count(*), sum(count), sum(amount) FROM payments_dailycollection")
-    rows, total, amount = cursor.fetchone()
-    cursor.execute("SELECT count(*), sum(amount) FROM payments_monthlycollection")
-    months, monthly_amount = cursor.fetchone()
-    if monthly_amount != amount:
-        sys.exit(f"the monthly summary ({monthly_amount}) does not add up to the daily ({amount})")
-    return rows, months, total
+    cursor.execute(
+        """
+        INSERT INTO payments_dailystreamcollection (day, stream_id, amount, count)
+        SELECT day, stream_id, sum(amount), sum(count)
+        FROM payments_dailycollection GROUP BY 1, 2
+        """
+    )
+    summaries = (
+        "payments_dailycollection",
+        "payments_monthlycollection",
+        "payments_dailystreamcollection",
+    )
+    figures = []
+    for table in summaries:
+        cursor.execute(f"ANALYZE {table}")
+        cursor.execute(f"SELECT count(*), sum(amount), sum(count) FROM {table}")  # noqa: S608
+        figures.append(cursor.fetchone())
+    (rows, amount, total), *rolled_up = figures
+    for table, (_rows, rolled_up_amount, rolled_up_total) in zip(
+        summaries[1:], rolled_up, strict=True
+    ):
+        if (rolled_up_amount, rolled_up_total) != (amount, total):
+            sys.exit(
+                f"{table} (KES {rolled_up_amount}, {rolled_up_total} payments) does not add up"
+                f" to the daily collections (KES {amount}, {total} payments)"
+            )
+    return Filled(
+        daily_rows=rows,
+        monthly_rows=rolled_up[0][0],
+        stream_day_rows=rolled_up[1][0],
+        payments=total,
+    )
 
 
 def fill_baseline(cursor: CursorWrapper, *, payments: int) -> None:
@@ -230,13 +273,14 @@ def main() -> None:
         cursor.execute("SELECT version()")
         print(f"  {cursor.fetchone()[0].split(' on ')[0]}, {os.cpu_count()} CPUs")
         fill_started = time.perf_counter()
-        rows, months, total = fill_summary(cursor, payments=args.payments)
+        filled = fill_summary(cursor, payments=args.payments)
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('payments_dailycollection'))")
         size = cursor.fetchone()[0]
     print(
-        f"daily collections: {rows:,} rows ({size}) standing for {total:,} payments, "
-        f"{FIRST_DAY} to {LAST_DAY}; monthly collections: {months:,} rows; "
-        f"filled in {time.perf_counter() - fill_started:.0f} s"
+        f"daily collections: {filled.daily_rows:,} rows ({size}) standing for "
+        f"{filled.payments:,} payments, {FIRST_DAY} to {LAST_DAY}; monthly collections: "
+        f"{filled.monthly_rows:,} rows; per day and stream: {filled.stream_day_rows:,} rows; "
+        f"all three add up to the same; filled in {time.perf_counter() - fill_started:.0f} s"
     )
 
     year = RevenueFilter(start=date(2025, 7, 1), end=date(2026, 6, 30))
@@ -245,6 +289,8 @@ def main() -> None:
     part_month = RevenueFilter(start=date(2026, 6, 1), end=TODAY)
     everything = RevenueFilter(start=FIRST_DAY, end=LAST_DAY)
     one_stream = RevenueFilter(start=year.start, end=year.end, stream_code="market-fee")
+    one_ward = RevenueFilter(start=year.start, end=year.end, ward_code="0441")
+    one_channel = RevenueFilter(start=year.start, end=year.end, channel="mpesa_paybill")
 
     def summary(revenue_filter: RevenueFilter, group_by: Grouping) -> Callable[[], object]:
         return lambda: summarise_revenue(revenue_filter=revenue_filter, group_by=group_by)
@@ -259,15 +305,33 @@ def main() -> None:
         ("one stream, a financial year by ward", summary(one_stream, "ward")),
         ("three years by month", summary(everything, "month")),
         ("a month by day", summary(month, "day")),
-        ("a financial year by day (365 daily rows each)", summary(year, "day")),
+        ("a financial year by day", summary(year, "day")),
+        ("one stream, a financial year by day", summary(one_stream, "day")),
+        ("one ward, a financial year by day (daily rows)", summary(one_ward, "day")),
+        ("one channel, a financial year by day (daily rows)", summary(one_channel, "day")),
         (
             "the dashboard (today, month, year, 2 charts)",
             lambda: get_revenue_dashboard(today=TODAY),
         ),
     ]
-    print(f"\nrevenue summary selector (goal: p95 within {GOAL_MS:.0f} ms)")
+    print(f"\nrevenue summary selector (goal: p95 within {GOAL_MS:.0f} ms); load average {_load()}")
     for label, run in reports:
         _print(_time(label, run, runs=args.runs))
+
+    def year_by_day_from_daily_rows() -> object:
+        """What a year by day read before the summary per day and stream (payments 0004)."""
+        rows = DailyCollection.objects.filter(day__gte=year.start, day__lte=year.end)
+        return list(rows.values("day").annotate(amount=Sum("amount"), count=Sum("count")))
+
+    print("the same machine and load, without the summary per day and stream:")
+    _print(
+        _time(
+            "a financial year by day from the daily rows",
+            year_by_day_from_daily_rows,
+            runs=args.runs,
+        )
+    )
+    print(f"load average {_load()}")
 
     if not args.skip_baseline:
         print(f"\nbaseline: a bare {args.payments:,}-row payments table, plain SQL")

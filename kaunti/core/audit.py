@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +47,18 @@ def _link_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Event:
+    """One event to append: who did what to which target, with what data."""
+
+    actor: Any | None
+    action: str
+    target: models.Model | None = None
+    target_type: str = ""
+    target_id: str = ""
+    data: Mapping[str, Any] | None = None
+
+
 def record_event(
     *,
     actor: Any | None,
@@ -61,16 +73,11 @@ def record_event(
     `actor` is a user or None for the system; `target` a model instance (or give
     `target_type`/`target_id` for something that is not a row).
     """
-    if target is not None:
-        target_type = target._meta.label_lower
-        target_id = str(target.pk)
-    actor_id: int | None = None
-    actor_label = "system"
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        actor_id = actor.pk
-        actor_label = actor.get_username()
-    # Store exactly what was hashed: JSON round-tripped (Decimals and dates become strings).
-    clean_data = json.loads(_canonical(dict(data or {})))
+    return record_events([Event(actor, action, target, target_type, target_id, data)])[0]
+
+
+def record_events(events: Sequence[Event]) -> list[AuditEvent]:
+    """Append events to the chain in order, under one lock (the batch form of `record_event`)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -78,27 +85,45 @@ def record_event(
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
         previous_hash = last or GENESIS_HASH
         occurred_at = timezone.now()
-        link = _link_hash(
-            previous_hash=previous_hash,
-            occurred_at=occurred_at,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            data=clean_data,
-        )
-        return AuditEvent.objects.create(
-            occurred_at=occurred_at,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            data=clean_data,
-            previous_hash=previous_hash,
-            hash=link,
-        )
+        links: list[AuditEvent] = []
+        for event in events:
+            target_type, target_id = event.target_type, event.target_id
+            if event.target is not None:
+                target_type = event.target._meta.label_lower
+                target_id = str(event.target.pk)
+            actor_id: int | None = None
+            actor_label = "system"
+            if event.actor is not None and getattr(event.actor, "is_authenticated", False):
+                actor_id = event.actor.pk
+                actor_label = event.actor.get_username()
+            # Store exactly what was hashed: JSON round-tripped (Decimals and dates become
+            # strings).
+            clean_data = json.loads(_canonical(dict(event.data or {})))
+            link = _link_hash(
+                previous_hash=previous_hash,
+                occurred_at=occurred_at,
+                actor_id=actor_id,
+                actor_label=actor_label,
+                action=event.action,
+                target_type=target_type,
+                target_id=target_id,
+                data=clean_data,
+            )
+            links.append(
+                AuditEvent(
+                    occurred_at=occurred_at,
+                    actor_id=actor_id,
+                    actor_label=actor_label,
+                    action=event.action,
+                    target_type=target_type,
+                    target_id=target_id,
+                    data=clean_data,
+                    previous_hash=previous_hash,
+                    hash=link,
+                )
+            )
+            previous_hash = link
+        return AuditEvent.objects.bulk_create(links)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 import io
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,8 +19,47 @@ CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 
 
 def new_verification_code() -> str:
-    """13 characters from 25: about 60 bits, not guessable."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(13))
+    """13 characters from 25: about 60 bits, not guessable (one draw from the OS's CSPRNG,
+    written in base 25)."""
+    value = secrets.randbelow(len(CODE_ALPHABET) ** 13)
+    characters = []
+    for _ in range(13):
+        value, digit = divmod(value, len(CODE_ALPHABET))
+        characters.append(CODE_ALPHABET[digit])
+    return "".join(characters)
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """An issued document to record (see `register_document`)."""
+
+    kind: str
+    number: str
+    holder_name: str
+    issued_at: datetime
+    source_type: str
+    source_ref: str
+    summary: str = ""
+    valid_until: date | None = None
+    verification_code: str | None = None
+
+
+def register_documents(records: Sequence[DocumentRecord]) -> list[IssuedDocument]:
+    """Record issued documents so that their codes verify (the batch form)."""
+    return IssuedDocument.objects.bulk_create(
+        IssuedDocument(
+            verification_code=record.verification_code or new_verification_code(),
+            kind=record.kind,
+            number=record.number,
+            holder_name=record.holder_name[:150],
+            summary=record.summary[:200],
+            issued_at=record.issued_at,
+            valid_until=record.valid_until,
+            source_type=record.source_type,
+            source_ref=record.source_ref,
+        )
+        for record in records
+    )
 
 
 def register_document(
@@ -35,17 +75,18 @@ def register_document(
     verification_code: str | None = None,
 ) -> IssuedDocument:
     """Record an issued document so that its code verifies; call inside the issuing transaction."""
-    return IssuedDocument.objects.create(
-        verification_code=verification_code or new_verification_code(),
-        kind=kind,
-        number=number,
-        holder_name=holder_name[:150],
-        summary=summary[:200],
-        issued_at=issued_at,
-        valid_until=valid_until,
-        source_type=source_type,
-        source_ref=source_ref,
+    record = DocumentRecord(
+        kind,
+        number,
+        holder_name,
+        issued_at,
+        source_type,
+        source_ref,
+        summary,
+        valid_until,
+        verification_code,
     )
+    return register_documents([record])[0]
 
 
 @transaction.atomic

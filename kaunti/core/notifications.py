@@ -6,7 +6,8 @@ reports means a rolled-back change sends nothing and a committed one is never fo
 the task is enqueued on commit, and a periodic sweep picks up anything still due.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils import timezone, translation
 
 from kaunti.core.identifiers import normalise_phone
 from kaunti.core.models import Channel, OutboxMessage
-from kaunti.core.tasks import send_notification
+from kaunti.core.tasks import send_notification, send_notifications
 
 SUPPORTED_LANGUAGES = ("en", "sw")
 
@@ -35,26 +36,47 @@ def _render(template: str, language: str, context: Mapping[str, Any]) -> tuple[s
     return subject, text.strip()
 
 
-def _enqueue_on_commit(message: OutboxMessage) -> None:
-    message_id = str(message.public_id)
-    transaction.on_commit(lambda: send_notification.delay(message_id))
+def _enqueue_on_commit(messages: Sequence[OutboxMessage]) -> None:
+    message_ids = [str(message.public_id) for message in messages]
+    if len(message_ids) == 1:
+        transaction.on_commit(lambda: send_notification.delay(message_ids[0]))
+    elif message_ids:
+        transaction.on_commit(lambda: send_notifications.delay(message_ids))
+
+
+@dataclass(frozen=True)
+class Sms:
+    """One SMS to queue: a Kenyan mobile number, a template, its context and language."""
+
+    to: str
+    template: str
+    context: Mapping[str, Any]
+    language: str
+
+
+def queue_sms_many(messages: Sequence[Sms]) -> list[OutboxMessage]:
+    """Queue several SMS at once (the batch form of `queue_sms`): one task sends them all."""
+    now = timezone.now()
+    rows = OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            channel=Channel.SMS,
+            recipient=normalise_phone(sms.to),
+            body=_render(sms.template, sms.language, sms.context)[1],
+            template=sms.template,
+            language=sms.language,
+            next_attempt_at=now,
+        )
+        for sms in messages
+    )
+    _enqueue_on_commit(rows)
+    return rows
 
 
 def queue_sms(
     *, to: str, template: str, context: Mapping[str, Any], language: str
 ) -> OutboxMessage:
     """Queue an SMS to a Kenyan mobile number, sent once the current transaction commits."""
-    _, body = _render(template, language, context)
-    message = OutboxMessage.objects.create(
-        channel=Channel.SMS,
-        recipient=normalise_phone(to),
-        body=body,
-        template=template,
-        language=language,
-        next_attempt_at=timezone.now(),
-    )
-    _enqueue_on_commit(message)
-    return message
+    return queue_sms_many([Sms(to, template, context, language)])[0]
 
 
 def queue_email(
@@ -71,5 +93,5 @@ def queue_email(
         language=language,
         next_attempt_at=timezone.now(),
     )
-    _enqueue_on_commit(message)
+    _enqueue_on_commit([message])
     return message

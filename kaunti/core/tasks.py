@@ -18,6 +18,14 @@ def send_notification(public_id: str) -> str:
     return message.status
 
 
+@shared_task(acks_late=True)
+def send_notifications(public_ids: list[str]) -> int:
+    """Send a batch of outbox messages queued together; each failure is retried on its own."""
+    for public_id in public_ids:
+        send_notification(public_id)
+    return len(public_ids)
+
+
 @shared_task
 def send_pending_notifications() -> int:
     """The sweep: send whatever is due (messages whose enqueue was lost, or retries)."""

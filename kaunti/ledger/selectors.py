@@ -65,6 +65,10 @@ def get_account_balance(*, code: str) -> Decimal:
     return (totals["d"] or ZERO) - (totals["c"] or ZERO)
 
 
+def entry_exists_for_source(*, source_type: str, source_ref: str) -> bool:
+    return JournalEntry.objects.filter(source_type=source_type, source_ref=source_ref).exists()
+
+
 def get_entry_for_source(*, source_type: str, source_ref: str) -> JournalEntry:
     """The entry that recorded a given thing (e.g. the raising of bill X)."""
     return JournalEntry.objects.get(source_type=source_type, source_ref=source_ref)

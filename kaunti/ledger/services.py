@@ -83,7 +83,71 @@ def _accounts_by_code(codes: set[str]) -> dict[str, Account]:
     return accounts
 
 
+@dataclass(frozen=True)
+class Posting:
+    """One journal entry to post: its lines and what it records."""
+
+    lines: Sequence[Line]
+    memo: str
+    source_type: str
+    source_ref: str
+    posted_on: date | None = None
+    reverses: JournalEntry | None = None
+
+
+def _clean_lines(lines: Sequence[Line]) -> list[Line]:
+    """Amounts in cents, one positive side per line, debits equal to credits."""
+    clean: list[Line] = []
+    for line in lines:
+        debit, credit = kes(line.debit), kes(line.credit)
+        if (debit > 0) == (credit > 0) or debit < 0 or credit < 0:
+            raise UnbalancedEntry(f"a line must have one positive side: {line}")
+        clean.append(Line(line.account, debit, credit, line.ward_id, line.channel))
+    total_debit = sum((line.debit for line in clean), ZERO)
+    total_credit = sum((line.credit for line in clean), ZERO)
+    if len(clean) < 2 or total_debit != total_credit:
+        raise UnbalancedEntry(f"debits {total_debit} do not equal credits {total_credit}")
+    return clean
+
+
 @transaction.atomic
+def post_entries(postings: Sequence[Posting], *, actor: Any | None = None) -> list[JournalEntry]:
+    """Post several balanced entries at once (the batch form of `post_entry`).
+
+    Every entry is checked before anything is written; one bad entry refuses them all.
+    """
+    today = timezone.localdate()
+    cleaned = [(_clean_lines(posting.lines), posting.posted_on or today) for posting in postings]
+    for month in sorted({(posted_on.year, posted_on.month) for _, posted_on in cleaned}):
+        _check_period_open(date(month[0], month[1], 1))
+    accounts = _accounts_by_code({line.account for lines, _ in cleaned for line in lines})
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    entries = JournalEntry.objects.bulk_create(
+        JournalEntry(
+            posted_on=posted_on,
+            memo=posting.memo[:255],
+            source_type=posting.source_type,
+            source_ref=posting.source_ref,
+            reverses=posting.reverses,
+            created_by=user,
+        )
+        for posting, (_, posted_on) in zip(postings, cleaned, strict=True)
+    )
+    JournalLine.objects.bulk_create(
+        JournalLine(
+            entry=entry,
+            account=accounts[line.account],
+            debit=line.debit,
+            credit=line.credit,
+            ward_id=line.ward_id,
+            channel=line.channel,
+        )
+        for entry, (lines, _) in zip(entries, cleaned, strict=True)
+        for line in lines
+    )
+    return entries
+
+
 def post_entry(
     *,
     lines: Sequence[Line],
@@ -98,40 +162,8 @@ def post_entry(
 
     The balance is checked here and again by the database at commit on PostgreSQL.
     """
-    posted_on = posted_on or timezone.localdate()
-    clean: list[Line] = []
-    for line in lines:
-        debit, credit = kes(line.debit), kes(line.credit)
-        if (debit > 0) == (credit > 0) or debit < 0 or credit < 0:
-            raise UnbalancedEntry(f"a line must have one positive side: {line}")
-        clean.append(Line(line.account, debit, credit, line.ward_id, line.channel))
-    total_debit = sum((line.debit for line in clean), ZERO)
-    total_credit = sum((line.credit for line in clean), ZERO)
-    if len(clean) < 2 or total_debit != total_credit:
-        raise UnbalancedEntry(f"debits {total_debit} do not equal credits {total_credit}")
-    _check_period_open(posted_on)
-    accounts = _accounts_by_code({line.account for line in clean})
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    entry = JournalEntry.objects.create(
-        posted_on=posted_on,
-        memo=memo[:255],
-        source_type=source_type,
-        source_ref=source_ref,
-        reverses=reverses,
-        created_by=user,
-    )
-    JournalLine.objects.bulk_create(
-        JournalLine(
-            entry=entry,
-            account=accounts[line.account],
-            debit=line.debit,
-            credit=line.credit,
-            ward_id=line.ward_id,
-            channel=line.channel,
-        )
-        for line in clean
-    )
-    return entry
+    posting = Posting(lines, memo, source_type, source_ref, posted_on, reverses)
+    return post_entries([posting], actor=actor)[0]
 
 
 @transaction.atomic

@@ -369,6 +369,17 @@ class InboundCallback(models.Model):
         return f"{self.kind} {self.received_at:%Y-%m-%d %H:%M:%S} ({self.status})"
 
 
+class CallbackDrain(models.Model):
+    """Whether a drain of stored callbacks is queued: set by the callback that queues one,
+    cleared by the drain when it has taken everything (see `services.mpesa`)."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} drain scheduled at {self.scheduled_at}"
+
+
 class TillStatus(models.TextChoices):
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
@@ -572,3 +583,28 @@ class MonthlyCollection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.stream_id} {self.channel}: {self.amount}"
+
+
+class DailyStreamCollection(models.Model):
+    """Collections per day and stream (every ward and channel), for reports by day.
+
+    Kept by the database like `MonthlyCollection`: a trigger on `DailyCollection`
+    (migration payments 0004) adds every change of a daily row to its day and stream's row
+    in the same transaction. A year's report by day then reads about 5,500 rows instead of
+    685,000 (bench/reports/README.md).
+    """
+
+    day = models.DateField()
+    stream = models.ForeignKey(RevenueStream, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "stream"], name="daily_stream_collection_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.stream_id}: {self.amount}"

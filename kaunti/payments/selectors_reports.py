@@ -2,10 +2,13 @@
 
 Revenue figures come only from the collections summaries, never from payments:
 `DailyCollection`, kept per day, stream, ward and channel as payments post
-(`services.collections.record_collection`), and `MonthlyCollection`, the same per month,
-kept from it by the database. A report reads whole months from the monthly summary and
-only the days at either end of its period from the daily one, so its cost depends on the
-number of streams, wards and channels, not of payments (bench/reports/README.md).
+(`services.collections.record_collection`); and, kept from it by the database,
+`MonthlyCollection`, the same per month, and `DailyStreamCollection`, per day and stream
+only. A report reads whole months from the monthly summary and only the days at either
+end of its period (every day, for a report by day) from a daily one: per day and stream
+when the report neither groups nor filters by ward or channel, per day, stream, ward and
+channel otherwise. Its cost depends on the number of streams, wards and channels, not of
+payments (bench/reports/README.md).
 
 Targets: a stream's `annual_target` is for a financial year (July to June). For any
 period it is prorated by days: `annual_target x days of the period in that financial
@@ -31,6 +34,7 @@ from kaunti.core.money import ZERO, kes
 from kaunti.payments.models import (
     Channel,
     DailyCollection,
+    DailyStreamCollection,
     MatchStatus,
     MonthlyCollection,
     Payment,
@@ -178,11 +182,19 @@ def _filtered(
     return rows
 
 
+def _needs_wards_or_channels(revenue_filter: RevenueFilter, group_by: Grouping) -> bool:
+    """Whether the report groups or filters by ward or channel, which the summary per day
+    and stream does not keep."""
+    return group_by in ("ward", "channel") or bool(
+        revenue_filter.ward_code or revenue_filter.channel
+    )
+
+
 def _totals(
     *, revenue_filter: RevenueFilter, streams: list[RevenueStream], group_by: Grouping
 ) -> dict[Any, tuple[Decimal, int]]:
     """Amount and count per group: whole months from the monthly summary, the days at
-    either end (or every day, for a report by day) from the daily one."""
+    either end (or every day, for a report by day) from a daily one."""
     days, months = _whole_months(revenue_filter.start, revenue_filter.end)
     if group_by == "day":
         days, months = [(revenue_filter.start, revenue_filter.end)], None
@@ -194,7 +206,14 @@ def _totals(
         in_days = Q()
         for first, last in days:
             in_days |= Q(day__gte=first, day__lte=last)
-        daily = _filtered(DailyCollection.objects.filter(in_days), revenue_filter, streams)
+        # A year by day is 685,000 rows per day, stream, ward and channel at most, 5,500 per
+        # day and stream; `_filtered` then filters the latter by stream only.
+        daily: QuerySet[Any] = (
+            DailyCollection.objects.filter(in_days)
+            if _needs_wards_or_channels(revenue_filter, group_by)
+            else DailyStreamCollection.objects.filter(in_days)
+        )
+        daily = _filtered(daily, revenue_filter, streams)
         sources.append(daily.annotate(month=TruncMonth("day")) if group_by == "month" else daily)
     if months:
         monthly = MonthlyCollection.objects.filter(month__gte=months[0], month__lte=months[1])
@@ -366,7 +385,7 @@ def get_revenue_dashboard(*, today: date, language: str = "en") -> RevenueDashbo
     this_month_key = today.strftime("%Y-%m")
     month_row = next(row for row in by_month.rows if row.key == this_month_key)
     month_start = today.replace(day=1)
-    today_totals = DailyCollection.objects.filter(day=today).aggregate(
+    today_totals = DailyStreamCollection.objects.filter(day=today).aggregate(
         amount=Sum("amount"), count=Sum("count")
     )
     return RevenueDashboard(

@@ -29,6 +29,22 @@ def retry_waiting_stk_callback(public_id: str) -> str:
     return status
 
 
+@shared_task(acks_late=True)
+def drain_c2b_confirmations_task() -> int:
+    """Record the paybill confirmations stored since the last drain, in batches."""
+    from kaunti.payments.services.mpesa import drain_c2b_confirmations
+
+    return drain_c2b_confirmations()
+
+
+@shared_task
+def retry_c2b_confirmations() -> int:
+    """The sweep: confirmations never drained (a lost task) and those that failed before."""
+    return mpesa_inbound.drain_c2b_confirmations() + mpesa_inbound.drain_c2b_confirmations(
+        first_try=False
+    )
+
+
 @shared_task
 def resolve_pending_stk_requests() -> int:
     """The periodic STK query for prompts whose callback never came."""

@@ -23,6 +23,7 @@ ACTIONS = [
     "core.view_audit",
     "eservices.approve",
     "accounts.manage_roles",
+    "land.edit_parcels",
 ]
 
 # What each role may do among ACTIONS, written out by hand (not derived from ACTION_ROLES),
@@ -36,9 +37,11 @@ ALLOWED: dict[str, set[str]] = {
         "accounts.view_staff_home",
         "payments.raise_bill",
         "accounts.manage_roles",
+        "land.edit_parcels",
     },
     Role.ICT_OFFICER: {"accounts.view_staff_home", "core.view_audit", "accounts.manage_roles"},
     Role.AUDITOR: {"accounts.view_staff_home", "core.view_audit"},
+    Role.LAND_OFFICER: {"accounts.view_staff_home", "land.edit_parcels"},
 }
 
 

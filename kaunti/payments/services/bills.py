@@ -241,6 +241,17 @@ def _apply_payer_credit(*, bill: Bill, actor: Any | None) -> None:
 
 
 @transaction.atomic
+def _cancellation_lines(bill: Bill) -> list[ledger.Line]:
+    """The mirror of what raising the bill booked: revenue per stream back out of receivables."""
+    by_account: dict[str, Decimal] = {}
+    for line in bill.lines.select_related("stream__account"):
+        code = line.stream.account.code
+        by_account[code] = by_account.get(code, ZERO) + line.amount
+    return [
+        ledger.Line(code, debit=amount, ward_id=bill.ward_id) for code, amount in by_account.items()
+    ] + [ledger.Line(RECEIVABLES, credit=bill.total, ward_id=bill.ward_id)]
+
+
 def cancel_bill(*, bill: Bill, reason: str, actor: Any) -> BillCancellation:
     """Withdraw a bill nothing has been paid on; its raising entry is reversed."""
     locked = Bill.objects.select_for_update().get(pk=bill.pk)
@@ -252,10 +263,20 @@ def cancel_bill(*, bill: Bill, reason: str, actor: Any) -> BillCancellation:
         )
     if not reason.strip():
         raise ValidationError(_("Give the reason for cancelling."))
-    entry = ledger_selectors.get_entry_for_source(source_type="bill", source_ref=locked.number)
-    reversal = ledger.reverse_entry(
-        entry=entry, memo=f"Bill {locked.number} cancelled: {reason}"[:255], actor=actor
-    )
+    memo = f"Bill {locked.number} cancelled: {reason}"[:255]
+    if ledger_selectors.entry_exists_for_source(source_type="bill", source_ref=locked.number):
+        entry = ledger_selectors.get_entry_for_source(source_type="bill", source_ref=locked.number)
+        reversal = ledger.reverse_entry(entry=entry, memo=memo, actor=actor)
+    else:
+        # Raised in bulk (e.g. the year's land rates), its revenue was booked in one entry
+        # with many other bills: take back this bill's own lines.
+        reversal = ledger.post_entry(
+            lines=_cancellation_lines(locked),
+            memo=memo,
+            source_type="bill",
+            source_ref=f"{locked.number}/cancelled",
+            actor=actor,
+        )
     locked.status = BillStatus.CANCELLED
     locked.save(update_fields=["status"])
     cancellation = BillCancellation.objects.create(

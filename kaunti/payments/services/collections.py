@@ -8,26 +8,28 @@ the balanced ledger entry, updates the daily collections, runs the bill owner's
 settlement handler and queues the SMS to the payer.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import record_event
-from kaunti.core.documents import new_verification_code, register_document
+from kaunti.core.audit import Event, record_event, record_events
+from kaunti.core.documents import DocumentRecord, new_verification_code, register_documents
 from kaunti.core.identifiers import normalise_phone
 from kaunti.core.money import ZERO, kes
-from kaunti.core.notifications import queue_sms
+from kaunti.core.notifications import Sms, queue_sms_many
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import (
     Allocation,
     Bill,
+    BillLine,
     BillStatus,
     Channel,
     DailyCollection,
@@ -62,67 +64,135 @@ def status_for(*, total: Decimal, paid: Decimal) -> str:
     return BillStatus.PAID if paid >= total else BillStatus.PARTLY_PAID
 
 
-def record_collection(*, bill: Bill, amount: Decimal, channel: str, day: date) -> None:
-    """Add (or, negative, take back) an allocation to the daily collections, per stream.
-
-    The amount is split over the bill's lines in proportion to their amounts; the last
-    line takes the rounding remainder, so the parts always add up to the whole.
-    """
-    lines = list(bill.lines.all())
+def _add_collections(
+    totals: dict[tuple[date, int, str, str], tuple[Decimal, int]],
+    *,
+    bill: Bill,
+    lines: list[BillLine],
+    amount: Decimal,
+    channel: str,
+    day: date,
+) -> None:
+    """Split `amount` over the bill's lines in proportion (the last line takes the rounding
+    remainder, so the parts add up to the whole) and add each part to `totals`."""
     ward_code = bill.ward.code if bill.ward_id and bill.ward else ""
     remaining = amount
+    count = 1 if amount > 0 else -1
     for index, line in enumerate(lines):
         share = remaining if index == len(lines) - 1 else kes(amount * line.amount / bill.total)
         remaining -= share
         if share == 0:
             continue
-        count = 1 if amount > 0 else -1
-        key = {"day": day, "stream_id": line.stream_id, "ward_code": ward_code, "channel": channel}
-        updated = DailyCollection.objects.filter(**key).update(
-            amount=F("amount") + share, count=F("count") + count
-        )
-        if not updated:
-            try:
-                with transaction.atomic():
-                    DailyCollection.objects.create(**key, amount=share, count=count)
-            except IntegrityError:  # created meanwhile by a concurrent payment
-                DailyCollection.objects.filter(**key).update(
-                    amount=F("amount") + share, count=F("count") + count
+        key = (day, line.stream_id, ward_code, channel)
+        before_amount, before_count = totals.get(key, (ZERO, 0))
+        totals[key] = (before_amount + share, before_count + count)
+
+
+def _lock_order(item: tuple[tuple[date, int, str, str], Any]) -> tuple[int, date, str, str]:
+    (day, stream_id, ward_code, channel), _totals = item
+    return stream_id, day, ward_code, channel
+
+
+def _save_collections(totals: dict[tuple[date, int, str, str], tuple[Decimal, int]]) -> None:
+    """Add the totals to the daily collections: one upsert per (day, stream, ward, channel).
+
+    The database's triggers roll each row up into its day's and its month's totals per
+    stream. Rows are written by stream, then day, ward and channel, so concurrent batches
+    take the daily, day-per-stream and month-per-stream rows in one global order and
+    cannot deadlock.
+    """
+    if not totals:
+        return
+    table = DailyCollection._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (day, stream_id, ward_code, channel, amount, count)"  # noqa: S608
+            " VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (day, stream_id, ward_code, channel) DO UPDATE"
+            f" SET amount = {table}.amount + excluded.amount,"
+            f" count = {table}.count + excluded.count",
+            [
+                [day, stream_id, ward_code, channel, amount, count]
+                for (day, stream_id, ward_code, channel), (amount, count) in sorted(
+                    totals.items(), key=_lock_order
                 )
+            ],
+        )
 
 
-def _issue_receipt(*, payment: Payment, bill: Bill | None) -> Receipt:
-    """Take the next number of the payment's financial year; gapless, safe under concurrency.
+def record_collection(*, bill: Bill, amount: Decimal, channel: str, day: date) -> None:
+    """Add (or, negative, take back) an allocation to the daily collections, per stream."""
+    totals: dict[tuple[date, int, str, str], tuple[Decimal, int]] = {}
+    _add_collections(
+        totals, bill=bill, lines=list(bill.lines.all()), amount=amount, channel=channel, day=day
+    )
+    _save_collections(totals)
 
-    The sequence row is locked until the transaction ends, so a rolled-back payment
+
+def _issue_receipts(payments: list[Payment], bills: list[Bill | None]) -> list[Receipt]:
+    """Take the next numbers of each payment's financial year; gapless, safe under concurrency.
+
+    The year's sequence row is locked until the transaction ends, so a rolled-back payment
     gives its number back and no number is ever skipped or used twice.
     """
-    year = financial_year(timezone.localtime(payment.paid_at).date())
-    sequence = ReceiptSequence.objects.select_for_update().filter(financial_year=year).first()
-    if sequence is None:  # the year's first receipt (one query fewer on every other)
-        ReceiptSequence.objects.get_or_create(financial_year=year)
-        sequence = ReceiptSequence.objects.select_for_update().get(financial_year=year)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
-    receipt = Receipt.objects.create(
-        number=receipt_number(year=year, sequence=sequence.last_number),
-        financial_year=year,
-        sequence=sequence.last_number,
-        payment=payment,
-        verification_code=new_verification_code(),
-        issued_at=timezone.now(),
+    issued_at = timezone.now()
+    years = [financial_year(timezone.localtime(payment.paid_at).date()) for payment in payments]
+    next_number: dict[int, int] = {}
+    for year in sorted(set(years)):
+        sequence = ReceiptSequence.objects.select_for_update().filter(financial_year=year).first()
+        if sequence is None:  # the year's first receipt (one query fewer on every other)
+            ReceiptSequence.objects.get_or_create(financial_year=year)
+            sequence = ReceiptSequence.objects.select_for_update().get(financial_year=year)
+        next_number[year] = sequence.last_number
+        taken = years.count(year)
+        ReceiptSequence.objects.filter(pk=sequence.pk).update(last_number=F("last_number") + taken)
+    receipts: list[Receipt] = []
+    for payment, year in zip(payments, years, strict=True):
+        next_number[year] += 1
+        receipts.append(
+            Receipt(
+                number=receipt_number(year=year, sequence=next_number[year]),
+                financial_year=year,
+                sequence=next_number[year],
+                payment=payment,
+                verification_code=new_verification_code(),
+                issued_at=issued_at,
+            )
+        )
+    Receipt.objects.bulk_create(receipts)
+    register_documents(
+        [
+            DocumentRecord(
+                kind="receipt",
+                number=receipt.number,
+                holder_name=(bill.payer_name if bill else payment.payer_name) or "-",
+                summary=f"KES {payment.amount:,.2f}" + (f" for bill {bill.number}" if bill else ""),
+                issued_at=receipt.issued_at,
+                source_type="payments.receipt",
+                source_ref=receipt.number,
+                verification_code=receipt.verification_code,
+            )
+            for receipt, payment, bill in zip(receipts, payments, bills, strict=True)
+        ]
     )
-    register_document(
-        kind="receipt",
-        number=receipt.number,
-        holder_name=(bill.payer_name if bill else payment.payer_name) or "-",
-        summary=f"KES {payment.amount:,.2f}" + (f" for bill {bill.number}" if bill else ""),
-        issued_at=receipt.issued_at,
-        source_type="payments.receipt",
-        source_ref=receipt.number,
-        verification_code=receipt.verification_code,
-    )
-    return receipt
+    return receipts
+
+
+@dataclass(frozen=True)
+class IncomingPayment:
+    """Money received on any channel, as the channel reports it."""
+
+    provider: str
+    external_ref: str
+    channel: str
+    amount: Decimal
+    paid_at: datetime
+    bill_number: str
+    payer_phone: str = ""
+    payer_name: str = ""
+    mpesa_receipt: str = ""
+    raw: dict[str, Any] | None = None
+    till_session: TillSession | None = None
 
 
 @dataclass(frozen=True)
@@ -131,18 +201,25 @@ class RecordedPayment:
     created: bool
 
 
-def _find_open_bill(bill_number: str) -> Bill | None:
-    number = normalise_bill_number(bill_number)
-    if not number:
-        return None
-    return (
-        # The ward comes along for the daily collections; only the bill's row is locked.
+def _lock_open_bills(numbers: set[str]) -> dict[str, Bill]:
+    """The named bills that are not cancelled, locked (in number order, so concurrent
+    batches cannot deadlock); their wards come along for the daily collections."""
+    numbers.discard("")
+    if not numbers:
+        return {}
+    bills = (
         Bill.objects.select_for_update(of=("self",))
         .select_related("ward")
-        .filter(number=number)
+        .filter(number__in=numbers)
         .exclude(status=BillStatus.CANCELLED)
-        .first()
+        .order_by("number")
     )
+    return {bill.number: bill for bill in bills}
+
+
+def _find_open_bill(bill_number: str) -> Bill | None:
+    number = normalise_bill_number(bill_number)
+    return _lock_open_bills({number}).get(number) if number else None
 
 
 def _sms_phone(bill: Bill | None, payer_phone: str) -> str:
@@ -171,147 +248,262 @@ def record_payment(
     till_session: TillSession | None = None,
 ) -> RecordedPayment:
     """Record one payment and everything that follows from it, exactly once."""
-    amount = kes(amount)
-    if amount <= 0:
-        raise ValidationError(_("A payment must be for more than KES 0."))
-    existing = Payment.objects.filter(provider=provider, external_ref=external_ref).first()
-    if existing is not None:
-        return RecordedPayment(existing, created=False)
-    try:
-        with transaction.atomic():
-            payment = _record_new_payment(
-                provider=provider,
-                external_ref=external_ref,
-                channel=channel,
-                amount=amount,
-                paid_at=paid_at,
-                bill_number=bill_number,
-                payer_phone=payer_phone,
-                payer_name=payer_name,
-                mpesa_receipt=mpesa_receipt,
-                raw=raw or {},
-                actor=actor,
-                till_session=till_session,
-            )
-    except IntegrityError:
-        # A concurrent delivery of the same reference won the race: return its payment.
-        existing = Payment.objects.filter(provider=provider, external_ref=external_ref).first()
-        if existing is None:
-            raise
-        return RecordedPayment(existing, created=False)
-    return RecordedPayment(payment, created=True)
-
-
-def _record_new_payment(
-    *,
-    provider: str,
-    external_ref: str,
-    channel: str,
-    amount: Decimal,
-    paid_at: datetime,
-    bill_number: str,
-    payer_phone: str,
-    payer_name: str,
-    mpesa_receipt: str,
-    raw: dict[str, Any],
-    actor: Any | None,
-    till_session: TillSession | None,
-) -> Payment:
-    bill = _find_open_bill(bill_number)
-    asset = CHANNEL_ACCOUNTS[Channel(channel)]
-    ward_id = bill.ward_id if bill else None
-    allocated = min(amount, bill.total - bill.paid) if bill else ZERO
-    credited = amount - allocated if bill else ZERO
-    lines = [ledger.Line(asset, debit=amount, ward_id=ward_id, channel=channel)]
-    if bill is None:
-        lines.append(ledger.Line(SUSPENSE, credit=amount, channel=channel))
-    else:
-        if allocated > 0:
-            lines.append(
-                ledger.Line(RECEIVABLES, credit=allocated, ward_id=ward_id, channel=channel)
-            )
-        if credited > 0:
-            lines.append(
-                ledger.Line(PAYER_CREDITS, credit=credited, ward_id=ward_id, channel=channel)
-            )
-    entry = ledger.post_entry(
-        lines=lines,
-        memo=f"Payment {external_ref} for {bill.number if bill else 'unknown bill ' + bill_number[:20]}",
-        source_type="payment",
-        source_ref=f"{provider}:{external_ref}",
-        actor=actor,
-        posted_on=timezone.localtime(paid_at).date(),
-    )
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    payment = Payment.objects.create(
+    incoming = IncomingPayment(
         provider=provider,
         external_ref=external_ref,
         channel=channel,
         amount=amount,
         paid_at=paid_at,
-        account_reference=bill_number[:40],
+        bill_number=bill_number,
+        payer_phone=payer_phone,
+        payer_name=payer_name,
         mpesa_receipt=mpesa_receipt,
-        payer_phone=payer_phone[:64],
-        payer_name=payer_name[:150],
-        bill=bill,
-        is_in_suspense=bill is None,
-        journal_entry=entry,
-        till_session=till_session,
-        received_by=user,
         raw=raw,
+        till_session=till_session,
     )
-    if bill is not None:
-        _allocate(payment=payment, bill=bill, allocated=allocated, credited=credited)
-    receipt = _issue_receipt(payment=payment, bill=bill)
-    record_event(
-        actor=actor,
-        action="payments.payment_recorded",
-        target=payment,
-        data={
-            "provider": provider,
-            "reference": external_ref,
-            "amount": amount,
-            "bill": bill.number if bill else None,
+    return record_payments([incoming], actor=actor)[0]
+
+
+def record_payments(
+    incoming: Sequence[IncomingPayment], *, actor: Any | None = None
+) -> list[RecordedPayment]:
+    """Record payments and everything that follows from each, exactly once, in one
+    transaction: all of them or, on any error, none.
+
+    A payment whose (provider, reference) is already recorded, or repeated in the batch,
+    is not recorded again: its answer is the first one, with `created` false.
+    """
+    for item in incoming:
+        if kes(item.amount) <= 0:
+            raise ValidationError(_("A payment must be for more than KES 0."))
+    keys = [(item.provider, item.external_ref) for item in incoming]
+    try:
+        with transaction.atomic():
+            known = _recorded_payments(keys)
+            new: dict[tuple[str, str], IncomingPayment] = {}
+            for key, item in zip(keys, incoming, strict=True):
+                if key not in known:
+                    new.setdefault(key, item)
+            created = _record_new_payments(list(new.values()), actor=actor) if new else {}
+    except IntegrityError:
+        # A concurrent delivery of the same reference won the race: answer with its payment.
+        known = _recorded_payments(keys)
+        if any(key not in known for key in keys):
+            raise
+        created = {}
+    answers: list[RecordedPayment] = []
+    fresh = set(created)
+    for key in keys:
+        if key in fresh:
+            fresh.discard(key)
+            answers.append(RecordedPayment(created[key], created=True))
+        else:  # recorded before, or earlier in this batch
+            answers.append(RecordedPayment(known.get(key) or created[key], created=False))
+    return answers
+
+
+def _recorded_payments(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Payment]:
+    by_provider: dict[str, set[str]] = {}
+    for provider, reference in keys:
+        by_provider.setdefault(provider, set()).add(reference)
+    found: dict[tuple[str, str], Payment] = {}
+    for provider, references in by_provider.items():
+        for payment in Payment.objects.filter(provider=provider, external_ref__in=references):
+            found[(payment.provider, payment.external_ref)] = payment
+    return found
+
+
+def _record_new_payments(
+    items: list[IncomingPayment], *, actor: Any | None
+) -> dict[tuple[str, str], Payment]:
+    bills = _lock_open_bills({normalise_bill_number(item.bill_number) for item in items})
+    bill_lines: dict[int, list[BillLine]] = {}
+    for line in BillLine.objects.filter(bill__in=bills.values()).order_by("bill_id", "pk"):
+        bill_lines.setdefault(line.bill_id, []).append(line)
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    postings: list[ledger.Posting] = []
+    payments: list[Payment] = []
+    payment_bills: list[Bill | None] = []
+    shares: list[tuple[Decimal, Decimal]] = []  # allocated to the bill, credited to the payer
+    collections: dict[tuple[date, int, str, str], tuple[Decimal, int]] = {}
+    for item in items:
+        amount = kes(item.amount)
+        bill = bills.get(normalise_bill_number(item.bill_number))
+        allocated = min(amount, bill.total - bill.paid) if bill else ZERO
+        credited = amount - allocated if bill else ZERO
+        day = timezone.localtime(item.paid_at).date()
+        postings.append(
+            ledger.Posting(
+                lines=_payment_lines(
+                    item.channel, amount, bill=bill, allocated=allocated, credited=credited
+                ),
+                memo=f"Payment {item.external_ref} for "
+                + (bill.number if bill else "unknown bill " + item.bill_number[:20]),
+                source_type="payment",
+                source_ref=f"{item.provider}:{item.external_ref}",
+                posted_on=day,
+            )
+        )
+        payments.append(
+            Payment(
+                provider=item.provider,
+                external_ref=item.external_ref,
+                channel=item.channel,
+                amount=amount,
+                paid_at=item.paid_at,
+                account_reference=item.bill_number[:40],
+                mpesa_receipt=item.mpesa_receipt,
+                payer_phone=item.payer_phone[:64],
+                payer_name=item.payer_name[:150],
+                bill=bill,
+                is_in_suspense=bill is None,
+                till_session=item.till_session,
+                received_by=user,
+                raw=item.raw or {},
+            )
+        )
+        payment_bills.append(bill)
+        shares.append((allocated, credited))
+        if bill is not None and allocated > 0:
+            bill.paid += allocated
+            bill.status = status_for(total=bill.total, paid=bill.paid)
+            _add_collections(
+                collections,
+                bill=bill,
+                lines=bill_lines.get(bill.pk, []),
+                amount=allocated,
+                channel=item.channel,
+                day=day,
+            )
+    entries = ledger.post_entries(postings, actor=actor)
+    for payment, entry in zip(payments, entries, strict=True):
+        payment.journal_entry = entry
+    Payment.objects.bulk_create(payments)
+    _allocate_all(payments, payment_bills, shares)
+    _save_collections(collections)
+    receipts = _issue_receipts(payments, payment_bills)
+    record_events(
+        [
+            Event(
+                actor=actor,
+                action="payments.payment_recorded",
+                target=payment,
+                data={
+                    "provider": payment.provider,
+                    "reference": payment.external_ref,
+                    "amount": payment.amount,
+                    "bill": bill.number if bill else None,
+                    "receipt": receipt.number,
+                    "suspense": bill is None,
+                },
+            )
+            for payment, bill, receipt in zip(payments, payment_bills, receipts, strict=True)
+        ]
+    )
+    _settle_paid_bills(payment_bills)
+    queue_sms_many(
+        [
+            sms
+            for payment, bill, receipt, (_allocated, credited) in zip(
+                payments, payment_bills, receipts, shares, strict=True
+            )
+            if (sms := _receipt_sms(payment, bill, receipt, credited)) is not None
+        ]
+    )
+    return {(payment.provider, payment.external_ref): payment for payment in payments}
+
+
+def _payment_lines(
+    channel: str, amount: Decimal, *, bill: Bill | None, allocated: Decimal, credited: Decimal
+) -> list[ledger.Line]:
+    """Debit the channel's asset; credit receivables, the payer's credit, or suspense."""
+    ward_id = bill.ward_id if bill else None
+    lines = [
+        ledger.Line(
+            CHANNEL_ACCOUNTS[Channel(channel)], debit=amount, ward_id=ward_id, channel=channel
+        )
+    ]
+    if bill is None:
+        lines.append(ledger.Line(SUSPENSE, credit=amount, channel=channel))
+        return lines
+    if allocated > 0:
+        lines.append(ledger.Line(RECEIVABLES, credit=allocated, ward_id=ward_id, channel=channel))
+    if credited > 0:
+        lines.append(ledger.Line(PAYER_CREDITS, credit=credited, ward_id=ward_id, channel=channel))
+    return lines
+
+
+def _allocate_all(
+    payments: list[Payment], bills: list[Bill | None], shares: list[tuple[Decimal, Decimal]]
+) -> None:
+    """Write the allocations, the payers' credits and the bills' new balances."""
+    allocations: list[Allocation] = []
+    credits: list[PayerCredit] = []
+    touched: dict[int, Bill] = {}
+    for payment, bill, (allocated, credited) in zip(payments, bills, shares, strict=True):
+        if bill is None:
+            continue
+        if allocated > 0:
+            allocations.append(Allocation(payment=payment, bill=bill, amount=allocated))
+            touched[bill.pk] = bill
+        if credited > 0:
+            credits.append(PayerCredit(payer_key=bill.payer_key, amount=credited, payment=payment))
+    Allocation.objects.bulk_create(allocations)
+    PayerCredit.objects.bulk_create(credits)
+    if touched:
+        # One statement per bill, sent together (Django's bulk_update builds a CASE per
+        # row and costs more Python than the whole payment).
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {Bill._meta.db_table} SET paid = %s, status = %s WHERE id = %s",  # noqa: S608
+                [[bill.paid, bill.status, bill.pk] for bill in touched.values()],
+            )
+
+
+def _settle_paid_bills(bills: list[Bill | None]) -> None:
+    """Run each owner's settlement handler once for every bill this batch paid in full."""
+    settled: set[int] = set()
+    for bill in bills:
+        if bill is not None and bill.status == BillStatus.PAID and bill.pk not in settled:
+            settled.add(bill.pk)
+            settle(bill)
+
+
+def _receipt_sms(
+    payment: Payment, bill: Bill | None, receipt: Receipt, credited: Decimal
+) -> Sms | None:
+    phone = _sms_phone(bill, payment.payer_phone)
+    if not phone:
+        return None
+    language = (
+        getattr(bill.payer_user, "preferred_language", "en") if bill and bill.payer_user else "en"
+    )
+    return Sms(
+        to=phone,
+        template="payment_received",
+        context={
+            "amount": payment.amount,
             "receipt": receipt.number,
-            "suspense": bill is None,
+            "bill": bill.number if bill else "",
+            "balance": (bill.total - bill.paid) if bill else None,
+            "credit": credited,
         },
+        language=language,
     )
-    phone = _sms_phone(bill, payer_phone)
-    if phone:
-        language = (
-            getattr(bill.payer_user, "preferred_language", "en")
-            if bill and bill.payer_user
-            else "en"
-        )
-        queue_sms(
-            to=phone,
-            template="payment_received",
-            context={
-                "amount": amount,
-                "receipt": receipt.number,
-                "bill": bill.number if bill else "",
-                "balance": (bill.total - bill.paid) if bill else None,
-                "credit": credited,
-            },
-            language=language,
-        )
-    return payment
 
 
 def _allocate(*, payment: Payment, bill: Bill, allocated: Decimal, credited: Decimal) -> None:
+    """Put one payment onto its bill (the suspense review's path)."""
     if allocated > 0:
-        Allocation.objects.create(payment=payment, bill=bill, amount=allocated)
         bill.paid += allocated
         bill.status = status_for(total=bill.total, paid=bill.paid)
-        bill.save(update_fields=["paid", "status"])
         record_collection(
             bill=bill,
             amount=allocated,
             channel=payment.channel,
             day=timezone.localtime(payment.paid_at).date(),
         )
-    if credited > 0:
-        PayerCredit.objects.create(payer_key=bill.payer_key, amount=credited, payment=payment)
+    _allocate_all([payment], [bill], [(allocated, credited)])
     if allocated > 0 and bill.status == BillStatus.PAID:
         settle(bill)
 

@@ -3,12 +3,15 @@ views, the API and other channels call. The work itself is in `mpesa_inbound` an
 `mpesa_outbound`; this module only adds the scheduling of their background steps.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import record_event
@@ -17,12 +20,17 @@ from kaunti.core.money import whole_shillings_for_mpesa
 from kaunti.payments.models import (
     Bill,
     BillStatus,
+    CallbackDrain,
     CallbackStatus,
     InboundCallback,
     StkRequest,
 )
 from kaunti.payments.services import mpesa_inbound
-from kaunti.payments.tasks import retry_waiting_stk_callback, send_stk_push_task
+from kaunti.payments.tasks import (
+    drain_c2b_confirmations_task,
+    retry_waiting_stk_callback,
+    send_stk_push_task,
+)
 
 
 class IdempotencyConflict(Exception):
@@ -93,6 +101,70 @@ def receive_stk_callback(*, body: bytes, remote_addr: str) -> InboundCallback:
     callback = mpesa_inbound.store_callback(kind="mpesa_stk", body=body, remote_addr=remote_addr)
     schedule_if_waiting(public_id=callback.public_id)
     return callback
+
+
+C2B_DRAIN = "c2b"
+# A drain flag older than this is taken as lost (its task died): the next callback sets it.
+DRAIN_FLAG_LIFETIME = timedelta(seconds=60)
+# A drain starts this long after the callback that queues it, so that it finds a batch.
+DRAIN_GATHER_SECONDS = 0.2
+
+
+def receive_c2b_confirmation(*, body: bytes, remote_addr: str) -> InboundCallback:
+    """Store a paybill confirmation and see that it is recorded.
+
+    With a Celery broker, Safaricom is answered as soon as the payload is stored, and a
+    worker records the confirmations in batches (`drain_c2b_confirmations_task`): at most
+    one drain is queued at a time, however many confirmations arrive. Without a broker
+    (the embedded demo, the tests) it is recorded now, before the answer.
+    """
+    callback = mpesa_inbound.store_callback(
+        kind=mpesa_inbound.C2B_CONFIRMATION, body=body, remote_addr=remote_addr
+    )
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        mpesa_inbound.process_c2b_confirmation(public_id=callback.public_id)
+    elif _raise_drain_flag(C2B_DRAIN):
+        drain_c2b_confirmations_task.apply_async(countdown=DRAIN_GATHER_SECONDS)
+    return callback
+
+
+def _raise_drain_flag(name: str) -> bool:
+    """Set the flag unless it is already set (and fresh); true when this call set it.
+
+    Read first: while a drain is queued, which is nearly always under load, a callback
+    only reads the flag (no write, no lock, no commit to wait for). The flag lives in the
+    database, next to the callbacks, so every app node sees the same one. A callback that
+    finds it set was stored (committed) before it looked, so the drain, which clears the
+    flag before its last pass, will see that callback on that pass.
+    """
+    now = timezone.now()
+    table = CallbackDrain._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE name = %s AND scheduled_at >= %s",  # noqa: S608
+            [name, now - DRAIN_FLAG_LIFETIME],
+        )
+        if cursor.fetchone() is not None:
+            return False
+        cursor.execute(
+            f"INSERT INTO {table} (name, scheduled_at) VALUES (%s, %s)"  # noqa: S608
+            " ON CONFLICT (name) DO UPDATE SET scheduled_at = excluded.scheduled_at"
+            f" WHERE {table}.scheduled_at IS NULL OR {table}.scheduled_at < %s",
+            [name, now, now - DRAIN_FLAG_LIFETIME],
+        )
+        return cursor.rowcount == 1
+
+
+def drain_c2b_confirmations() -> int:
+    """Record every stored confirmation; the drain task's body.
+
+    The flag is cleared after a first pass, then a second pass takes what arrived while it
+    was set: a confirmation stored while the flag was set (and so not scheduling a drain
+    of its own) was committed before the flag was cleared, so the second pass sees it.
+    """
+    taken = mpesa_inbound.drain_c2b_confirmations(gather_seconds=DRAIN_GATHER_SECONDS)
+    CallbackDrain.objects.filter(name=C2B_DRAIN).update(scheduled_at=None)
+    return taken + mpesa_inbound.drain_c2b_confirmations()
 
 
 def schedule_if_waiting(*, public_id: UUID | str) -> str:

@@ -9,10 +9,13 @@ for a retry. Paybill payments are matched by the bill number the payer typed.
 
 import json
 import logging
+import time
+import uuid
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kaunti.payments.models import (
@@ -32,13 +35,33 @@ from kaunti.payments.mpesa.callbacks import (
 )
 from kaunti.payments.mpesa.protocol import C2BValidationResult
 from kaunti.payments.numbers import normalise_bill_number
-from kaunti.payments.services.collections import record_payment
+from kaunti.payments.services.collections import (
+    IncomingPayment,
+    record_payment,
+    record_payments,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_CALLBACK_WAITS = 10
 STK_PROVIDER = "mpesa-stk"
 C2B_PROVIDER = "mpesa-c2b"
+
+
+# What a new callback row is written with (the rest keep their database defaults).
+STORED_COLUMNS = frozenset(
+    {
+        "public_id",
+        "kind",
+        "reference",
+        "body",
+        "remote_addr",
+        "received_at",
+        "status",
+        "error",
+        "attempts",
+    }
+)
 
 
 def store_callback(
@@ -49,15 +72,36 @@ def store_callback(
     status: str = CallbackStatus.RECEIVED,
     error: str = "",
 ) -> InboundCallback:
-    """Keep a provider's payload exactly as it came, committed before anything else."""
-    with transaction.atomic():
-        return InboundCallback.objects.create(
-            kind=kind,
-            body=body.decode("utf-8", errors="replace"),
-            remote_addr=remote_addr[:64],
-            status=status,
-            error=error,
+    """Keep a provider's payload exactly as it came: called outside any transaction (as
+    the callback views are), the row is committed before anything else happens.
+
+    One plain INSERT: this runs for every callback Safaricom sends, before it is answered.
+    """
+    callback = InboundCallback(
+        public_id=uuid.uuid4(),
+        kind=kind,
+        body=body.decode("utf-8", errors="replace"),
+        remote_addr=remote_addr[:64],
+        status=status,
+        error=error,
+        received_at=timezone.now(),
+    )
+    fields = [
+        field for field in InboundCallback._meta.concrete_fields if field.name in STORED_COLUMNS
+    ]
+    columns = [field.column for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {InboundCallback._meta.db_table} ({', '.join(columns)})"  # noqa: S608
+            f" VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id",
+            [
+                field.get_db_prep_save(getattr(callback, field.attname), connection)
+                for field in fields
+            ],
         )
+        callback.pk = cursor.fetchone()[0]
+    callback._state.adding = False
+    return callback
 
 
 def _mark_malformed(callback: InboundCallback, reason: str) -> None:
@@ -174,35 +218,134 @@ def validate_c2b(*, public_id: UUID | str) -> C2BValidationResult:
     return result
 
 
+C2B_CONFIRMATION = "mpesa_c2b_confirmation"
+# A confirmation whose recording failed this many times waits for an officer's review.
+MAX_CONFIRMATION_ATTEMPTS = 5
+
+
+def _c2b_payment(parsed: Any, payload: dict[str, Any]) -> IncomingPayment:
+    names = " ".join(
+        part for part in (parsed.first_name, parsed.middle_name, parsed.last_name) if part
+    )
+    return IncomingPayment(
+        provider=C2B_PROVIDER,
+        external_ref=parsed.trans_id,
+        channel=Channel.MPESA_PAYBILL,
+        amount=parsed.amount,
+        paid_at=parsed.trans_time,
+        bill_number=parsed.bill_ref_number,
+        payer_phone=parsed.msisdn,
+        payer_name=names,
+        mpesa_receipt=parsed.trans_id,
+        raw=payload,
+    )
+
+
+def process_c2b_confirmations(
+    *, public_ids: Sequence[UUID | str] | None = None, limit: int = 200, first_try: bool = True
+) -> int:
+    """Record stored paybill confirmations, in one transaction: those named, or the oldest
+    that have not been tried yet (or, with `first_try` false, that failed before).
+
+    Each payment is recorded once (a repeated TransID is marked duplicate); an unknown bill
+    number goes to suspense; a malformed payload is marked for review and records nothing.
+    Rows another worker is applying are skipped, not waited for. Returns how many it took.
+    """
+    with transaction.atomic():
+        waiting = InboundCallback.objects.select_for_update(skip_locked=True).filter(
+            kind=C2B_CONFIRMATION, status=CallbackStatus.RECEIVED
+        )
+        if public_ids is not None:
+            waiting = waiting.filter(public_id__in=public_ids)
+        elif first_try:
+            waiting = waiting.filter(attempts=0)
+        else:
+            waiting = waiting.filter(attempts__gt=0)
+        callbacks = list(waiting.order_by("pk")[:limit])
+        if not callbacks:
+            return 0
+        now = timezone.now()
+        readable: list[tuple[InboundCallback, IncomingPayment]] = []
+        for callback in callbacks:
+            callback.attempts += 1
+            callback.processed_at = now
+            try:
+                payload = _load_json(callback)
+                readable.append((callback, _c2b_payment(parse_c2b(payload), payload)))
+            except MalformedCallback as exc:
+                callback.status, callback.error = CallbackStatus.MALFORMED, str(exc)[:2000]
+                logger.warning("malformed %s callback %s: %s", callback.kind, callback.pk, exc)
+        recorded = record_payments([payment for _, payment in readable])
+        for (callback, payment), result in zip(readable, recorded, strict=True):
+            callback.reference = payment.external_ref[:64]
+            callback.status = (
+                CallbackStatus.PROCESSED if result.created else CallbackStatus.DUPLICATE
+            )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {InboundCallback._meta.db_table} SET reference = %s, status = %s,"  # noqa: S608
+                " error = %s, attempts = %s, processed_at = %s WHERE id = %s",
+                [
+                    [c.reference, c.status, c.error, c.attempts, c.processed_at, c.pk]
+                    for c in callbacks
+                ],
+            )
+        return len(callbacks)
+
+
 def process_c2b_confirmation(*, public_id: UUID | str) -> str:
-    """Record a paybill payment once; an unknown bill number goes to suspense."""
+    """Record one stored paybill confirmation now; if that fails, note why and leave it
+    for the retry sweep (after `MAX_CONFIRMATION_ATTEMPTS`, for review). Returns its status.
+    """
+    try:
+        process_c2b_confirmations(public_ids=[public_id])
+    except Exception as exc:
+        logger.exception("could not record paybill confirmation %s", public_id)
+        _note_failure(public_id=public_id, error=exc)
+    return str(InboundCallback.objects.values_list("status", flat=True).get(public_id=public_id))
+
+
+def _note_failure(*, public_id: UUID | str, error: Exception) -> None:
     with transaction.atomic():
         callback = InboundCallback.objects.select_for_update().get(public_id=public_id)
-        if callback.status != CallbackStatus.RECEIVED:
-            return callback.status
+        callback.attempts += 1
+        callback.error = f"{type(error).__name__}: {error}"[:2000]
+        if callback.attempts >= MAX_CONFIRMATION_ATTEMPTS:
+            callback.status = CallbackStatus.REVIEW
+        callback.save(update_fields=["attempts", "error", "status"])
+
+
+def drain_c2b_confirmations(
+    *, batch_size: int = 200, first_try: bool = True, gather_seconds: float = 0.0
+) -> int:
+    """Record stored paybill confirmations in batches until none is left to try.
+
+    After a batch smaller than `batch_size`, wait `gather_seconds` for more to arrive (a
+    batch costs little more than a single payment). When a batch fails as a whole, its
+    callbacks are tried one by one, so one bad payment holds up only itself. Returns how
+    many callbacks were taken.
+    """
+    done = 0
+    taken = batch_size
+    while True:
+        if taken < batch_size and gather_seconds:
+            time.sleep(gather_seconds)
         try:
-            payload = _load_json(callback)
-            parsed = parse_c2b(payload)
-        except MalformedCallback as exc:
-            _mark_malformed(callback, str(exc))
-            return callback.status
-        names = " ".join(
-            part for part in (parsed.first_name, parsed.middle_name, parsed.last_name) if part
-        )
-        recorded = record_payment(
-            provider=C2B_PROVIDER,
-            external_ref=parsed.trans_id,
-            channel=Channel.MPESA_PAYBILL,
-            amount=parsed.amount,
-            paid_at=parsed.trans_time,
-            bill_number=parsed.bill_ref_number,
-            payer_phone=parsed.msisdn,
-            payer_name=names,
-            mpesa_receipt=parsed.trans_id,
-            raw=payload,
-        )
-        callback.reference = parsed.trans_id[:64]
-        callback.status = CallbackStatus.PROCESSED if recorded.created else CallbackStatus.DUPLICATE
-        callback.processed_at = timezone.now()
-        callback.save(update_fields=["reference", "status", "processed_at"])
-        return callback.status
+            taken = process_c2b_confirmations(limit=batch_size, first_try=first_try)
+        except Exception:
+            logger.exception("a batch of paybill confirmations failed; trying them one by one")
+            waiting = InboundCallback.objects.filter(
+                kind=C2B_CONFIRMATION, status=CallbackStatus.RECEIVED
+            )
+            waiting = waiting.filter(attempts=0) if first_try else waiting.filter(attempts__gt=0)
+            public_ids = list(
+                waiting.order_by("pk").values_list("public_id", flat=True)[:batch_size]
+            )
+            for public_id in public_ids:
+                process_c2b_confirmation(public_id=public_id)
+            taken = len(public_ids)
+        if taken == 0:
+            return done
+        done += taken
+        if not first_try:
+            return done  # retries: one pass, the next sweep tries again

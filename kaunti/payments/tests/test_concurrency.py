@@ -40,7 +40,7 @@ from kaunti.payments.mpesa.simulator import (
 )
 from kaunti.payments.services import collections
 from kaunti.payments.services.bills import Payer
-from kaunti.payments.services.mpesa_inbound import process_c2b_confirmation
+from kaunti.payments.tasks import retry_c2b_confirmations
 
 pytestmark = [
     pytest.mark.skipif(
@@ -149,13 +149,13 @@ def test_a_failure_after_the_ledger_posting_leaves_nothing_and_no_gap(
 ) -> None:
     bill = make_bill(Decimal("1500.00"))
     entries, events = JournalEntry.objects.count(), AuditEvent.objects.count()
-    issue_receipt = collections._issue_receipt
+    issue_receipts = collections._issue_receipts
 
-    def issue_then_fail(**kwargs: Any) -> Receipt:
-        issue_receipt(**kwargs)  # the number is taken and the ledger already posted...
+    def issue_then_fail(*args: Any) -> list[Receipt]:
+        issue_receipts(*args)  # the number is taken and the ledger already posted...
         raise RuntimeError("the receipt printer caught fire")  # ...then this
 
-    monkeypatch.setattr(collections, "_issue_receipt", issue_then_fail)
+    monkeypatch.setattr(collections, "_issue_receipts", issue_then_fail)
 
     response = Client(raise_request_exception=False).post(
         CONFIRMATION,
@@ -163,7 +163,9 @@ def test_a_failure_after_the_ledger_posting_leaves_nothing_and_no_gap(
         content_type="application/json",
     )
 
-    assert response.status_code == 500
+    # Safaricom is answered (the payload is safe with us), and nothing was half recorded.
+    assert response.status_code == 200
+    assert response.json()["ResultCode"] == 0
     assert Payment.objects.count() == 0
     assert Receipt.objects.count() == 0
     assert Allocation.objects.count() == 0
@@ -177,9 +179,16 @@ def test_a_failure_after_the_ledger_posting_leaves_nothing_and_no_gap(
     # The payload itself was kept, committed before the work, so it can be applied again.
     callback = InboundCallback.objects.get()
     assert callback.status == CallbackStatus.RECEIVED
+    assert (callback.attempts, callback.error) == (
+        1,
+        "RuntimeError: the receipt printer caught fire",
+    )
 
+    # The retry sweep records it once the fault is gone.
     monkeypatch.undo()
-    assert process_c2b_confirmation(public_id=callback.public_id) == CallbackStatus.PROCESSED
+    assert retry_c2b_confirmations() == 1
+    callback.refresh_from_db()
+    assert callback.status == CallbackStatus.PROCESSED
 
     assert Receipt.objects.get().sequence == 1
     bill.refresh_from_db()

@@ -73,10 +73,7 @@ def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
 def c2b_confirmation(request: HttpRequest, token: str) -> HttpResponse:
     if (refused := _refusal(request, token, "mpesa_c2b_confirmation")) is not None:
         return refused
-    callback = mpesa_inbound.store_callback(
-        kind="mpesa_c2b_confirmation", body=request.body, remote_addr=_source_address(request)
-    )
-    mpesa_inbound.process_c2b_confirmation(public_id=callback.public_id)
+    mpesa.receive_c2b_confirmation(body=request.body, remote_addr=_source_address(request))
     return JsonResponse(callback_acknowledgement())
 
 

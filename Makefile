@@ -62,7 +62,8 @@ lock:
 
 # Extract and compile translations (needs GNU gettext); the .mo files are committed.
 messages: setup
-	cd kaunti && DEBUG=1 ../$(PY) ../manage.py makemessages -l sw --no-obsolete --no-location
+	cd kaunti && DEBUG=1 ../$(PY) ../manage.py makemessages -l sw --no-obsolete --no-location -i "static/*" -i "land/*" -i "ussd/*"
+	for app in land ussd; do (cd kaunti/$$app && DEBUG=1 ../../$(PY) ../../manage.py makemessages -l sw --no-obsolete --no-location); done
 	cd kaunti && DEBUG=1 ../$(PY) ../manage.py compilemessages -l sw
 
 clean:

@@ -228,6 +228,9 @@ SMS_SENDER_ID = env.str("SMS_SENDER_ID", default="")
 AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
 AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
 AFRICASTALKING_BASE_URL = env.str("AFRICASTALKING_BASE_URL", default="")
+# Africa's Talking does not sign its callbacks (USSD, delivery reports, inbound SMS): when
+# set, each must carry it as `?token=` in the URL registered with Africa's Talking.
+AFRICASTALKING_CALLBACK_TOKEN = env.str("AFRICASTALKING_CALLBACK_TOKEN", default="")
 EMAIL_BACKEND_NAME = env.str("EMAIL_BACKEND", default="console")  # console | file | smtp
 EMAIL_BACKEND = {
     "console": "django.core.mail.backends.console.EmailBackend",
@@ -338,3 +341,10 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Land -------------------------------------------------------------------------------
+# The map needs no tiles from the internet; set a tile server (e.g. the county's own) to
+# draw one under the parcels. The map page's Content-Security-Policy then allows it.
+LAND_MAP_TILE_URL = env.str("LAND_MAP_TILE_URL", default="")
+LAND_MAP_TILE_ATTRIBUTION = env.str("LAND_MAP_TILE_ATTRIBUTION", default="")
+LAND_BALANCE_LOOKUPS_PER_IP_PER_HOUR = env.int("LAND_BALANCE_LOOKUPS_PER_IP_PER_HOUR", default=30)

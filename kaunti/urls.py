@@ -61,6 +61,7 @@ api_v1: list[URLPattern | URLResolver] = [
         eservices_api.ComplaintActionApi.as_view(),
         name="complaint-action",
     ),
+    path("", include("kaunti.eservices.api_urls")),
     path("", include("kaunti.land.api_urls")),
     path("", include("kaunti.ussd.api_urls")),
 ]

@@ -33,10 +33,10 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     # Applications (used by e-services).
     "eservices.process_application": frozenset({Role.APPROVER, Role.SUPERVISOR}),
     "eservices.inspect": frozenset({Role.INSPECTOR}),
-    "eservices.approve": frozenset({Role.APPROVER}),
+    "eservices.approve": frozenset({Role.APPROVER, Role.LAND_OFFICER}),
     "eservices.reassign": frozenset({Role.SUPERVISOR}),
     "eservices.view_applications": frozenset(
-        {Role.APPROVER, Role.INSPECTOR, Role.SUPERVISOR, Role.AUDITOR}
+        {Role.APPROVER, Role.INSPECTOR, Role.SUPERVISOR, Role.AUDITOR, Role.LAND_OFFICER}
     ),
     "eservices.view_complaints": frozenset(
         {Role.APPROVER, Role.INSPECTOR, Role.SUPERVISOR, Role.AUDITOR}

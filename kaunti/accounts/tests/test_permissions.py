@@ -41,7 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     Role.ICT_OFFICER: {"accounts.view_staff_home", "core.view_audit", "accounts.manage_roles"},
     Role.AUDITOR: {"accounts.view_staff_home", "core.view_audit"},
-    Role.LAND_OFFICER: {"accounts.view_staff_home", "land.edit_parcels"},
+    Role.LAND_OFFICER: {"accounts.view_staff_home", "land.edit_parcels", "eservices.approve"},
 }
 
 

@@ -258,6 +258,8 @@ MPESA_PASSKEY = env.str(
 )
 MPESA_CALLBACK_BASE_URL = env.str("MPESA_CALLBACK_BASE_URL", default=SITE_URL)
 MPESA_CALLBACK_TOKEN = env.str("MPESA_CALLBACK_TOKEN", default="demo")
+# The most M-Pesa takes in one payment (KES); a larger balance is prompted in parts.
+MPESA_MAX_AMOUNT = env.int("MPESA_MAX_AMOUNT", default=250_000)
 MPESA_C2B_REGISTER_VERSION = env.str("MPESA_C2B_REGISTER_VERSION", default="v2")
 # Empty: any source address may post callbacks (the path token still applies).
 MPESA_ALLOWED_IPS = env.list("MPESA_ALLOWED_IPS", default=[])

@@ -62,10 +62,18 @@ def request_stk_push(
     if locked.status in (BillStatus.PAID, BillStatus.CANCELLED):
         raise ValidationError(_("This bill has nothing left to pay."))
     balance = locked.total - locked.paid
-    wanted = amount if amount is not None else balance
+    most = Decimal(settings.MPESA_MAX_AMOUNT)
+    # A balance over M-Pesa's limit for one payment is prompted up to the limit: a part
+    # payment, the rest paid the same way again.
+    wanted = amount if amount is not None else min(balance, most)
     if wanted <= 0 or wanted > balance:
         raise ValidationError(
             _("Pay between KES 1 and the balance of KES %(balance)s.") % {"balance": balance}
+        )
+    if wanted > most:
+        raise ValidationError(
+            _("M-Pesa takes at most KES %(most)s in one payment: pay in parts.")
+            % {"most": f"{most:,.0f}"}
         )
     try:
         with transaction.atomic():

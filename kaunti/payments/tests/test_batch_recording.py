@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.test import Client
 
@@ -36,6 +37,7 @@ from kaunti.payments.numbers import new_bill_number
 from kaunti.payments.services import collections, mpesa
 from kaunti.payments.services.bills import cancel_bill
 from kaunti.payments.services.collections import IncomingPayment, record_payments
+from kaunti.payments.services.mpesa import request_stk_push
 from kaunti.payments.services.mpesa_inbound import (
     MAX_CONFIRMATION_ATTEMPTS,
     drain_c2b_confirmations,
@@ -303,3 +305,16 @@ def test_a_bill_raised_in_bulk_is_cancelled_by_taking_back_its_own_lines(
     assert get_account_balance(code=market.account.code) == Decimal("-700.00")
     assert cancellation.reversal_entry.source_ref == f"{bills[0].number}/cancelled"
     assert get_trial_balance().is_balanced
+
+
+def test_a_balance_over_the_mpesa_limit_is_prompted_up_to_the_limit(
+    make_bill: MakeBill, settings: Any
+) -> None:
+    settings.MPESA_MAX_AMOUNT = 250_000
+    bill = make_bill(Decimal("400000.00"))
+
+    prompt = request_stk_push(bill=bill, phone="0712000222", actor=None)
+
+    assert prompt.amount == 250_000  # a part payment; the rest is prompted again later
+    with pytest.raises(ValidationError, match="at most KES 250,000"):
+        request_stk_push(bill=bill, phone="0712000222", actor=None, amount=Decimal("300000"))

@@ -10,6 +10,8 @@ from kaunti.ledger import api as ledger_api
 from kaunti.payments import api as payments_api
 
 api_v1: list[URLPattern | URLResolver] = [
+    # First: its application routes are more specific than the step actions' below.
+    path("", include("kaunti.eservices.api_urls")),
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("wards/", core_api.WardListApi.as_view(), name="wards"),
     path("departments/", core_api.DepartmentListApi.as_view(), name="departments"),
@@ -61,7 +63,6 @@ api_v1: list[URLPattern | URLResolver] = [
         eservices_api.ComplaintActionApi.as_view(),
         name="complaint-action",
     ),
-    path("", include("kaunti.eservices.api_urls")),
     path("", include("kaunti.land.api_urls")),
     path("", include("kaunti.ussd.api_urls")),
 ]

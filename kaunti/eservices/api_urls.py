@@ -1,8 +1,5 @@
-"""Routes of the e-services API added after the project's urls.py listed the first ones.
-
-Meant for `api_v1` in kaunti/urls.py (`path("", include("kaunti.eservices.api_urls"))`,
-as land and ussd do); until then kaunti/eservices/urls.py mounts them under /api/v1/.
-"""
+"""More routes of the e-services API, included first in `api_v1` (kaunti/urls.py): they
+are more specific than `applications/<reference>/steps/<code>/<action>/`."""
 
 from django.urls import path
 

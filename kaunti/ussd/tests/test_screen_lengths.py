@@ -26,7 +26,10 @@ ROOM = MAX_SCREEN - len("CON ")
 # A hint as long as any is shown, to check a hint and its screen together.
 LONG_HINT = "x" * HINT_WIDTH
 
-names = st.text(min_size=1, max_size=150).filter(lambda name: name.strip())
+# Any text a form or the API can store: no control characters (PostgreSQL refuses NUL, and
+# Django's forms refuse it before it gets there), no lone surrogates.
+storable = st.characters(blacklist_categories=("Cc", "Cs"))
+names = st.text(alphabet=storable, min_size=1, max_size=150).filter(lambda name: name.strip())
 amounts = st.decimals(min_value=Decimal("1.00"), max_value=Decimal("999999999999.99"), places=2)
 references = st.text(alphabet="ACDEFGHJKMNPQRTUVWXY34679-/", min_size=1, max_size=40)
 phones = st.sampled_from(["254712000333", "254112345678", "254799999999"])

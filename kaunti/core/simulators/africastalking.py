@@ -193,14 +193,16 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
         )
+        # Scheduled before the answer goes out, so that a caller who then waits for the
+        # reports finds them all (each waits `auto_delivery_delay` before it is posted).
+        for message_id in answer.report_ids:
+            self.server.simulator._report_later(message_id)
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
         self.wfile.write(answer.body)
         self.wfile.flush()
-        for message_id in answer.report_ids:
-            self.server.simulator._report_later(message_id)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: test output is no place for an access log."""

@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several serializers have a `status` field with different choices: name them.
+    "ENUM_NAME_OVERRIDES": {"BillStatusEnum": "kaunti.payments.models.BillStatus"},
 }
 
 # --- Security ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from kaunti.core.bulk import insert_objects
 from kaunti.core.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -123,7 +124,7 @@ def record_events(events: Sequence[Event]) -> list[AuditEvent]:
                 )
             )
             previous_hash = link
-        return AuditEvent.objects.bulk_create(links)
+        return insert_objects(links)
 
 
 @dataclass(frozen=True)

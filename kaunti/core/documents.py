@@ -12,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from kaunti.core.bulk import insert_objects
 from kaunti.core.models import IssuedDocument
 
 # No look-alike characters (0/O, 1/I/L, 2/Z, 5/S, 8/B): codes are read aloud and typed.
@@ -46,7 +47,7 @@ class DocumentRecord:
 
 def register_documents(records: Sequence[DocumentRecord]) -> list[IssuedDocument]:
     """Record issued documents so that their codes verify (the batch form)."""
-    return IssuedDocument.objects.bulk_create(
+    return insert_objects(
         IssuedDocument(
             verification_code=record.verification_code or new_verification_code(),
             kind=record.kind,

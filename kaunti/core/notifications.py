@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template import Context, Engine
 from django.utils import timezone, translation
 
+from kaunti.core.bulk import insert_objects
 from kaunti.core.identifiers import normalise_phone
 from kaunti.core.models import Channel, OutboxMessage
 from kaunti.core.tasks import send_notification, send_notifications
@@ -57,7 +58,7 @@ class Sms:
 def queue_sms_many(messages: Sequence[Sms]) -> list[OutboxMessage]:
     """Queue several SMS at once (the batch form of `queue_sms`): one task sends them all."""
     now = timezone.now()
-    rows = OutboxMessage.objects.bulk_create(
+    rows = insert_objects(
         OutboxMessage(
             channel=Channel.SMS,
             recipient=normalise_phone(sms.to),

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kaunti.core.audit import record_event
+from kaunti.core.bulk import insert_objects
 from kaunti.core.money import ZERO, kes
 from kaunti.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
 
@@ -122,7 +123,7 @@ def post_entries(postings: Sequence[Posting], *, actor: Any | None = None) -> li
         _check_period_open(date(month[0], month[1], 1))
     accounts = _accounts_by_code({line.account for lines, _ in cleaned for line in lines})
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    entries = JournalEntry.objects.bulk_create(
+    entries = insert_objects(
         JournalEntry(
             posted_on=posted_on,
             memo=posting.memo[:255],
@@ -133,7 +134,7 @@ def post_entries(postings: Sequence[Posting], *, actor: Any | None = None) -> li
         )
         for posting, (_, posted_on) in zip(postings, cleaned, strict=True)
     )
-    JournalLine.objects.bulk_create(
+    insert_objects(
         JournalLine(
             entry=entry,
             account=accounts[line.account],

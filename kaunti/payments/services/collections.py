@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import Event, record_event, record_events
+from kaunti.core.bulk import insert_objects
 from kaunti.core.documents import DocumentRecord, new_verification_code, register_documents
 from kaunti.core.identifiers import normalise_phone
 from kaunti.core.money import ZERO, kes
@@ -159,7 +160,7 @@ def _issue_receipts(payments: list[Payment], bills: list[Bill | None]) -> list[R
                 issued_at=issued_at,
             )
         )
-    Receipt.objects.bulk_create(receipts)
+    insert_objects(receipts)
     register_documents(
         [
             DocumentRecord(
@@ -378,7 +379,7 @@ def _record_new_payments(
     entries = ledger.post_entries(postings, actor=actor)
     for payment, entry in zip(payments, entries, strict=True):
         payment.journal_entry = entry
-    Payment.objects.bulk_create(payments)
+    insert_objects(payments)
     _allocate_all(payments, payment_bills, shares)
     _save_collections(collections)
     receipts = _issue_receipts(payments, payment_bills)
@@ -448,8 +449,8 @@ def _allocate_all(
             touched[bill.pk] = bill
         if credited > 0:
             credits.append(PayerCredit(payer_key=bill.payer_key, amount=credited, payment=payment))
-    Allocation.objects.bulk_create(allocations)
-    PayerCredit.objects.bulk_create(credits)
+    insert_objects(allocations)
+    insert_objects(credits)
     if touched:
         # One statement per bill, sent together (Django's bulk_update builds a CASE per
         # row and costs more Python than the whole payment).

@@ -1,0 +1,113 @@
+"""Insert many new rows of one model at once, as cheaply as the database allows.
+
+On PostgreSQL the ids are drawn from the table's own sequence in one query and the rows
+go in with one `COPY`: no per-row SQL to build, bind or parse, and no `RETURNING` to read
+back. Django's `bulk_create` spends most of its time preparing each field of each row in
+Python; on the busiest paths (a batch of M-Pesa confirmations writes nine tables) that is
+most of the cost of recording a payment. Elsewhere (SQLite) it is `bulk_create`.
+
+Same contract as `bulk_create` without options: the objects get their primary keys, are
+marked saved, and no signals are sent. Database triggers and deferred constraints apply
+to `COPY` as to `INSERT`.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import NOT_PROVIDED, Field, Model
+
+M = TypeVar("M", bound=Model)
+
+# Field types whose Python value psycopg writes as the column expects, so the per-value
+# preparation Django would do can be skipped. Anything else (JSON, custom fields) goes
+# through the field's own `get_db_prep_save`.
+_NATIVE_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "DateField",
+        "DateTimeField",
+        "DecimalField",
+        "EmailField",
+        "ForeignKey",
+        "GenericIPAddressField",
+        "IntegerField",
+        "OneToOneField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+        "URLField",
+        "UUIDField",
+    }
+)
+
+
+def insert_objects(objects: Iterable[M]) -> list[M]:
+    """Insert new (unsaved) instances of one model; returns them with their ids set."""
+    rows = list(objects)
+    if not rows:
+        return rows
+    model = type(rows[0])
+    meta = model._meta
+    pk = meta.auto_field
+    if connection.vendor != "postgresql" or pk is None or not _copyable(meta.concrete_fields):
+        return model._default_manager.bulk_create(rows)
+    fields: list[Field[Any, Any]] = [f for f in meta.concrete_fields if f is not pk]
+    for obj in rows:
+        # As bulk_create does: take the ids of related objects saved after assignment.
+        obj._prepare_related_fields_for_save(operation_name="insert_objects")  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        ids = _draw_ids(cursor, meta.db_table, pk.column, len(rows))
+        columns = ", ".join(connection.ops.quote_name(c) for c in [pk.column, *_columns(fields)])
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        with (
+            connection.wrap_database_errors,
+            raw.copy(  # a unique violation: IntegrityError
+                f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
+            ) as copy,
+        ):
+            for obj, new_id in zip(rows, ids, strict=True):
+                setattr(obj, pk.attname, new_id)
+                copy.write_row([new_id, *_values(obj, fields)])
+    for obj in rows:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return rows
+
+
+def _copyable(fields: "Sequence[Field[Any, Any]]") -> bool:
+    """No column that the database fills in itself (a database default, a generated one)."""
+    return all(
+        field.db_default is NOT_PROVIDED and not getattr(field, "generated", False)
+        for field in fields
+    )
+
+
+def _columns(fields: "Sequence[Field[Any, Any]]") -> list[str]:
+    return [field.column for field in fields]
+
+
+def _values(obj: Model, fields: "Sequence[Field[Any, Any]]") -> list[Any]:
+    values = []
+    for field in fields:
+        value = field.pre_save(obj, add=True)
+        if field.get_internal_type() not in _NATIVE_TYPES:
+            value = field.get_db_prep_save(value, connection)
+        values.append(value)
+    return values
+
+
+def _draw_ids(cursor: Any, table: str, column: str, count: int) -> list[int]:
+    """`count` ids from the table's own sequence, so later inserts never collide."""
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [connection.ops.quote_name(table), column, count],
+    )
+    return [row[0] for row in cursor.fetchall()]

@@ -1,0 +1,143 @@
+"""Paybill confirmations as the WSGI server hands them to Kaunti (`kaunti.wsgi.application`,
+what gunicorn serves): the short lane stores and answers them; refusals and everything
+else are Django's (ADR 8)."""
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import override_settings
+
+from kaunti.payments.models import Bill, BillStatus, CallbackStatus, InboundCallback, Payment
+from kaunti.payments.tests.test_mpesa_callbacks import ACKNOWLEDGED, CONFIRMATION, c2b_body, url
+from kaunti.wsgi import application
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """As Django's test client does: the request signals must not close the connection
+    that holds the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def serve(
+    path: str, body: bytes, *, method: str = "POST", address: str = "196.201.214.200", **extra: str
+) -> tuple[str, dict[str, str], bytes]:
+    """One request through the WSGI application, as gunicorn would make it."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "REMOTE_ADDR": address,
+        "HTTP_HOST": "testserver",
+        "wsgi.input": io.BytesIO(body),
+        **extra,
+    }
+    setup_testing_defaults(environ)
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    chunks = application(environ, start_response)
+    content = b"".join(chunks)
+    getattr(chunks, "close", lambda: None)()
+    return answer["status"], answer["headers"], content
+
+
+def test_a_confirmation_is_stored_answered_and_recorded(make_bill: Callable[..., Bill]) -> None:
+    bill = make_bill(Decimal("800.00"))
+
+    status, headers, content = serve(
+        url(CONFIRMATION),
+        c2b_body(bill.number, trans_id="SKL0LANE01", amount="800.00").encode(),
+        HTTP_X_REQUEST_ID="safaricom-retry-7",
+    )
+
+    assert status == "200 OK"
+    assert json.loads(content) == ACKNOWLEDGED
+    assert headers["Content-Length"] == str(len(content))
+    assert headers["X-Request-ID"] == "safaricom-retry-7"
+    callback = InboundCallback.objects.get()
+    assert callback.status == CallbackStatus.PROCESSED
+    assert callback.remote_addr == "196.201.214.200"
+    assert json.loads(callback.body)["TransID"] == "SKL0LANE01"
+    payment = Payment.objects.get()
+    assert (payment.external_ref, payment.amount) == ("SKL0LANE01", Decimal("800.00"))
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.PAID
+
+
+def test_the_registered_paybill_path_takes_the_same_lane(make_bill: Callable[..., Bill]) -> None:
+    bill = make_bill(Decimal("300.00"))
+    path = f"/payments/paybill/confirmation/{settings.MPESA_CALLBACK_TOKEN}/"
+
+    status, _, content = serve(path, c2b_body(bill.number, amount="300.00").encode())
+
+    assert (status, json.loads(content)) == ("200 OK", ACKNOWLEDGED)
+    assert Payment.objects.get().bill == bill
+
+
+def test_a_malformed_confirmation_is_answered_and_kept_for_review() -> None:
+    status, _, content = serve(url(CONFIRMATION), b'{"TransID": "SKL0LANE02", "TransAm')
+
+    assert (status, json.loads(content)) == ("200 OK", ACKNOWLEDGED)
+    callback = InboundCallback.objects.get()
+    assert callback.status == CallbackStatus.MALFORMED
+    assert Payment.objects.count() == 0
+
+
+def test_a_wrong_token_is_refused_by_django_and_nothing_is_stored(
+    make_bill: Callable[..., Bill],
+) -> None:
+    bill = make_bill()
+
+    status, _, _ = serve(url(CONFIRMATION, "not-the-token"), c2b_body(bill.number).encode())
+
+    assert status.startswith("404")
+    assert InboundCallback.objects.count() == 0
+    assert Payment.objects.count() == 0
+
+
+@override_settings(MPESA_ALLOWED_IPS=["196.201.214.200"])
+def test_a_foreign_address_is_refused_and_kept_for_review(make_bill: Callable[..., Bill]) -> None:
+    bill = make_bill()
+
+    status, _, _ = serve(url(CONFIRMATION), c2b_body(bill.number).encode(), address="10.9.8.7")
+
+    assert status.startswith("403")
+    callback = InboundCallback.objects.get()
+    assert (callback.status, callback.remote_addr) == (CallbackStatus.REVIEW, "10.9.8.7")
+    assert Payment.objects.count() == 0
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=200)
+def test_an_oversized_confirmation_goes_to_django_and_is_refused() -> None:
+    status, _, _ = serve(url(CONFIRMATION), c2b_body("ABCD2345").encode() + b" " * 300)
+
+    assert status.startswith("400")
+    assert InboundCallback.objects.count() == 0
+
+
+def test_other_requests_go_through_django() -> None:
+    status, headers, _ = serve("/healthz", b"", method="GET")
+    assert status == "200 OK"
+    assert "Content-Security-Policy" in headers
+
+    get_status, _, _ = serve(url(CONFIRMATION), b"", method="GET")
+    assert get_status.startswith("405")
+    assert InboundCallback.objects.count() == 0

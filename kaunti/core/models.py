@@ -92,6 +92,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # a partial index below: most events of a busy day are the system's
     )
     actor_label = models.CharField(max_length=150)
     action = models.CharField(max_length=80)
@@ -99,15 +100,23 @@ class AuditEvent(models.Model):
     target_id = models.CharField(max_length=80, blank=True)
     data = models.JSONField(default=dict)
     previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["id"]
+        # Unique constraints rather than `unique=True`: on PostgreSQL that would add a
+        # second, pattern-matching index per column, which nothing here uses.
         constraints = [
+            models.UniqueConstraint(fields=["hash"], name="audit_event_hash_unique"),
             # Two events can never claim the same predecessor: the chain cannot fork.
             models.UniqueConstraint(fields=["previous_hash"], name="audit_chain_no_fork"),
         ]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+            models.Index(
+                fields=["actor"], name="audit_actor_idx", condition=models.Q(actor__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} by {self.actor_label}"
@@ -144,7 +153,7 @@ class OutboxMessage(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    provider_message_id = models.CharField(max_length=100, blank=True, db_index=True)
+    provider_message_id = models.CharField(max_length=100, blank=True)
     # The provider's last delivery report (Africa's Talking: Sent, Submitted, Buffered,
     # Success, Rejected, Failed) and, for a failure, its reason (e.g. UserInBlackList).
     delivery_status = models.CharField(max_length=20, blank=True)
@@ -159,6 +168,8 @@ class OutboxMessage(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            # Delivery reports name the provider's id.
+            models.Index(fields=["provider_message_id"], name="outbox_provider_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -214,7 +225,7 @@ class IssuedDocument(models.Model):
     `/verify/<code>` shows only what a verifier needs: kind, number, holder, validity.
     """
 
-    verification_code = models.CharField(max_length=16, unique=True)
+    verification_code = models.CharField(max_length=16)
     kind = models.CharField(max_length=30)  # receipt, permit, licence, certificate...
     number = models.CharField(max_length=40)
     holder_name = models.CharField(max_length=150)
@@ -229,6 +240,9 @@ class IssuedDocument(models.Model):
     class Meta:
         ordering = ["-issued_at"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["verification_code"], name="issued_document_code_unique"
+            ),
             models.UniqueConstraint(
                 fields=["kind", "number"], name="issued_document_number_unique"
             ),

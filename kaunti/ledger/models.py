@@ -85,7 +85,12 @@ class JournalEntry(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # partial index below: entries posted by the system have no user
     )
 
     class Meta:
@@ -96,6 +101,13 @@ class JournalEntry(models.Model):
                 fields=["source_type", "source_ref"], name="journal_entry_source_once"
             ),
         ]
+        indexes = [
+            models.Index(
+                fields=["created_by"],
+                name="journal_entry_created_by_idx",
+                condition=models.Q(created_by__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"JE{self.pk} {self.memo}"
@@ -105,7 +117,10 @@ class JournalLine(models.Model):
     """One debit or one credit of an entry, with the dimensions reports group by."""
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    # Indexed by (account, entry) below, which also serves lookups by account alone.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
     debit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     credit = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     ward = models.ForeignKey(

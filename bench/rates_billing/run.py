@@ -12,6 +12,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from decimal import Decimal
@@ -62,12 +63,19 @@ FY = 2026
 USES = [LandUse.AGRICULTURAL] * 7 + [LandUse.RESIDENTIAL] * 2 + [LandUse.COMMERCIAL]
 
 
-def recreate_database() -> None:
+TEMPLATE = f"{DATABASE}_prepared"  # --save-prepared / --from-prepared: skip preparing again
+
+
+def recreate_database(*, name: str = DATABASE, template: str | None = None) -> None:
+    connection.close()  # a template must have no connections; Django reconnects lazily
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
         admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        admin.execute(create)
 
 
 def copy(cursor: psycopg.Cursor, table: str, columns: list[str], rows: object) -> None:
@@ -193,7 +201,7 @@ def copy_baseline(n: int) -> float:
 
 
 def copy_into_bill_table(n: int) -> float:
-    """COPY N rows into payments' own bill table (its 11 indexes, 4 foreign keys checked at
+    """COPY N rows into payments' own bill table (its indexes, 4 foreign keys checked at
     once), then roll back: what the bills alone cost before any land work."""
     raw = connection.connection
     department = Bill.objects.values_list("department_id", flat=True).first()
@@ -227,18 +235,67 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def billing_command(chunk_size: int) -> list[str]:
+class CpuMeter:
+    """CPU seconds used by this process and by the PostgreSQL backends connected to the
+    bench's database, sampled every 0.1 s (a backend's time is kept when it exits): what
+    the work costs, whatever else the shared machine is doing at the time."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _cpu(self, pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self._tick
+
+    def _take(self) -> None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            try:
+                if pid != os.getpid():
+                    command = (entry / "cmdline").read_bytes()
+                    if (
+                        not command.startswith(b"postgres:")
+                        or f" {DATABASE} ".encode() not in command
+                    ):
+                        continue
+                self._seen[pid] = max(self._seen.get(pid, 0.0), self._cpu(pid))
+            except OSError:
+                continue
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self._take()
+
+    def __enter__(self) -> "CpuMeter":
+        self._take()
+        self._start = dict(self._seen)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._take()
+        self.seconds = sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._seen.items())
+
+
+def billing_command(chunk_size: int, workers: int) -> list[str]:
     return [
         sys.executable, str(ROOT / "manage.py"), "bill_land_rates", "--year", "2026/27",
-        "--chunk-size", str(chunk_size),
+        "--chunk-size", str(chunk_size), "--workers", str(workers),
     ]  # fmt: skip
 
 
-def crash_and_resume(n: int, kill_after: float, chunk_size: int) -> None:
+def crash_and_resume(n: int, kill_after: float, chunk_size: int, workers: int) -> None:
     """kill -9 the billing command part-way, run it again, and check the result."""
     connection.close()
     process = subprocess.Popen(  # noqa: S603  (our own command)
-        billing_command(chunk_size), env=os.environ.copy(), stdout=subprocess.DEVNULL
+        billing_command(chunk_size, workers), env=os.environ.copy(), stdout=subprocess.DEVNULL
     )
     time.sleep(kill_after)
     process.send_signal(signal.SIGKILL)
@@ -248,7 +305,7 @@ def crash_and_resume(n: int, kill_after: float, chunk_size: int) -> None:
     if not 0 < partial < n:
         print("  (the kill did not land half-way; try another --kill-after)")
     resumed = subprocess.run(  # noqa: S603
-        billing_command(chunk_size), env=os.environ.copy(), capture_output=True, text=True
+        billing_command(chunk_size, workers), env=os.environ.copy(), capture_output=True, text=True
     )
     print(resumed.stdout.strip().splitlines()[-1] if resumed.stdout.strip() else resumed.stderr)
     bills = Bill.objects.filter(source_type="land.rates").count()
@@ -267,6 +324,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--parcels", type=int, default=1_000_000)
     parser.add_argument("--chunk-size", type=int, default=10000)
+    parser.add_argument("--workers", type=int, default=2, help="Chunks billed at once.")
     parser.add_argument("--statements", type=int, default=300)
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument(
@@ -281,20 +339,45 @@ def main() -> None:
         action="store_true",
         help="Keep the database of an earlier run (e.g. one that stopped): resume its billing.",
     )
+    parser.add_argument(
+        "--save-prepared",
+        action="store_true",
+        help=f"Keep a copy of the prepared database as {TEMPLATE}.",
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="Prepare and save as --save-prepared; stop."
+    )
+    parser.add_argument(
+        "--from-prepared",
+        action="store_true",
+        help=f"Start from {TEMPLATE} (saved by --save-prepared) instead of preparing.",
+    )
     args = parser.parse_args()
     n = args.parcels
 
     if args.reuse:
         print(f"Reusing {DATABASE}: billing resumes the year's unfinished run.", flush=True)
+    elif args.from_prepared:
+        print(f"Copying {TEMPLATE} (prepared earlier) to {DATABASE} ...", flush=True)
+        recreate_database(template=TEMPLATE)
+        if Parcel.objects.count() != n:
+            sys.exit(f"{TEMPLATE} does not hold {n:,} parcels; prepare it with --save-prepared")
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")  # the copy's own writes are not billing's
     else:
         print(f"Preparing {n:,} parcels, owners and roll entries in {DATABASE} ...", flush=True)
         recreate_database()
         started = time.perf_counter()
         prepare(n, args.seed)
         print(f"  prepared in {time.perf_counter() - started:.1f} s", flush=True)
+        if args.save_prepared or args.prepare_only:
+            recreate_database(name=TEMPLATE, template=DATABASE)
+            print(f"  saved as {TEMPLATE} (for --from-prepared)", flush=True)
+        if args.prepare_only:
+            return
 
     if args.kill_after:
-        crash_and_resume(n, args.kill_after, args.chunk_size)
+        crash_and_resume(n, args.kill_after, args.chunk_size, args.workers)
         return
     print(f"Load before billing: {load_average()}", flush=True)
     last_print = [0.0]
@@ -307,14 +390,20 @@ def main() -> None:
 
     bills_before = Bill.objects.filter(source_type="land.rates").count()
     started = time.perf_counter()
-    run = bill_rates(
-        financial_year=FY, actor=None, chunk_size=args.chunk_size, on_progress=progress
-    )
+    with CpuMeter() as billing_cpu:
+        run = bill_rates(
+            financial_year=FY,
+            actor=None,
+            chunk_size=args.chunk_size,
+            on_progress=progress,
+            workers=args.workers,
+        )
     billing_seconds = time.perf_counter() - started
     print(f"Load after billing: {load_average()}", flush=True)
 
     billed_now = Bill.objects.filter(source_type="land.rates").count() - bills_before
-    copy_seconds = copy_baseline(billed_now or n)
+    with CpuMeter() as copy_cpu:
+        copy_seconds = copy_baseline(billed_now or n)
     bill_table_seconds = copy_into_bill_table(billed_now or n)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE payments_bill")
@@ -344,6 +433,12 @@ def main() -> None:
     copied = billed_now or n
     print(f"COPY of {copied:,} rows:  {copy_seconds:.1f} s, {copied / copy_seconds:,.0f} rows/s")
     print(f"Ratio billing / COPY:    {ratio:.1f} (goal: at most {GOAL_RATIO:.0f})")
+    print(
+        f"CPU (bench + its backends): billing {billing_cpu.seconds:.1f} s with "
+        f"{args.workers} worker(s), COPY {copy_cpu.seconds:.1f} s; ratio "
+        f"{billing_cpu.seconds / copy_cpu.seconds:.1f}, or {billing_cpu.seconds / 2 / copy_cpu.seconds:.1f}"
+        " if spread over 2 cores"
+    )
     print(
         f"COPY into payments_bill: {bill_table_seconds:.1f} s "
         f"({bill_table_seconds / copy_seconds:.1f} x the bare COPY; rolled back)"

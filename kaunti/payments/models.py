@@ -59,22 +59,33 @@ class Bill(models.Model):
     parcel's rates); the owning app's settlement handler runs when it is paid.
     """
 
-    number = models.CharField(max_length=12, unique=True)
+    # Every index is here for a query that needs it (Meta's, and `department`'s for the
+    # staff's lists): a year's land rates add a million bills at once, and each index
+    # costs that run a million inserts more.
+    number = models.CharField(max_length=12)
     payer_name = models.CharField(max_length=150)
     payer_phone = models.CharField(max_length=12, blank=True)
     payer_id_number = models.CharField(max_length=20, blank=True)
     payer_kra_pin = models.CharField(max_length=11, blank=True)
-    payer_key = models.CharField(max_length=40, db_index=True)
+    payer_key = models.CharField(max_length=40)  # credits are looked up on PayerCredit
     payer_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="bills",
+        db_index=False,
     )
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="bills")
+    # No index: no query looks bills up by ward (reports read `DailyCollection`), and a
+    # ward, reference data, is never deleted.
     ward = models.ForeignKey(
-        Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="bills"
+        Ward,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bills",
+        db_index=False,
     )
     description = models.CharField(max_length=200)
     due_on = models.DateField()
@@ -84,13 +95,21 @@ class Bill(models.Model):
     source_type = models.CharField(max_length=40, blank=True)
     source_ref = models.CharField(max_length=80, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            # A plain unique index: bills are found by their whole number, never by a
+            # prefix, so no `varchar_pattern_ops` copy (what `unique=True` adds).
+            models.UniqueConstraint(fields=["number"], name="bill_number_unique"),
             models.CheckConstraint(condition=Q(total__gt=0), name="bill_total_positive"),
             models.CheckConstraint(
                 condition=Q(paid__gte=0) & Q(paid__lte=F("total")), name="bill_paid_within_total"
@@ -101,7 +120,21 @@ class Bill(models.Model):
                 name="bill_one_live_per_source",
             ),
         ]
-        indexes = [models.Index(fields=["status", "due_on"], name="bill_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="bill_status_due_idx"),
+            # Partial: most bills (all rates bills) have no signed-in payer and no creator.
+            # They serve a citizen's bills and the checks when a user is deleted.
+            models.Index(
+                fields=["payer_user"],
+                condition=Q(payer_user__isnull=False),
+                name="bill_payer_user_idx",
+            ),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="bill_created_by_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -115,7 +148,10 @@ class BillLine(models.Model):
     """One charge on a bill, for one revenue stream."""
 
     bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="lines")
-    stream = models.ForeignKey(RevenueStream, on_delete=models.PROTECT, related_name="+")
+    # No index: lines are read by bill; collections by stream are kept in `DailyCollection`.
+    stream = models.ForeignKey(
+        RevenueStream, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     description = models.CharField(max_length=200)
     quantity = models.DecimalField(max_digits=12, decimal_places=2, default=1)
     unit_price = models.DecimalField(max_digits=14, decimal_places=2)

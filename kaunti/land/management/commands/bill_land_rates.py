@@ -19,6 +19,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--year", required=True, help="Financial year, e.g. 2026/27")
         parser.add_argument("--chunk-size", type=int, default=billing.DEFAULT_CHUNK)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=billing.DEFAULT_WORKERS,
+            help="Chunks billed at once on PostgreSQL (one database connection each).",
+        )
         parser.add_argument("--quiet-bar", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -48,6 +54,7 @@ class Command(BaseCommand):
                 actor=None,
                 chunk_size=options["chunk_size"],
                 on_progress=progress,
+                workers=options["workers"],
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc

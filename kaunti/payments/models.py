@@ -191,7 +191,7 @@ class Payment(models.Model):
     account_reference = models.CharField(
         max_length=40, blank=True, help_text="What the payer typed."
     )
-    mpesa_receipt = models.CharField(max_length=20, blank=True, db_index=True)
+    mpesa_receipt = models.CharField(max_length=20, blank=True)
     payer_phone = models.CharField(max_length=64, blank=True)
     payer_name = models.CharField(max_length=150, blank=True)
     bill = models.ForeignKey(
@@ -199,11 +199,22 @@ class Payment(models.Model):
     )
     is_in_suspense = models.BooleanField(default=False)
     journal_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    # Partial indexes (Meta) for these two: only counter payments have them.
     till_session = models.ForeignKey(
-        "TillSession", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+        "TillSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        db_index=False,
     )
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     raw = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -216,7 +227,22 @@ class Payment(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
-        indexes = [models.Index(fields=["is_in_suspense", "paid_at"], name="payment_suspense_idx")]
+        # Indexes rather than `db_index=True`, which on PostgreSQL adds a pattern-matching
+        # copy of a text column: each is one more write for every payment recorded.
+        indexes = [
+            models.Index(fields=["is_in_suspense", "paid_at"], name="payment_suspense_idx"),
+            models.Index(fields=["mpesa_receipt"], name="payment_mpesa_receipt_idx"),
+            models.Index(
+                fields=["till_session"],
+                name="payment_till_session_idx",
+                condition=Q(till_session__isnull=False),
+            ),
+            models.Index(
+                fields=["received_by"],
+                name="payment_received_by_idx",
+                condition=Q(received_by__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.external_ref} {self.amount}"
@@ -244,7 +270,7 @@ class Allocation(models.Model):
 class PayerCredit(models.Model):
     """A movement on a payer's credit: + from an overpayment, - when a later bill uses it."""
 
-    payer_key = models.CharField(max_length=40, db_index=True)
+    payer_key = models.CharField(max_length=40)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -256,6 +282,7 @@ class PayerCredit(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["payer_key"], name="payer_credit_payer_idx")]
 
     def __str__(self) -> str:
         return f"{self.payer_key} {self.amount}"
@@ -276,16 +303,19 @@ class ReceiptSequence(models.Model):
 class Receipt(models.Model):
     """The receipt for one payment, numbered without gaps within its financial year."""
 
-    number = models.CharField(max_length=20, unique=True)
+    number = models.CharField(max_length=20)
     financial_year = models.PositiveSmallIntegerField()
     sequence = models.PositiveIntegerField()
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="receipt")
-    verification_code = models.CharField(max_length=16, unique=True)
+    verification_code = models.CharField(max_length=16)
     issued_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-issued_at"]
+        # Named constraints, not `unique=True` (no pattern-matching index copies).
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="receipt_number_unique"),
+            models.UniqueConstraint(fields=["verification_code"], name="receipt_code_unique"),
             models.UniqueConstraint(
                 fields=["financial_year", "sequence"], name="receipt_sequence_unique"
             ),
@@ -384,9 +414,7 @@ class InboundCallback(models.Model):
     kind = models.CharField(
         max_length=30
     )  # mpesa_stk, mpesa_c2b_validation, mpesa_c2b_confirmation
-    reference = models.CharField(
-        max_length=64, blank=True, db_index=True
-    )  # CheckoutRequestID or TransID
+    reference = models.CharField(max_length=64, blank=True)  # CheckoutRequestID or TransID
     body = models.TextField()
     remote_addr = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
@@ -399,7 +427,10 @@ class InboundCallback(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["status", "received_at"], name="callback_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="callback_status_idx"),
+            models.Index(fields=["reference"], name="callback_reference_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.received_at:%Y-%m-%d %H:%M:%S} ({self.status})"

@@ -11,11 +11,12 @@ marked saved, and no signals are sent. Database triggers and deferred constraint
 to `COPY` as to `INSERT`.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import NOT_PROVIDED, Field, Model
+from django.db.models import NOT_PROVIDED, DateField, DateTimeField, Field, Model
 
 M = TypeVar("M", bound=Model)
 
@@ -49,6 +50,11 @@ _NATIVE_TYPES = frozenset(
 )
 
 
+# `pre_save` implementations that only read the attribute (DateField's does more, but only
+# with `auto_now` or `auto_now_add`, which `_reader` checks).
+_PLAIN_PRE_SAVE = (Field.pre_save, DateField.pre_save, DateTimeField.pre_save)
+
+
 def insert_objects(objects: Iterable[M]) -> list[M]:
     """Insert new (unsaved) instances of one model; returns them with their ids set."""
     rows = list(objects)
@@ -73,9 +79,10 @@ def insert_objects(objects: Iterable[M]) -> list[M]:
                 f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
             ) as copy,
         ):
+            readers = [_reader(field) for field in fields]
             for obj, new_id in zip(rows, ids, strict=True):
                 setattr(obj, pk.attname, new_id)
-                copy.write_row([new_id, *_values(obj, fields)])
+                copy.write_row([new_id, *(read(obj) for read in readers)])
     for obj in rows:
         obj._state.adding = False
         obj._state.db = connection.alias
@@ -94,14 +101,18 @@ def _columns(fields: "Sequence[Field[Any, Any]]") -> list[str]:
     return [field.column for field in fields]
 
 
-def _values(obj: Model, fields: "Sequence[Field[Any, Any]]") -> list[Any]:
-    values = []
-    for field in fields:
-        value = field.pre_save(obj, add=True)
-        if field.get_internal_type() not in _NATIVE_TYPES:
-            value = field.get_db_prep_save(value, connection)
-        values.append(value)
-    return values
+def _reader(field: "Field[Any, Any]") -> Callable[[Model], Any]:
+    """How to read the column's value off an object: the attribute itself where that is
+    all Django would do, otherwise the field's own `pre_save` and preparation."""
+    plain_pre_save = type(field).pre_save in _PLAIN_PRE_SAVE and not (
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    )
+    native = field.get_internal_type() in _NATIVE_TYPES
+    if plain_pre_save and native:
+        return attrgetter(field.attname)
+    if native:
+        return lambda obj: field.pre_save(obj, add=True)
+    return lambda obj: field.get_db_prep_save(field.pre_save(obj, add=True), connection)
 
 
 def _draw_ids(cursor: Any, table: str, column: str, count: int) -> list[int]:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, transaction
 
-from kaunti.core.bulk import insert_objects
+from kaunti.core.bulk import insert_objects, update_objects
 from kaunti.core.models import AuditEvent, IssuedDocument, OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,38 @@ def _fields(number: str, code: str | None = None) -> dict[str, object]:
 
 def _document(number: str, code: str | None = None) -> IssuedDocument:
     return IssuedDocument(**_fields(number, code))
+
+
+def test_updated_objects_write_only_the_named_columns() -> None:
+    messages = insert_objects(
+        OutboxMessage(
+            channel="sms",
+            recipient=f"+25471200001{n}",
+            body=f"Message {n}",
+            template="payments/receipt",
+            language="en",
+            next_attempt_at=datetime(2026, 11, 27, 9, 30, tzinfo=UTC),
+        )
+        for n in range(3)
+    )
+    for attempt, message in enumerate(messages[:2], start=1):
+        message.status = "failed"
+        message.attempts = attempt
+        message.body = "not written"
+
+    update_objects(messages[:2], ["status", "attempts"])
+
+    stored = {m.pk: m for m in OutboxMessage.objects.all()}
+    assert [(stored[m.pk].status, stored[m.pk].attempts) for m in messages] == [
+        ("failed", 1),
+        ("failed", 2),
+        ("pending", 0),
+    ]
+    assert [stored[m.pk].body for m in messages] == ["Message 0", "Message 1", "Message 2"]
+
+
+def test_updating_a_field_that_is_not_a_column_is_refused() -> None:
+    (message,) = insert_objects([_document("R-20")])
+
+    with pytest.raises(ValueError, match="not columns"):
+        update_objects([message], ["no_such_field"])

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import Event, record_event, record_events
-from kaunti.core.bulk import insert_objects
+from kaunti.core.bulk import insert_objects, update_objects
 from kaunti.core.documents import DocumentRecord, new_verification_code, register_documents
 from kaunti.core.identifiers import normalise_phone
 from kaunti.core.money import ZERO, kes
@@ -451,14 +451,7 @@ def _allocate_all(
             credits.append(PayerCredit(payer_key=bill.payer_key, amount=credited, payment=payment))
     insert_objects(allocations)
     insert_objects(credits)
-    if touched:
-        # One statement per bill, sent together (Django's bulk_update builds a CASE per
-        # row and costs more Python than the whole payment).
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {Bill._meta.db_table} SET paid = %s, status = %s WHERE id = %s",  # noqa: S608
-                [[bill.paid, bill.status, bill.pk] for bill in touched.values()],
-            )
+    update_objects(list(touched.values()), ["paid", "status"])
 
 
 def _settle_paid_bills(bills: list[Bill | None]) -> None:

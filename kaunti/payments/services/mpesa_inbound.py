@@ -18,6 +18,7 @@ from uuid import UUID
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kaunti.core.bulk import update_objects
 from kaunti.payments.models import (
     Bill,
     BillStatus,
@@ -281,15 +282,7 @@ def process_c2b_confirmations(
             callback.status = (
                 CallbackStatus.PROCESSED if result.created else CallbackStatus.DUPLICATE
             )
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {InboundCallback._meta.db_table} SET reference = %s, status = %s,"  # noqa: S608
-                " error = %s, attempts = %s, processed_at = %s WHERE id = %s",
-                [
-                    [c.reference, c.status, c.error, c.attempts, c.processed_at, c.pk]
-                    for c in callbacks
-                ],
-            )
+        update_objects(callbacks, ["reference", "status", "error", "attempts", "processed_at"])
         return len(callbacks)
 
 

@@ -2,6 +2,10 @@
 test client against the bench database run.py left, with the CPU time and the SQL
 statements of each request, and a cProfile of the whole (bench/applications/README.md).
 
+A paybill confirmation is answered once stored and recorded by a Celery worker in batches
+(ADR 7); here the recording runs in-process right after the confirmation's request, as
+what the worker would do ("record payment (worker)"), so the lifecycle can go on.
+
     .venv/bin/python bench/applications/run.py --sizes 200 --lifecycles 5   # makes the database
     .venv/bin/python bench/applications/profile_lifecycle.py --lifecycles 20
 """
@@ -25,6 +29,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
+from kaunti.payments.services import mpesa, mpesa_inbound
+
 
 def tokens() -> dict[str, list[str]]:
     by_kind: dict[str, list[str]] = defaultdict(list)
@@ -39,12 +45,23 @@ def tokens() -> dict[str, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lifecycles", type=int, default=20)
+    parser.add_argument("--warm-up", type=int, default=2, help="lifecycles before measuring")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--no-cprofile", action="store_true", help="CPU and SQL per request only (no overhead)"
+    )
+    parser.add_argument(
+        "--sql", action="store_true", help="print the SQL statements of the last lifecycle"
+    )
+    parser.add_argument(
+        "--sort", default="tottime", help="cProfile order: tottime, cumulative, ..."
+    )
     arguments = parser.parse_args()
     keys = tokens()
     client = Client(HTTP_HOST="127.0.0.1")
     cpu: dict[str, float] = defaultdict(float)
     queries: dict[str, int] = defaultdict(int)
+    statements: list[tuple[str, str]] = []
 
     def call(name: str, method: str, url: str, token: str | None, **kw: object) -> dict:
         headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
@@ -53,15 +70,21 @@ def main() -> None:
             response = getattr(client, method)(url, **kw, **headers)
         cpu[name] += time.process_time() - started
         queries[name] += len(captured.captured_queries)
+        statements.extend((name, query["sql"]) for query in captured.captured_queries)
         assert response.status_code in (200, 201), (name, response.status_code, response.content)
         return response.json() if response.content else {}
 
-    profiler = cProfile.Profile()
-    for number in range(arguments.lifecycles):
-        n = 8_000_000 + number + int(time.time()) % 100_000 * 100
+    profiler = cProfile.Profile(time.process_time)  # CPU, not waiting for PostgreSQL
+    for number in range(-arguments.warm_up, arguments.lifecycles):
+        if number == 0:  # imports, connections and caches are warm: measure from here
+            cpu.clear()
+            queries.clear()
+        statements.clear()
+        n = 8_000_000 + arguments.warm_up + number + int(time.time()) % 100_000 * 100
         citizen = keys["citizen"][number % len(keys["citizen"])]
         approver = keys["trade-approver"][0]
-        profiler.enable()
+        if number >= 0 and not arguments.no_cprofile:
+            profiler.enable()
         created = call(
             "create",
             "post",
@@ -115,6 +138,15 @@ def main() -> None:
             data=run.confirmation(f"BP{n}", submitted["bill_number"], submitted["fee_total"]),
             content_type="application/json",
         )
+        started = time.process_time()
+        with CaptureQueriesContext(connection) as captured:
+            recorded = mpesa_inbound.drain_c2b_confirmations()
+        cpu["record payment (worker)"] += time.process_time() - started
+        queries["record payment (worker)"] += len(captured.captured_queries)
+        statements.extend(
+            ("record payment (worker)", query["sql"]) for query in captured.captured_queries
+        )
+        assert recorded >= 1, "the confirmation was not stored"
         steps = f"{application}steps/"
         call(
             "approve review",
@@ -151,15 +183,26 @@ def main() -> None:
         status = call("status", "get", application, citizen)
         profiler.disable()
         assert status["status"] == "issued", status
+    # Clear the drain flag the confirmations raised (their queued drains are emptied from
+    # Redis by the next run.py), so that a later run's first confirmation queues a drain.
+    mpesa.drain_c2b_confirmations()
+    if arguments.sql:
+        for name, statement in statements:
+            print(f"[{name}] {statement[:400]}")
     count = arguments.lifecycles
     total = sum(cpu.values())
     print(f"{count} lifecycles in-process: {1000 * total / count:.0f} ms CPU each")
     print(f"{'request':<24} {'ms CPU / lifecycle':>18} {'SQL / lifecycle':>16}")
     for name in sorted(cpu, key=cpu.__getitem__, reverse=True):
         print(f"{name:<24} {1000 * cpu[name] / count:>18.1f} {queries[name] / count:>16.1f}")
-    stream = io.StringIO()
-    pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(arguments.top)
-    print(stream.getvalue())
+    if not arguments.no_cprofile:
+        stream = io.StringIO()
+        stats = pstats.Stats(profiler, stream=stream)
+        # Python function calls: a measure of the work that a busy, shared machine does
+        # not inflate as it does CPU time (in-process, so not counting the worker's).
+        print(f"{stats.total_calls / count:,.0f} Python function calls per lifecycle")  # type: ignore[attr-defined]
+        stats.sort_stats(arguments.sort).print_stats(arguments.top)
+        print(stream.getvalue())
     print(json.dumps({"cpu_ms": {k: 1000 * v / count for k, v in cpu.items()}}))
 
 

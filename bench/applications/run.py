@@ -23,7 +23,10 @@ timeline, plus some submitted, in review and draft.
     .venv/bin/python bench/applications/run.py --sizes 10000 1000000 --lifecycles 300
 
 Needs PostgreSQL and Redis on 127.0.0.1; the database `kaunti_applications_bench` is
-dropped and recreated. Gunicorn is started here and stopped at the end.
+dropped and recreated. Gunicorn and a Celery worker (which records the paybill
+confirmations in batches, ADR 7) are started here and stopped at the end. After posting
+the confirmation, a lifecycle polls the application's status, as a citizen would, until
+the payment is recorded and the review is open.
 """
 
 import argparse
@@ -57,6 +60,8 @@ TOKEN = "bench-applications-token-4d1e7b"  # noqa: S105  (a local benchmark's pa
 GOAL = 40.0  # lifecycles per second at 1 million stored, on 2 cores
 GOAL_SLOWDOWN = 0.20  # at most 20% slower than at 10 thousand
 MEDIA = ROOT / "var" / "bench-applications-media"
+PAYMENT_POLL_SECONDS = 0.2  # between status reads while the payment is being recorded
+PAYMENT_TIMEOUT_SECONDS = 30.0
 
 BENCH_ENV = {
     "DJANGO_SETTINGS_MODULE": "kaunti.settings",
@@ -74,6 +79,8 @@ BENCH_ENV = {
     # minute in production) would measure the throttle, not the work.
     "API_THROTTLE_USER": "1000000/minute",
     "API_THROTTLE_ANON": "1000000/minute",
+    # Keep-alive connections last the whole run: no worker recycling in the middle of it.
+    "GUNICORN_MAX_REQUESTS": "0",
 }
 os.environ.update(BENCH_ENV)
 sys.path.insert(0, str(ROOT))
@@ -111,6 +118,8 @@ class Results:
     failed: Counter[str] = field(default_factory=Counter)
     durations: list[float] = field(default_factory=list)
     requests: int = 0
+    payment_polls: int = 0
+    payment_waits: list[float] = field(default_factory=list)
 
 
 # --- Set-up ---------------------------------------------------------------------------------
@@ -274,7 +283,7 @@ def seed(*, first: int, last: int) -> float:
     """Add applications numbered first..last with SQL; returns the seconds it took."""
     started = time.perf_counter()
     with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=False) as database:
-        database.execute(SEED_SQL % {"first": first, "last": last})  # type: ignore[arg-type]
+        database.execute(SEED_SQL % {"first": first, "last": last})
         database.commit()
     with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as database:
         database.execute("VACUUM ANALYZE")
@@ -356,6 +365,36 @@ def start_gunicorn(*, port: int, workers: int, threads: int, log: Path) -> subpr
         time.sleep(0.2)
     stop_gunicorn(server)
     raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {log}")
+
+
+def start_worker(*, concurrency: int, log: Path) -> subprocess.Popen[bytes]:
+    """A Celery worker for the default queue, where the paybill confirmations are drained
+    (as bench/callbacks). The SMS go to the `notifications` queue, which nothing consumes
+    here; it is emptied at the end."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as output:
+        return subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "kaunti",
+                "worker",
+                "-Q",
+                "celery",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **BENCH_ENV},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
@@ -457,6 +496,19 @@ async def lifecycle(
     results.requests += 1
     if response.status_code != 200 or response.json().get("ResultCode") != 0:
         raise Refused(f"confirmation -> {response.status_code}")
+    # The confirmation is answered once stored; a Celery worker records it (ADR 7). Poll
+    # the status as the citizen's page would until the payment has opened the review.
+    paid_from = time.perf_counter()
+    deadline = paid_from + PAYMENT_TIMEOUT_SECONDS
+    while True:
+        await asyncio.sleep(PAYMENT_POLL_SECONDS)
+        results.payment_polls += 1
+        status = await call("GET", application, citizen, 200)
+        if status["status"] != "submitted":  # "Submitted, awaiting payment"
+            break
+        if time.perf_counter() > deadline:
+            raise Refused(f"payment not recorded after {PAYMENT_TIMEOUT_SECONDS:.0f} s")
+    results.payment_waits.append(time.perf_counter() - paid_from)
     steps = f"{application}steps/"
     await call("POST", f"{steps}review/approve/", approver, 200, json={})
     await call("POST", f"{steps}inspection-health/inspect/", health, 200, json={"passed": True})
@@ -508,6 +560,9 @@ class Measure:
     load_before: float
     load_after: float
     app_cpu_per_lifecycle_ms: float
+    worker_cpu_per_lifecycle_ms: float
+    requests_per_lifecycle: float
+    payment_wait_p50: float
 
 
 def cpu_seconds(pid: int) -> float:
@@ -516,7 +571,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def gunicorn_cpu(server: subprocess.Popen[bytes]) -> float:
+def group_cpu(server: subprocess.Popen[bytes]) -> float:
+    """The CPU of every live process of a group (gunicorn's master and workers, or a Celery
+    worker and its pool), started in its own session."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -536,6 +593,9 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
     server = start_gunicorn(
         port=port, workers=arguments.workers, threads=arguments.threads, log=log
     )
+    worker = start_worker(
+        concurrency=arguments.drainers, log=ROOT / "var" / "bench-applications-worker.log"
+    )
     try:
         warm, _elapsed = asyncio.run(
             run_lifecycles(
@@ -549,7 +609,7 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
         if warm.failed:
             raise RuntimeError(f"warm-up lifecycles failed: {dict(warm.failed)}; see {log}")
         load_before = os.getloadavg()[0]
-        cpu_before = gunicorn_cpu(server)
+        cpu_before, worker_before = group_cpu(server), group_cpu(worker)
         results, elapsed = asyncio.run(
             run_lifecycles(
                 port=port,
@@ -559,10 +619,12 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
                 tokens=tokens,
             )
         )
-        app_cpu = gunicorn_cpu(server) - cpu_before
+        app_cpu = group_cpu(server) - cpu_before
+        worker_cpu = group_cpu(worker) - worker_before
         load_after = os.getloadavg()[0]
     finally:
         stop_gunicorn(server)
+        stop_gunicorn(worker)
     durations = sorted(results.durations) or [0.0]
     if results.failed:
         print(f"  FAILED lifecycles: {dict(results.failed)}")
@@ -576,6 +638,9 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
         load_before=load_before,
         load_after=load_after,
         app_cpu_per_lifecycle_ms=1000 * app_cpu / max(results.completed, 1),
+        worker_cpu_per_lifecycle_ms=1000 * worker_cpu / max(results.completed, 1),
+        requests_per_lifecycle=results.requests / max(results.completed, 1),
+        payment_wait_p50=statistics.median(results.payment_waits or [0.0]),
     )
 
 
@@ -587,6 +652,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent lifecycles")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--drainers", type=int, default=1, help="Celery worker processes (record payments)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--reuse", action="store_true", help="keep the database an earlier run left (no re-seed)"
@@ -626,7 +694,10 @@ def main() -> None:
         print(
             f"  {result.rate:.1f} lifecycles/s ({result.completed} done, {result.failed} "
             f"failed), p50 {result.p50:.2f} s, p95 {result.p95:.2f} s per lifecycle, "
-            f"{result.app_cpu_per_lifecycle_ms:.0f} ms of gunicorn CPU each; load "
+            f"{result.app_cpu_per_lifecycle_ms:.0f} ms of gunicorn CPU + "
+            f"{result.worker_cpu_per_lifecycle_ms:.0f} ms of Celery CPU each "
+            f"({result.requests_per_lifecycle:.1f} requests each, payment recorded "
+            f"{result.payment_wait_p50 * 1000:.0f} ms after its answer, p50); load "
             f"{result.load_before:.1f} -> {result.load_after:.1f}"
         )
     empty_redis()

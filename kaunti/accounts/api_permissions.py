@@ -14,7 +14,12 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from kaunti.accounts.permissions import has_permission, roles_granting
+from kaunti.accounts.permissions import (
+    has_any_permission,
+    has_permission,
+    remember_roles,
+    roles_granting,
+)
 from kaunti.core.models import Department
 from kaunti.core.permissions import has_verified_second_factor
 
@@ -46,7 +51,12 @@ class _ActionPermission(BasePermission):
         if is_staff and not is_verified_api_caller(request):
             self.message = _("Staff must sign in with their second factor to use the API.")
             return False
-        return any(may(request, action) for action in self.actions)
+        if not is_verified_api_caller(request):
+            return False
+        # One query for this request's permission checks: this one, the view's and the
+        # service's (the user object is this request's own).
+        remember_roles(user)
+        return has_any_permission(user, self.actions)
 
 
 def HasAction(*actions: str) -> type[BasePermission]:

@@ -4,6 +4,7 @@ Apps name their actions here (`app.verb_noun`) so the whole matrix can be read i
 place. A role held in a department also covers that department's directorates.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -70,19 +71,70 @@ def roles_granting(action: str) -> frozenset[str]:
         raise ValueError(f"unknown action {action!r}: add it to ACTION_ROLES") from None
 
 
+def _may_hold_roles(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_county_staff)
+
+
+# Where `remember_roles` keeps a user's role assignments on the user object itself.
+_REMEMBERED_ROLES = "_kaunti_remembered_roles"
+
+
+def remember_roles(user: Any) -> None:
+    """Read all of `user`'s role assignments once (one query) and answer the permission
+    checks on this same user object from them from now on.
+
+    For a user object that lives as long as one request (the one DRF authenticated):
+    the API's permission class, the view's "may view" check and the service's "may act"
+    check then cost one query between them. A role given or taken away later is not seen
+    by this object; a new request loads the user, and so the roles, afresh.
+    """
+    if _may_hold_roles(user):
+        assignments = RoleAssignment.objects.filter(user=user).values_list("role", "department_id")
+        setattr(user, _REMEMBERED_ROLES, frozenset(assignments))
+
+
+def _remembered(user: Any) -> frozenset[tuple[str, int]] | None:
+    remembered: frozenset[tuple[str, int]] | None = getattr(user, _REMEMBERED_ROLES, None)
+    return remembered
+
+
 def has_permission(user: Any, action: str, department: Department | None = None) -> bool:
     """True when `user` holds a role granting `action` in `department` (or a parent of it).
 
     With no department, any department will do (e.g. "may see a staff home at all").
     Citizens, anonymous and inactive users never hold staff permissions.
     """
-    roles = roles_granting(action)
-    if not (user and user.is_authenticated and user.is_active and user.is_county_staff):
+    if department is None:
+        return has_any_permission(user, [action])
+    return has_permission_in_any(user, action, [department])
+
+
+def has_any_permission(user: Any, actions: Iterable[str]) -> bool:
+    """True when `user` may do at least one of `actions` in some department: one query
+    for all of them (what a view open to several kinds of officer asks first)."""
+    roles = frozenset().union(*(roles_granting(action) for action in actions))
+    if not _may_hold_roles(user):
         return False
-    assignments = RoleAssignment.objects.filter(user=user, role__in=roles)
-    if department is not None:
-        assignments = assignments.filter(department_id__in=_department_and_ancestors(department))
-    return assignments.exists()
+    if (remembered := _remembered(user)) is not None:
+        return any(role in roles for role, _department_id in remembered)
+    return RoleAssignment.objects.filter(user=user, role__in=roles).exists()
+
+
+def has_permission_in_any(user: Any, action: str, departments: Iterable[Department]) -> bool:
+    """True when `user` may do `action` in at least one of `departments` (or a parent of
+    one): one query, however many departments (e.g. every department an application's
+    steps sit in)."""
+    roles = roles_granting(action)
+    if not _may_hold_roles(user):
+        return False
+    ids: set[int] = set()
+    for department in departments:
+        ids.update(_department_and_ancestors(department))
+    if not ids:
+        return False
+    if (remembered := _remembered(user)) is not None:
+        return any(role in roles and department_id in ids for role, department_id in remembered)
+    return RoleAssignment.objects.filter(user=user, role__in=roles, department_id__in=ids).exists()
 
 
 def require_permission(user: Any, action: str, department: Department | None = None) -> None:

@@ -27,7 +27,7 @@ from kaunti.accounts.models import User
 from kaunti.core.api import problems
 from kaunti.core.selectors import list_wards
 from kaunti.eservices.definitions import FieldType, current_language, parse_sections
-from kaunti.eservices.models import Application, ApplicationStatus, Complaint
+from kaunti.eservices.models import Application, ApplicationStatus, ApplicationStep, Complaint
 from kaunti.eservices.selectors import applications as application_selectors
 from kaunti.eservices.selectors import catalogue
 from kaunti.eservices.selectors import complaints as complaint_selectors
@@ -82,7 +82,7 @@ def _actor(request: Request) -> User:
 
 def _own_application(request: Request, reference: str) -> Application:
     application = application_selectors.get_citizen_application(
-        user=request.user, reference=reference
+        user=request.user, reference=reference, with_page_details=False
     )
     if application is None:
         raise exceptions.NotFound(_("There is no application with this reference."))
@@ -103,11 +103,33 @@ def _application_to_view(request: Request, reference: str) -> Application:
     return application
 
 
+def _step_to_act_on(request: Request, reference: str, code: str) -> ApplicationStep:
+    """The step `code` of an application the caller may view (as `_application_to_view`),
+    read with one permission check; the services check the right to act on it."""
+    if _is_citizen(request):
+        application = _own_application(request, reference)
+        step = application_selectors.get_step_for_staff(
+            user=request.user, application=application, code=code
+        )
+    else:
+        if not is_verified_api_caller(request):
+            raise exceptions.PermissionDenied()
+        found = application_selectors.access_step_for_staff(
+            user=request.user, reference=reference, code=code
+        )
+        if found is None:
+            raise exceptions.NotFound(_("There is no application with this reference."))
+        _application, step = found
+    if step is None:
+        raise exceptions.NotFound(_("There is no such step."))
+    return step
+
+
 def _detail(application: Application, *, for_applicant: bool) -> dict[str, Any]:
     application.timeline = list(  # type: ignore[attr-defined]
         application_selectors.list_application_timeline(
             application=application, for_applicant=for_applicant
-        )
+        ).select_related(None)  # the answer shows no actor or step of an entry
     )
     return dict(ApplicationDetailOutput(application).data)
 
@@ -381,29 +403,27 @@ class StepActionApi(APIView):
         if action not in ("approve", "reject", "return", "inspect"):
             raise exceptions.NotFound(_("There is no such action."))
         data = _validated(StepActionInput, request.data)
-        application = _application_to_view(request, reference)
-        step = application_selectors.get_step_for_staff(
-            user=request.user, application=application, code=code
-        )
-        if step is None:
-            raise exceptions.NotFound(_("There is no such step."))
+        step = _step_to_act_on(request, reference, code)
         actor = _actor(request)
         try:
             if action == "approve":
-                workflow.approve_step(step=step, actor=actor, note=data["note"])
+                application = workflow.approve_step(step=step, actor=actor, note=data["note"])
             elif action == "reject":
-                workflow.reject_application(step=step, actor=actor, reason=data["note"])
+                application = workflow.reject_application(
+                    step=step, actor=actor, reason=data["note"]
+                )
             elif action == "return":
-                workflow.return_for_changes(step=step, actor=actor, note=data["note"])
+                application = workflow.return_for_changes(step=step, actor=actor, note=data["note"])
             else:
                 if data["passed"] is None:
                     raise exceptions.ValidationError({"passed": [_("Say whether it passed.")]})
-                workflow.record_inspection_result(
+                application = workflow.record_inspection_result(
                     step=step, actor=actor, passed=data["passed"], notes=data["note"]
                 )
         except DjangoValidationError as exc:
             raise _refusal(exc) from exc
-        application.refresh_from_db()
+        # The services answer with the application as they left it (read under its lock,
+        # with what the answer shows): no second read.
         return Response(ApplicationOutput(application).data)
 
 

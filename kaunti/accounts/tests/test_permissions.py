@@ -6,10 +6,18 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 from pytest_django.asserts import assertContains, assertRedirects
 
 from kaunti.accounts.models import Role, RoleAssignment, User
-from kaunti.accounts.permissions import ACTION_ROLES, has_permission, require_permission
+from kaunti.accounts.permissions import (
+    ACTION_ROLES,
+    has_any_permission,
+    has_permission,
+    has_permission_in_any,
+    remember_roles,
+    require_permission,
+)
 from kaunti.conftest import sign_in_staff
 from kaunti.core.models import Department
 
@@ -121,6 +129,43 @@ def test_require_permission_refuses_with_permission_denied(
     require_permission(cashier, "payments.receive_payment", department("revenue"))
     with pytest.raises(PermissionDenied):
         require_permission(cashier, "payments.cancel_receipt", department("revenue"))
+
+
+@pytest.mark.django_db
+def test_one_check_covers_several_departments_or_several_actions(
+    make_staff: MakeStaff, department: DepartmentByCode
+) -> None:
+    cashier = make_staff([Role.CASHIER], department="revenue")
+    receive = "payments.receive_payment"
+
+    assert has_permission_in_any(cashier, receive, [department("health"), department("revenue")])
+    assert not has_permission_in_any(cashier, receive, [department("health"), department("ict")])
+    assert not has_permission_in_any(cashier, receive, [])
+    assert has_any_permission(cashier, ["payments.raise_bill", receive]) is True
+    assert has_any_permission(cashier, ["payments.raise_bill", "ledger.close_period"]) is False
+    assert has_any_permission(AnonymousUser(), [receive]) is False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(ALLOWED))
+def test_remembered_roles_answer_as_the_database_does_without_a_query(
+    make_staff: MakeStaff,
+    department: DepartmentByCode,
+    role: str,
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    holder = make_staff([role], department="finance")
+    places = [None, department("finance"), department("revenue"), department("health")]
+    expected = {
+        (action, place): has_permission(holder, action, place)
+        for action in ACTIONS
+        for place in places
+    }
+
+    remember_roles(holder)
+    with django_assert_num_queries(0):
+        for (action, place), allowed in expected.items():
+            assert has_permission(holder, action, place) is allowed, (role, action, place)
 
 
 # --- The staff home over HTTP --------------------------------------------------------------

@@ -156,7 +156,9 @@ class ApplicationStep(models.Model):
     notes = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["application", "position"]
+        # By the column, not the relation: ordering by "application" would join the
+        # application table to every read of steps for its default order.
+        ordering = ["application_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["application", "code"], name="application_step_once"),
             models.CheckConstraint(
@@ -247,7 +249,7 @@ class ApplicationDocument(models.Model):
     superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["application", "kind", "-uploaded_at"]
+        ordering = ["application_id", "kind", "-uploaded_at"]  # the column: no join
         constraints = [
             models.CheckConstraint(condition=Q(size__gt=0), name="application_document_not_empty"),
         ]

@@ -12,7 +12,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kaunti.accounts.permissions import department_ids_where, has_permission
+from kaunti.accounts.permissions import (
+    department_ids_where,
+    has_permission,
+    has_permission_in_any,
+)
 from kaunti.core.models import Department
 from kaunti.core.money import ZERO
 from kaunti.core.selectors import list_wards
@@ -109,14 +113,21 @@ def list_citizen_applications(*, user: Any) -> QuerySet[Application]:
     )
 
 
-def get_citizen_application(*, user: Any, reference: str) -> Application | None:
-    """One of `user`'s own applications; None for anyone else's (or none at all)."""
-    return (
-        list_citizen_applications(user=user)
-        .select_related("ward", "applicant", "service__department", "fee_schedule")
-        .filter(reference=normalise_reference(reference))
-        .first()
-    )
+def get_citizen_application(
+    *, user: Any, reference: str, with_page_details: bool = True
+) -> Application | None:
+    """One of `user`'s own applications; None for anyone else's (or none at all).
+
+    With `with_page_details` off, only what the API shows is read with it (service,
+    version, bill, issued document), not the ward, applicant, department and fee
+    schedule its pages show: a narrower row, and the API asks for it on every call.
+    """
+    applications = list_citizen_applications(user=user)
+    if with_page_details:
+        applications = applications.select_related(
+            "ward", "applicant", "service__department", "fee_schedule"
+        )
+    return applications.filter(reference=normalise_reference(reference)).first()
 
 
 def get_renewable_application(*, user: Any, service: Service) -> Application | None:
@@ -270,27 +281,58 @@ def _visible_to_staff(user: Any) -> Q:
 
 
 def _may_view(user: Any, application: Application) -> bool:
+    """Staff of the service's department, or of a department one of its steps sits in."""
     if has_permission(user, VIEW_ACTION, application.service.department):
         return True
     departments = Department.objects.filter(
         pk__in=application.steps.values_list("department_id", flat=True)
     )
-    return any(has_permission(user, VIEW_ACTION, department) for department in departments)
+    return has_permission_in_any(user, VIEW_ACTION, departments)
 
 
-def access_application_for_staff(*, user: Any, reference: str) -> Application | None:
-    """One application by reference for staff: None when there is none,
-    `PermissionDenied` when `user` may not view it."""
-    application = (
+def _application_by_reference(reference: str) -> Application | None:
+    return (
         Application.objects.filter(reference=normalise_reference(reference))
         .select_related(
             "service__department", "version", "applicant", "ward", "bill", "issued_document"
         )
         .first()
     )
+
+
+def access_application_for_staff(*, user: Any, reference: str) -> Application | None:
+    """One application by reference for staff: None when there is none,
+    `PermissionDenied` when `user` may not view it."""
+    application = _application_by_reference(reference)
     if application is not None and not _may_view(user, application):
         raise PermissionDenied(VIEW_ACTION)
     return application
+
+
+def access_step_for_staff(
+    *, user: Any, reference: str, code: str
+) -> tuple[Application, ApplicationStep | None] | None:
+    """An application by reference and its step `code`, for staff about to act on it:
+    None when there is no such application, `PermissionDenied` when `user` may not view
+    it (as `access_application_for_staff`), the step None when it has no such step.
+
+    The steps are read once, and the right to view is checked once over the service's
+    department and every step's (the services check the right to act on the step again).
+    """
+    # Only what the check needs: the service acting on the step reads and locks the
+    # application again, with what its answer shows.
+    application = (
+        Application.objects.filter(reference=normalise_reference(reference))
+        .select_related("service__department")
+        .first()
+    )
+    if application is None:
+        return None
+    steps = list(application.steps.select_related("department", "assigned_to").order_by("position"))
+    departments = [application.service.department, *(step.department for step in steps)]
+    if not has_permission_in_any(user, VIEW_ACTION, departments):
+        raise PermissionDenied(VIEW_ACTION)
+    return application, next((step for step in steps if step.code == code), None)
 
 
 def list_department_applications(

@@ -54,6 +54,18 @@ from kaunti.eservices.uploads import Upload, check_upload
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
 
 BILL_DUE_DAYS = 14
+# What the settlement handler may change when a payer's credit pays the bill at once
+# (re-read after raising it; the service, version, applicant and ward stay as locked).
+SETTLEMENT_FIELDS = [
+    "status",
+    "paid_at",
+    "decided_at",
+    "issued_at",
+    "issued_document",
+    "check_facts",
+    "decision_reason",
+    "updated_at",
+]
 
 
 def _require_applicant(application: Application, actor: User) -> None:
@@ -374,7 +386,8 @@ def submit_application(
         # Only the bill: a payer's credit may already have paid it, and the settlement
         # handler then moved the application on inside create_bill.
         Application.objects.filter(pk=locked.pk).update(bill=bill)
-        locked.refresh_from_db()
+        locked.refresh_from_db(fields=SETTLEMENT_FIELDS)
+        locked.bill = bill
         if locked.status == ApplicationStatus.SUBMITTED:
             text_applicant(
                 application=locked,

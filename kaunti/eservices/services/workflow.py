@@ -48,7 +48,7 @@ def _create_steps(application: Application) -> list[ApplicationStep]:
     codes = {spec.department for spec in specs if spec.department}
     departments = {d.code: d for d in Department.objects.filter(code__in=codes)}
     default = application.service.department
-    ApplicationStep.objects.bulk_create(
+    created = ApplicationStep.objects.bulk_create(
         [
             ApplicationStep(
                 application=application,
@@ -65,11 +65,17 @@ def _create_steps(application: Application) -> list[ApplicationStep]:
             for position, spec in enumerate(specs, start=1)
         ]
     )
-    return list(application.steps.select_for_update().order_by("position"))
+    if all(step.pk is not None for step in created):
+        return created  # rows this transaction inserted: no one else can see them yet
+    return _locked_steps(application)
 
 
 def _locked_steps(application: Application) -> list[ApplicationStep]:
-    return list(application.steps.select_for_update().order_by("position"))
+    return list(
+        application.steps.select_for_update(of=("self",))
+        .select_related("department")
+        .order_by("position")
+    )
 
 
 def _open_ready_steps(steps: Iterable[ApplicationStep], now: datetime) -> list[ApplicationStep]:
@@ -133,18 +139,19 @@ def restart_open_steps(application: Application) -> None:
 # --- Guards ---------------------------------------------------------------------------------
 
 
-def _lock(step: ApplicationStep) -> tuple[Application, ApplicationStep]:
+def _lock(step: ApplicationStep) -> tuple[Application, ApplicationStep, list[ApplicationStep]]:
+    """Lock the step's application, then all its steps (in position order, one query):
+    the step acted on is one of them, and the others decide what opens next."""
     application = (
         Application.objects.select_for_update(of=("self",))
-        .select_related("service__department", "version", "applicant")
+        .select_related("service", "version", "applicant", "bill", "issued_document")
         .get(pk=step.application_id)
     )
-    locked = (
-        ApplicationStep.objects.select_for_update(of=("self",))
-        .select_related("department")
-        .get(pk=step.pk)
-    )
-    return application, locked
+    steps = _locked_steps(application)
+    locked = next((candidate for candidate in steps if candidate.pk == step.pk), None)
+    if locked is None:
+        raise ApplicationStep.DoesNotExist(f"step {step.pk} is not a step of its application")
+    return application, locked, steps
 
 
 def _check_can_act(
@@ -177,29 +184,43 @@ def _check_can_act(
         raise PermissionDenied("step assigned to someone else")
 
 
-def _inspected(application: Application, user: User) -> bool:
+def _inspected(application: Application, steps: Sequence[ApplicationStep], user: User) -> bool:
+    """A passed inspection is on its step (done by `user`); a failed one, which leaves
+    the step open, only in the timeline."""
+    if any(step.kind == StepKind.INSPECTION and step.completed_by_id == user.pk for step in steps):
+        return True
     return application.events.filter(kind=EventKind.INSPECTION_RECORDED, actor=user).exists()
 
 
-def _approved(application: Application, user: User) -> bool:
-    return application.events.filter(
-        kind=EventKind.STEP_APPROVED, actor=user, step__kind=StepKind.APPROVAL
-    ).exists()
+def _approved(steps: Sequence[ApplicationStep], user: User) -> bool:
+    """An approval step signed off by `user`: only `approve_step` finishes an approval
+    step (a rejection closes the steps), so this is the same as a "step approved" entry
+    of theirs on an approval step, read from the steps already locked."""
+    return any(
+        step.kind == StepKind.APPROVAL
+        and step.status == StepStatus.DONE
+        and step.outcome == StepOutcome.APPROVED
+        and step.completed_by_id == user.pk
+        for step in steps
+    )
 
 
 def _check_separation_of_duties(
-    application: Application, step: ApplicationStep, user: User
+    application: Application,
+    step: ApplicationStep,
+    user: User,
+    steps: Sequence[ApplicationStep],
 ) -> None:
     if not application.version.separation_of_duties:
         return
-    if step.kind == StepKind.APPROVAL and _inspected(application, user):
+    if step.kind == StepKind.APPROVAL and _inspected(application, steps, user):
         raise ValidationError(
             _(
                 "Whoever inspected this application may not also approve it "
                 "(separation of duties): someone else must approve it."
             )
         )
-    if step.kind == StepKind.INSPECTION and _approved(application, user):
+    if step.kind == StepKind.INSPECTION and _approved(steps, user):
         raise ValidationError(
             _(
                 "Whoever approved this application may not also inspect it "
@@ -231,9 +252,9 @@ def _required_text(text: str, message: str) -> str:
 def approve_step(*, step: ApplicationStep, actor: User, note: str = "") -> Application:
     """Sign off a review or approval step. When it is the last step the application is
     approved and its document issued in the same transaction."""
-    application, step = _lock(step)
+    application, step, steps = _lock(step)
     _check_can_act(application, step, actor, kinds=(StepKind.REVIEW, StepKind.APPROVAL))
-    _check_separation_of_duties(application, step, actor)
+    _check_separation_of_duties(application, step, actor, steps)
     _finish(step, actor=actor, outcome=StepOutcome.APPROVED, notes=note.strip())
     record_application_event(
         application=application,
@@ -242,7 +263,6 @@ def approve_step(*, step: ApplicationStep, actor: User, note: str = "") -> Appli
         step=step,
         data={"step": step.code, "internal_note": note.strip()},
     )
-    steps = _locked_steps(application)
     _open_ready_steps(steps, timezone.now())
     completed = _approve_and_issue_if_complete(application, steps, actor=actor)
     record_event(
@@ -299,9 +319,9 @@ def record_inspection_result(
     checked = _check_photos(photos)
     stored: list[str] = []
     with removed_unless_completed(stored), transaction.atomic():
-        application, step = _lock(step)
+        application, step, steps = _lock(step)
         _check_can_act(application, step, actor, kinds=(StepKind.INSPECTION,))
-        _check_separation_of_duties(application, step, actor)
+        _check_separation_of_duties(application, step, actor, steps)
         for photo in checked:
             name = store_checked_upload(checked=photo, folder=application.reference)
             stored.append(name)
@@ -338,7 +358,6 @@ def record_inspection_result(
         )
         completed = False
         if passed:
-            steps = _locked_steps(application)
             _open_ready_steps(steps, timezone.now())
             completed = _approve_and_issue_if_complete(application, steps, actor=actor)
         else:
@@ -365,7 +384,7 @@ def return_for_changes(*, step: ApplicationStep, actor: User, note: str) -> Appl
     """Give the application back to the applicant with a note of what to change; the
     step stays open and its SLA restarts when they resubmit."""
     note = _required_text(note, _("Write what the applicant should change."))
-    application, step = _lock(step)
+    application, step, _steps = _lock(step)
     _check_can_act(application, step, actor, kinds=tuple(StepKind))
     application.status = ApplicationStatus.RETURNED
     application.save(update_fields=["status", "updated_at"])
@@ -388,7 +407,7 @@ def reject_application(*, step: ApplicationStep, actor: User, reason: str) -> Ap
     (Uniform Procedures) Act 2024, s. 15: notice of decision). Fees paid are not refunded
     here: a refund is a separate decision of the revenue office."""
     reason = _required_text(reason, _("Give the reason for the rejection."))
-    application, step = _lock(step)
+    application, step, _steps = _lock(step)
     _check_can_act(application, step, actor, kinds=(StepKind.REVIEW, StepKind.APPROVAL))
     application.status = ApplicationStatus.REJECTED
     application.decided_at = timezone.now()
@@ -413,7 +432,7 @@ def reassign_step(
     *, step: ApplicationStep, actor: User, assignee: User | None, reason: str = ""
 ) -> ApplicationStep:
     """A supervisor gives a step to another officer (or back to the whole team, with None)."""
-    application, step = _lock(step)
+    application, step, steps = _lock(step)
     require_permission(actor, "eservices.reassign", step.department)
     if step.status not in (StepStatus.WAITING, StepStatus.OPEN) or application.status in (
         ApplicationStatus.REJECTED,
@@ -430,7 +449,7 @@ def reassign_step(
                     "department": step.department.name,
                 }
             )
-        _check_separation_of_duties(application, step, assignee)
+        _check_separation_of_duties(application, step, assignee, steps)
     previous = step.assigned_to
     step.assigned_to = assignee
     step.save(update_fields=["assigned_to"])

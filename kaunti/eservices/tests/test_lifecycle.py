@@ -216,6 +216,42 @@ def test_whoever_inspected_may_not_approve_the_same_application(
     assert in_review_ubp.status == ApplicationStatus.ISSUED
 
 
+def test_whoever_failed_an_inspection_may_not_approve_the_application_either(
+    in_review_ubp: Application, people: dict[str, User], citizen: User
+) -> None:
+    # A failed inspection leaves its step open (no one completed it): the rule must still
+    # see who inspected, from the timeline.
+    all_rounder = people["trade_all_rounder"]
+    approve_step(step=step(in_review_ubp, "review"), actor=people["trade_approver"])
+    fire = step(in_review_ubp, "inspection-fire")
+    public_service = fire.department
+    ApplicationStep.objects.filter(pk=fire.pk).update(department=all_rounder.department)
+    record_inspection_result(step=fire, actor=all_rounder, passed=False, notes="No extinguisher")
+    resubmit_application(application=in_review_ubp, actor=citizen, note="Bought one")
+    ApplicationStep.objects.filter(pk=fire.pk).update(department=public_service)
+    record_inspection_result(
+        step=step(in_review_ubp, "inspection-fire"),
+        actor=people["fire_inspector"],
+        passed=True,
+        notes="",
+    )
+    record_inspection_result(
+        step=step(in_review_ubp, "inspection-health"),
+        actor=people["health_inspector"],
+        passed=True,
+        notes="",
+    )
+
+    before = snapshot(in_review_ubp)
+    with pytest.raises(ValidationError, match="separation of duties"):
+        approve_step(step=step(in_review_ubp, "approval"), actor=all_rounder)
+    assert snapshot(in_review_ubp) == before
+
+    approve_step(step=step(in_review_ubp, "approval"), actor=people["second_trade_approver"])
+    in_review_ubp.refresh_from_db()
+    assert in_review_ubp.status == ApplicationStatus.ISSUED
+
+
 def test_separation_of_duties_can_be_switched_off_per_service(
     ubp: Service, citizen: User, people: dict[str, User]
 ) -> None:

@@ -558,7 +558,7 @@ def empty_redis() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bills", type=int, default=3000, help="open bills, one payment each")
+    parser.add_argument("--bills", type=int, default=10000, help="open bills, one payment each")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")

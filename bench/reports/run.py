@@ -211,7 +211,9 @@ def fill_summary(cursor: CursorWrapper, *, payments: int) -> Filled:
     )
     figures = []
     for table in summaries:
-        cursor.execute(f"ANALYZE {table}")
+        # What autovacuum does to a summary whose past days no longer change: statistics,
+        # and the visibility map that lets a report read from an index alone.
+        cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute(f"SELECT count(*), sum(amount), sum(count) FROM {table}")  # noqa: S608
         figures.append(cursor.fetchone())
     (rows, amount, total), *rolled_up = figures

@@ -496,7 +496,21 @@ class DailyCollection(models.Model):
                 fields=["day", "stream", "ward_code", "channel"], name="daily_collection_unique"
             ),
         ]
-        indexes = [models.Index(fields=["day"], name="daily_collection_day_idx")]
+        indexes = [
+            models.Index(fields=["day"], name="daily_collection_day_idx"),
+            # A report by day for one ward or one channel reads only its own rows, from
+            # the index alone (each page of the table holds every ward and channel).
+            models.Index(
+                fields=["ward_code", "day"],
+                include=["stream", "channel", "amount", "count"],
+                name="daily_collection_ward_idx",
+            ),
+            models.Index(
+                fields=["channel", "day"],
+                include=["stream", "ward_code", "amount", "count"],
+                name="daily_collection_channel_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.stream_id} {self.channel}: {self.amount}"

@@ -35,10 +35,7 @@ import json
 import logging
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -90,6 +87,13 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    free_port,
+    start_celery_worker,
+    start_gunicorn,
+    stop,
+    tree_cpu,
+)
 from kaunti.accounts.models import User  # noqa: E402
 from kaunti.accounts.services import create_staff_user, issue_api_token  # noqa: E402
 from kaunti.core.models import Department  # noqa: E402
@@ -329,84 +333,6 @@ def stored_applications() -> int:
 # --- Gunicorn (as bench/callbacks) -------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_gunicorn(*, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        **BENCH_ENV,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_THREADS": str(threads),
-    }
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as output:
-        server = subprocess.Popen(  # noqa: S603  (our own gunicorn, fixed arguments)
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "kaunti.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}; see {log}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_gunicorn(server)
-    raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {log}")
-
-
-def start_worker(*, concurrency: int, log: Path) -> subprocess.Popen[bytes]:
-    """A Celery worker for the default queue, where the paybill confirmations are drained
-    (as bench/callbacks). The SMS go to the `notifications` queue, which nothing consumes
-    here; it is emptied at the end."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as output:
-        return subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
-            [
-                str(ROOT / ".venv/bin/celery"),
-                "-A",
-                "kaunti",
-                "worker",
-                "-Q",
-                "celery",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **BENCH_ENV},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
 def empty_redis() -> None:
     for number in (CACHE_DB, BROKER_DB):
         redis.Redis.from_url(f"{REDIS}/{number}").flushdb()
@@ -565,36 +491,17 @@ class Measure:
     payment_wait_p50: float
 
 
-def cpu_seconds(pid: int) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def group_cpu(server: subprocess.Popen[bytes]) -> float:
-    """The CPU of every live process of a group (gunicorn's master and workers, or a Celery
-    worker and its pool), started in its own session."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(entry.name)) == server.pid:
-                total += cpu_seconds(int(entry.name))
-        except (ProcessLookupError, FileNotFoundError, PermissionError):
-            continue
-    return total
-
-
 def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> Measure:
     stored = stored_applications()
     port = free_port()
     log = ROOT / "var" / "bench-applications-gunicorn.log"
     server = start_gunicorn(
-        port=port, workers=arguments.workers, threads=arguments.threads, log=log
+        env=BENCH_ENV, port=port, workers=arguments.workers, threads=arguments.threads, log=log
     )
-    worker = start_worker(
-        concurrency=arguments.drainers, log=ROOT / "var" / "bench-applications-worker.log"
+    worker = start_celery_worker(
+        env=BENCH_ENV,
+        concurrency=arguments.drainers,
+        log=ROOT / "var" / "bench-applications-worker.log",
     )
     try:
         warm, _elapsed = asyncio.run(
@@ -609,7 +516,7 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
         if warm.failed:
             raise RuntimeError(f"warm-up lifecycles failed: {dict(warm.failed)}; see {log}")
         load_before = os.getloadavg()[0]
-        cpu_before, worker_before = group_cpu(server), group_cpu(worker)
+        cpu_before, worker_before = tree_cpu(server), tree_cpu(worker)
         results, elapsed = asyncio.run(
             run_lifecycles(
                 port=port,
@@ -619,12 +526,12 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
                 tokens=tokens,
             )
         )
-        app_cpu = group_cpu(server) - cpu_before
-        worker_cpu = group_cpu(worker) - worker_before
+        app_cpu = tree_cpu(server) - cpu_before
+        worker_cpu = tree_cpu(worker) - worker_before
         load_after = os.getloadavg()[0]
     finally:
-        stop_gunicorn(server)
-        stop_gunicorn(worker)
+        stop(server)
+        stop(worker)
     durations = sorted(results.durations) or [0.0]
     if results.failed:
         print(f"  FAILED lifecycles: {dict(results.failed)}")

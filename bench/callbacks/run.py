@@ -25,8 +25,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +37,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import django
-import httpx
 import psycopg
 import redis
 from psycopg import sql
@@ -78,6 +75,14 @@ logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request o
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    database_cpu,
+    free_port,
+    start_celery_worker,
+    start_gunicorn,
+    stop,
+    tree_cpu,
+)
 from kaunti.core.models import Department, Ward  # noqa: E402
 from kaunti.core.reference_data import load_reference_data  # noqa: E402
 from kaunti.ledger.models import JournalEntry  # noqa: E402
@@ -217,118 +222,6 @@ def schedule(
 
 
 # --- Gunicorn -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_gunicorn(*, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        **BENCH_ENV,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_THREADS": str(threads),
-    }
-    with log.open("wb") as output:
-        server = subprocess.Popen(  # noqa: S603  (our own gunicorn, fixed arguments)
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "kaunti.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}; see {log}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_gunicorn(server)
-    raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {log}")
-
-
-def start_worker(*, concurrency: int, log: Path) -> subprocess.Popen[bytes]:
-    """A Celery worker for the default queue, where the confirmations are drained. The
-    SMS to payers go to the `notifications` queue, which nothing consumes here."""
-    with log.open("wb") as output:
-        return subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
-            [
-                str(ROOT / ".venv/bin/celery"),
-                "-A",
-                "kaunti",
-                "worker",
-                "-Q",
-                "celery",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **BENCH_ENV},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-# --- CPU accounting -------------------------------------------------------------------------
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
-    """User + system CPU of a process from /proc (and of its exited children, if asked)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    used = int(fields[11]) + int(fields[12])  # utime, stime
-    if with_reaped_children:
-        used += int(fields[13]) + int(fields[14])  # cutime, cstime
-    return used / TICKS
-
-
-def tree_cpu(server: subprocess.Popen[bytes]) -> float:
-    """A server's CPU: the master, its live workers, and the workers already recycled."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    return _cpu_seconds(server.pid, with_reaped_children=True) + sum(
-        _cpu_seconds(int(child)) for child in children
-    )
-
-
-def database_cpu() -> float:
-    """The PostgreSQL backends serving the benchmark's database (not other databases')."""
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        pids = [
-            row[0]
-            for row in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE]
-            ).fetchall()
-        ]
-    return sum(_cpu_seconds(pid) for pid in pids)
 
 
 # --- The load -------------------------------------------------------------------------------
@@ -596,10 +489,12 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     server = start_gunicorn(
-        port=port, workers=arguments.workers, threads=arguments.threads, log=log
+        env=BENCH_ENV, port=port, workers=arguments.workers, threads=arguments.threads, log=log
     )
-    worker = start_worker(
-        concurrency=arguments.drainers, log=ROOT / "var" / "bench-callbacks-worker.log"
+    worker = start_celery_worker(
+        env=BENCH_ENV,
+        concurrency=arguments.drainers,
+        log=ROOT / "var" / "bench-callbacks-worker.log",
     )
     try:
         # Warm every worker and thread up (imports, connections) with requests that pay
@@ -623,7 +518,10 @@ def main() -> None:
             f"{arguments.drainers} Celery process(es) record them..."
         )
         app_before, worker_before = tree_cpu(server), tree_cpu(worker)
-        database_before, client_before = database_cpu(), time.process_time()
+        database_before, client_before = (
+            database_cpu(server=SERVER, database=DATABASE),
+            time.process_time(),
+        )
         started = time.perf_counter()
         results, posting = asyncio.run(
             post_all(
@@ -639,11 +537,11 @@ def main() -> None:
         client_cpu = time.process_time() - client_before
         app_cpu = tree_cpu(server) - app_before
         worker_cpu = tree_cpu(worker) - worker_before
-        database_cpu_used = database_cpu() - database_before
+        database_cpu_used = database_cpu(server=SERVER, database=DATABASE) - database_before
         load = os.getloadavg()[0]
     finally:
-        stop_gunicorn(server)
-        stop_gunicorn(worker)
+        stop(server)
+        stop(worker)
     answered = len(results.latencies)
     rate = answered / elapsed
     latencies = sorted(results.latencies) or [0.0]

@@ -25,10 +25,7 @@ import json
 import logging
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -73,6 +70,13 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    database_cpu,
+    free_port,
+    start_gunicorn,
+    stop,
+    tree_cpu,
+)
 from kaunti.core.models import Department, Ward  # noqa: E402
 from kaunti.core.reference_data import load_reference_data  # noqa: E402
 from kaunti.ledger.services import load_chart_of_accounts  # noqa: E402
@@ -121,99 +125,6 @@ def prepare(bill_count: int, seed: int) -> list[str]:
         numbers.append(bill.number)
     connection.close()
     return numbers
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_gunicorn(*, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        **BENCH_ENV,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_THREADS": str(threads),
-    }
-    with log.open("wb") as output:
-        server = subprocess.Popen(  # noqa: S603  (our own gunicorn, fixed arguments)
-            # No worker recycling during a run: a worker leaving closes its keep-alive
-            # connections under the client, which measures the recycling, not the steps.
-            [
-                str(ROOT / ".venv/bin/gunicorn"),
-                "-c",
-                "gunicorn.conf.py",
-                "--max-requests",
-                "0",
-                "kaunti.wsgi",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}; see {log}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_gunicorn(server)
-    raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {log}")
-
-
-def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-# --- CPU accounting (as bench/callbacks): steadier than rates on a shared machine ---------
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
-    """User + system CPU of a process from /proc (and of its exited children, if asked)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    used = int(fields[11]) + int(fields[12])  # utime, stime
-    if with_reaped_children:
-        used += int(fields[13]) + int(fields[14])  # cutime, cstime
-    return used / TICKS
-
-
-def gunicorn_cpu(server: subprocess.Popen[bytes]) -> float:
-    """The master and its workers."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    return _cpu_seconds(server.pid, with_reaped_children=True) + sum(
-        _cpu_seconds(int(child)) for child in children
-    )
-
-
-def database_cpu() -> float:
-    """The PostgreSQL backends serving the benchmark's database (not other databases')."""
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        pids = [
-            row[0]
-            for row in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE]
-            ).fetchall()
-        ]
-    return sum(_cpu_seconds(pid) for pid in pids)
 
 
 def redis_cpu() -> float:
@@ -337,7 +248,9 @@ def main() -> None:
     cache.flushdb()
     port = free_port()
     log = Path(tempfile.gettempdir()) / "kaunti-ussd-bench-gunicorn.log"
-    server = start_gunicorn(port=port, workers=args.workers, threads=args.threads, log=log)
+    server = start_gunicorn(
+        env=BENCH_ENV, port=port, workers=args.workers, threads=args.threads, log=log
+    )
     url = f"http://127.0.0.1:{port}/ussd/africastalking/"
     try:
         print("warming up (50 sessions) ...", flush=True)
@@ -358,7 +271,7 @@ def main() -> None:
             flush=True,
         )
         load_before = os.getloadavg()
-        cpu_before = (gunicorn_cpu(server), database_cpu(), redis_cpu())
+        cpu_before = (tree_cpu(server), database_cpu(server=SERVER, database=DATABASE), redis_cpu())
         results, elapsed = asyncio.run(
             run_sessions(
                 bills,
@@ -371,9 +284,9 @@ def main() -> None:
             )
         )
         load_after = os.getloadavg()
-        cpu_after = (gunicorn_cpu(server), database_cpu(), redis_cpu())
+        cpu_after = (tree_cpu(server), database_cpu(server=SERVER, database=DATABASE), redis_cpu())
     finally:
-        stop_gunicorn(server)
+        stop(server)
     problems = check(results, args.sessions)
     queued = broker.llen("celery")
     broker.flushdb()

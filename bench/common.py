@@ -1,0 +1,135 @@
+"""What the HTTP benchmarks share: gunicorn and a Celery worker started with the
+benchmark's settings, stopped as a group, and the CPU each used, read from /proc (steadier
+than rates on a shared machine)."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_gunicorn(
+    *, env: Mapping[str, str], port: int, workers: int, threads: int, log: Path
+) -> subprocess.Popen[bytes]:
+    """Kaunti under gunicorn (`gunicorn.conf.py`), once it answers `/healthz`. Workers are
+    not recycled during a run: a worker leaving closes its keep-alive connections under
+    the client, which would measure the recycling."""
+    environment = {
+        **os.environ,
+        **env,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "GUNICORN_MAX_REQUESTS": "0",
+    }
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as output:
+        server = subprocess.Popen(  # noqa: S603  (our own gunicorn, fixed arguments)
+            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "kaunti.wsgi"],
+            cwd=ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}; see {log}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    stop(server)
+    raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {log}")
+
+
+def start_celery_worker(
+    *, env: Mapping[str, str], concurrency: int, log: Path
+) -> subprocess.Popen[bytes]:
+    """A Celery worker for the default queue, where paybill confirmations are drained. The
+    SMS go to the `notifications` queue, which nothing consumes during a run."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as output:
+        return subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "kaunti",
+                "worker",
+                "-Q",
+                "celery",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started in its own session, with everything it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
+    """User + system CPU of a process from /proc (and of its exited children, if asked)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    used = int(fields[11]) + int(fields[12])  # utime, stime
+    if with_reaped_children:
+        used += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return used / TICKS
+
+
+def tree_cpu(process: subprocess.Popen[bytes]) -> float:
+    """A server's CPU: the master, its live workers, and the workers already gone."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    return cpu_seconds(process.pid, with_reaped_children=True) + sum(
+        cpu_seconds(int(child)) for child in children
+    )
+
+
+def database_cpu(*, server: str, database: str) -> float:
+    """The PostgreSQL backends serving one database (not the other databases')."""
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+            ).fetchall()
+        ]
+    return sum(cpu_seconds(pid) for pid in pids)

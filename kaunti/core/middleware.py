@@ -12,6 +12,11 @@ from kaunti.core.logging import request_id_var
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def request_id_for(incoming: str) -> str:
+    """The proxy's `X-Request-ID` when it is sane, otherwise a new one."""
+    return incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
 class RequestIdMiddleware:
     """Takes `X-Request-ID` from the proxy when it is sane, otherwise makes one."""
 
@@ -19,8 +24,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_for(request.headers.get("X-Request-ID", ""))
         token = request_id_var.set(request_id)
         try:
             response = self.get_response(request)

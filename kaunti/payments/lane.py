@@ -15,10 +15,8 @@ body over `DATA_UPLOAD_MAX_MEMORY_SIZE`: 400), so every refusal is decided, logg
 answered in one place: the views.
 """
 
-import hmac
 import json
 import re
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,6 +24,7 @@ from django.conf import settings
 from django.core.signals import request_finished, request_started
 
 from kaunti.core.logging import request_id_var
+from kaunti.core.middleware import request_id_for
 from kaunti.payments.mpesa.protocol import callback_acknowledgement
 from kaunti.payments.services import mpesa
 
@@ -33,7 +32,6 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # The confirmation paths as registered with Safaricom (views/callbacks.py has the same).
 _CONFIRMATION_PATH = re.compile(r"^/payments/(?:mpesa/c2b|paybill)/confirmation/(?P<token>[^/]+)/$")
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _ACKNOWLEDGEMENT = json.dumps(callback_acknowledgement()).encode()
 
 
@@ -55,11 +53,10 @@ class PaybillConfirmationLane:
         match = _CONFIRMATION_PATH.match(environ.get("PATH_INFO", ""))
         if match is None:
             return False
-        token = match["token"].encode()
-        if not hmac.compare_digest(token, settings.MPESA_CALLBACK_TOKEN.encode()):
-            return False
-        allowed = settings.MPESA_ALLOWED_IPS
-        if allowed and environ.get("REMOTE_ADDR", "") not in allowed:
+        if not (
+            mpesa.is_callback_token(match["token"])
+            and mpesa.is_allowed_sender(environ.get("REMOTE_ADDR", ""))
+        ):
             return False
         length, limit = _content_length(environ), settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return length >= 0 and (limit is None or length <= limit)
@@ -68,8 +65,7 @@ class PaybillConfirmationLane:
     def _store_and_answer(
         environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
         token = request_id_var.set(request_id)
         # Django's signals around every request: among others they drop a database
         # connection that is too old or broken, so a restart costs one failed request.

@@ -3,6 +3,7 @@ views, the API and other channels call. The work itself is in `mpesa_inbound` an
 `mpesa_outbound`; this module only adds the scheduling of their background steps.
 """
 
+import hmac
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -116,6 +117,16 @@ C2B_DRAIN = "c2b"
 DRAIN_FLAG_LIFETIME = timedelta(seconds=60)
 # A drain starts this long after the callback that queues it, so that it finds a batch.
 DRAIN_GATHER_SECONDS = 0.2
+
+
+def is_callback_token(token: str) -> bool:
+    """Whether a callback path's token is ours (`MPESA_CALLBACK_TOKEN`), in constant time."""
+    return hmac.compare_digest(token.encode(), settings.MPESA_CALLBACK_TOKEN.encode())
+
+
+def is_allowed_sender(address: str) -> bool:
+    """Whether a callback may come from `address` (any, unless `MPESA_ALLOWED_IPS` is set)."""
+    return not settings.MPESA_ALLOWED_IPS or address in settings.MPESA_ALLOWED_IPS
 
 
 def receive_c2b_confirmation(*, body: bytes, remote_addr: str) -> InboundCallback:

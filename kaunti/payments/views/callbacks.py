@@ -5,10 +5,8 @@ payload raw, applies it, and answers at once. A malformed payload is answered to
 Safaricom does not hammer us with retries), logged and kept for review.
 """
 
-import hmac
 import logging
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -31,10 +29,10 @@ def _source_address(request: HttpRequest) -> str:
 
 def _refusal(request: HttpRequest, token: str, kind: str) -> HttpResponse | None:
     """404 for a wrong token (reveal nothing); 403, kept for review, for a foreign address."""
-    if not hmac.compare_digest(token.encode(), settings.MPESA_CALLBACK_TOKEN.encode()):
+    if not mpesa.is_callback_token(token):
         return HttpResponse(status=404)
     address = _source_address(request)
-    if settings.MPESA_ALLOWED_IPS and address not in settings.MPESA_ALLOWED_IPS:
+    if not mpesa.is_allowed_sender(address):
         mpesa_inbound.store_callback(
             kind=kind,
             body=request.body,

@@ -301,7 +301,7 @@ def crash_and_resume(n: int, kill_after: float, chunk_size: int, workers: int) -
     process.send_signal(signal.SIGKILL)
     process.wait()
     partial = Bill.objects.filter(source_type="land.rates").count()
-    print(f"Killed (-9) after {kill_after:.0f} s with {partial:,} of {n:,} bills committed.")
+    print(f"Killed (-9) after {kill_after:g} s with {partial:,} of {n:,} bills committed.")
     if not 0 < partial < n:
         print("  (the kill did not land half-way; try another --kill-after)")
     resumed = subprocess.run(  # noqa: S603

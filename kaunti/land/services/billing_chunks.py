@@ -9,6 +9,14 @@ payer and the description are computed by the database from the roll, the parcel
 the owners (nothing goes through Python but the bill numbers, drawn in one go and passed
 as an array). Elsewhere (SQLite in development) the same rows are priced in Python and
 written through the ORM; `test_billing_sql` checks that both give the same rows.
+
+Where the database role may set `session_replication_role` (a superuser, or a role given
+`GRANT SET ON PARAMETER session_replication_role`), that statement runs as a bulk load
+does (ADR 9): PostgreSQL's per-row foreign-key checks, half of a chunk's work, are off for
+it, and the chunk holds what they would have held instead, once: a key-share lock on the
+department, the stream, the run, the user and every ward, and on each parcel as it is
+read. The other references are to the bills the same statement inserts. Unique and check
+constraints are enforced as always. Without the privilege the checks run row by row.
 """
 
 import secrets
@@ -18,14 +26,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import record_event
-from kaunti.core.models import Department
+from kaunti.core.models import Department, Ward
 from kaunti.core.money import ZERO, kes
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
@@ -271,6 +280,7 @@ WITH entry AS MATERIALIZED (
     FROM land_rollentry e JOIN land_parcel p ON p.id = e.parcel_id
     WHERE e.roll_id = %(roll)s AND e.parcel_id > %(after)s AND e.parcel_id <= %(last)s
       AND p.id > %(after)s AND p.id <= %(last)s AND p.is_rateable
+    {lock_parcels}
 ),
 fresh AS MATERIALIZED (
     SELECT entry.*, row_number() OVER (ORDER BY entry.parcel_id) AS position
@@ -351,6 +361,9 @@ class UnnumberedParcels(Exception):
         self.needed = needed
 
 
+_BILL_TABLES = ("payments_bill", "payments_billline", "land_parcelcharge")
+
+
 @dataclass
 class PostgresPlan:
     """What every chunk of a run on PostgreSQL shares: its statement and fixed parameters."""
@@ -358,6 +371,47 @@ class PostgresPlan:
     sql: str
     params: dict[str, Any]
     foreign_keys: str  # the bill tables' deferred foreign keys, quoted, for SET CONSTRAINTS
+    # True: the statement runs with the row-by-row foreign-key checks off, the references
+    # held by `_LOCK_REFERENCES_SQL` and the parcels' locks instead (see the docstring).
+    checks_off: bool
+    lock_sql: str
+
+
+def _may_load_in_bulk(cursor: Any) -> bool:
+    """Whether a chunk may turn PostgreSQL's row-by-row foreign-key checks off: the role
+    may set `session_replication_role`, and the bill tables have no trigger of their own
+    (that setting would silence it too; a new one must be thought about here)."""
+    cursor.execute(
+        "SELECT has_parameter_privilege('session_replication_role', 'SET') AND NOT EXISTS ("
+        " SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY(%s::regclass[]))",
+        [list(_BILL_TABLES)],
+    )
+    return bool(cursor.fetchone()[0])
+
+
+_LOCKED = "(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE id = %({key})s FOR KEY SHARE) k)"
+_LOCK_REFERENCES = "SELECT {found}, ARRAY(SELECT id FROM {wards} ORDER BY id FOR KEY SHARE)"
+
+
+def _lock_references_sql() -> str:
+    """One statement holding, to the chunk's commit, every row a chunk's bills refer to
+    but their parcels and themselves (a key-share lock, as a foreign-key check takes), and
+    saying how many of the department, stream, run and user are there, and which wards."""
+
+    def locked(table: str, key: str) -> str:
+        return _LOCKED.format(table=connection.ops.quote_name(table), key=key)
+
+    found = " + ".join(
+        [
+            locked(Department._meta.db_table, "department"),
+            locked(RevenueStream._meta.db_table, "stream"),
+            locked(BillingRun._meta.db_table, "run"),
+            locked(get_user_model()._meta.db_table, "user"),
+        ]
+    )
+    return _LOCK_REFERENCES.format(
+        found=found, wards=connection.ops.quote_name(Ward._meta.db_table)
+    )
 
 
 def postgres_plan(ctx: BillingContext, run: BillingRun) -> PostgresPlan:
@@ -374,6 +428,7 @@ def postgres_plan(ctx: BillingContext, run: BillingRun) -> PostgresPlan:
             " 'land_parcelcharge'::regclass) ORDER BY conname"
         )
         foreign_keys = ", ".join(connection.ops.quote_name(row[0]) for row in cursor.fetchall())
+        checks_off = _may_load_in_bulk(cursor)
     params.update(
         roll=ctx.roll.pk,
         kind=ChargeKind.RATES.value,
@@ -393,7 +448,8 @@ def postgres_plan(ctx: BillingContext, run: BillingRun) -> PostgresPlan:
         line_description=ctx.stream.name[:200],
         run=run.pk,
     )
-    return PostgresPlan(_CHUNK_SQL.format(rates=rates), params, foreign_keys)
+    sql = _CHUNK_SQL.format(rates=rates, lock_parcels="FOR KEY SHARE OF p" if checks_off else "")
+    return PostgresPlan(sql, params, foreign_keys, checks_off, _lock_references_sql())
 
 
 def bill_chunk_postgresql(
@@ -413,11 +469,21 @@ def bill_chunk_postgresql(
         # A chunk lost to a crash in the moment after its commit is lost with its counts,
         # and billed again by the resumed run: no need to wait for the disk at each commit.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        if plan.checks_off:
+            cursor.execute(plan.lock_sql, params)
+            found, wards = cursor.fetchone()
+            if found != 3 + (params["user"] is not None):
+                raise IntegrityError("the run's department, stream, run or user is gone")
+            cursor.execute("SET LOCAL session_replication_role TO replica")
         cursor.execute(plan.sql, params)
         looked_at, fresh, ward_ids, amounts, bills, first_id = cursor.fetchone()
+        if plan.checks_off:
+            cursor.execute("SET LOCAL session_replication_role TO DEFAULT")
+            if not set(ward_ids) <= set(wards):  # a ward added since the lock: draw again
+                raise IntegrityError("a parcel's ward was not locked")
         if fresh > bills:
             raise UnnumberedParcels(fresh)
-        if bills and plan.foreign_keys:
+        if bills and plan.foreign_keys and not plan.checks_off:
             # Check the new rows' references now rather than at the commit: what follows
             # (the audit chain, the run's row) is taken under locks held to the commit,
             # which parallel chunks wait for.

@@ -1,7 +1,8 @@
 """PostgreSQL's billing: the rates and payers computed by the database are exactly those of
 the Python path, and chunks billed on two connections at once bill every parcel once."""
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,7 @@ from kaunti.land.models import (
     ValuationRoll,
 )
 from kaunti.land.services.billing import bill_rates, billing_context
-from kaunti.land.services.billing_chunks import price_chunk, rates_case_sql
+from kaunti.land.services.billing_chunks import postgres_plan, price_chunk, rates_case_sql
 from kaunti.land.services.rating import choose_rule, compute_rates, set_rating_rule
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.payments.models import Bill, BillLine
@@ -277,3 +278,83 @@ def test_a_parallel_run_stopped_half_way_resumes_without_duplicates(
     assert resumed.pk == stopped.pk
     assert resumed.bills_created == 23
     _assert_billed_once(many_parcels)
+
+
+# --- The row-by-row foreign-key checks (ADR 9) ---------------------------------------------
+
+
+@pytest.fixture
+def plain_role() -> Iterator[Callable[..., None]]:
+    """Run what follows as a role with the app's table rights but not a superuser's, as a
+    county's database may be set up; `grant_bulk_load=True` gives it the one parameter
+    right that lets billing turn the row checks off. Rolled back with the test."""
+    name = f"kaunti_plain_{uuid.uuid4().hex[:12]}"
+
+    def become(*, grant_bulk_load: bool = False) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE ROLE {name} NOLOGIN")
+            cursor.execute(f"GRANT USAGE ON SCHEMA public TO {name}")
+            cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {name}")
+            cursor.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {name}")
+            if grant_bulk_load:
+                cursor.execute(f"GRANT SET ON PARAMETER session_replication_role TO {name}")
+            cursor.execute(f"SET ROLE {name}")
+
+    yield become
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+
+
+def _checks_off() -> bool:
+    ctx = billing_context(financial_year=FY, actor=None)
+    return postgres_plan(ctx, BillingRun(pk=0)).checks_off
+
+
+@pytest.mark.django_db
+def test_a_role_without_the_right_bills_the_same_with_every_row_checked(
+    many_parcels: list[Parcel], plain_role: Callable[..., None]
+) -> None:
+    assert _checks_off()  # the test database's own role is a superuser
+    plain_role()
+    assert not _checks_off()
+
+    run = bill_rates(financial_year=FY, actor=None, chunk_size=5)
+
+    assert run.bills_created == 23
+    _assert_billed_once(many_parcels)
+
+
+@pytest.mark.django_db
+def test_a_role_given_the_parameter_right_bills_in_bulk(
+    many_parcels: list[Parcel], plain_role: Callable[..., None]
+) -> None:
+    plain_role(grant_bulk_load=True)
+    assert _checks_off()
+
+    bill_rates(financial_year=FY, actor=None, chunk_size=5)
+
+    _assert_billed_once(many_parcels)
+    with connection.cursor() as cursor:  # every reference stands, as the checks would ask
+        cursor.execute(
+            "SELECT count(*) FROM payments_bill b"
+            " LEFT JOIN core_department d ON d.id = b.department_id"
+            " LEFT JOIN core_ward w ON w.id = b.ward_id"
+            " WHERE d.id IS NULL OR w.id IS NULL"
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+def test_a_trigger_on_a_bill_table_keeps_the_row_checks_on(many_parcels: list[Parcel]) -> None:
+    # Turning the checks off would silence any trigger of the bill tables as well.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION kaunti_test_noop() RETURNS trigger LANGUAGE plpgsql"
+            " AS $$ BEGIN RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER kaunti_test_noop AFTER INSERT ON land_parcelcharge"
+            " FOR EACH ROW EXECUTE FUNCTION kaunti_test_noop()"
+        )
+
+    assert not _checks_off()

@@ -107,7 +107,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "kaunti.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"kaunti{COUNTY_CODE}",
         }

@@ -79,7 +79,9 @@ def record_event(
 
 def record_events(events: Sequence[Event]) -> list[AuditEvent]:
     """Append events to the chain in order, under one lock (the batch form of `record_event`)."""
-    with transaction.atomic():
+    # No savepoint of its own inside the caller's transaction: a link that fails to be
+    # written must fail the change it records, and a savepoint is two more round trips.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_APPEND_LOCK_KEY])

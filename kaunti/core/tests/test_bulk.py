@@ -5,13 +5,19 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, transaction
 
-from kaunti.core.bulk import insert_objects, update_objects
+from kaunti.core.bulk import COPY_FROM, insert_objects, update_objects
 from kaunti.core.models import AuditEvent, IssuedDocument, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
 
-def test_inserted_objects_get_their_ids_and_read_back_as_written() -> None:
+# A few rows go in with one INSERT, a batch with COPY (on PostgreSQL): both must keep the
+# same contract.
+BATCH_SIZES = [1, 3, COPY_FROM, COPY_FROM * 3]
+
+
+@pytest.mark.parametrize("count", BATCH_SIZES)
+def test_inserted_objects_get_their_ids_and_read_back_as_written(count: int) -> None:
     messages = insert_objects(
         OutboxMessage(
             channel="sms",
@@ -21,11 +27,11 @@ def test_inserted_objects_get_their_ids_and_read_back_as_written() -> None:
             language="sw",
             next_attempt_at=datetime(2026, 11, 27, 9, 30, tzinfo=UTC),
         )
-        for n in range(3)
+        for n in range(count)
     )
 
     assert all(message.pk is not None for message in messages)
-    assert len({message.pk for message in messages}) == 3
+    assert len({message.pk for message in messages}) == count
     assert all(not message._state.adding for message in messages)
     stored = {m.pk: m for m in OutboxMessage.objects.all()}
     for message in messages:
@@ -68,12 +74,14 @@ def test_json_values_are_stored_as_json() -> None:
     assert AuditEvent.objects.filter(data__bill="ABCD2345").count() == 1
 
 
-def test_a_unique_violation_is_an_integrity_error_and_writes_nothing() -> None:
+@pytest.mark.parametrize("count", BATCH_SIZES)
+def test_a_unique_violation_is_an_integrity_error_and_writes_nothing(count: int) -> None:
     insert_objects([_document("R-9")])
     duplicate_code = IssuedDocument.objects.get().verification_code
+    batch = [_document(f"R-{10 + n}") for n in range(count - 1)]
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        insert_objects([_document("R-10"), _document("R-11", code=duplicate_code)])
+        insert_objects([*batch, _document("R-99", code=duplicate_code)])
 
     assert list(IssuedDocument.objects.values_list("number", flat=True)) == ["R-9"]
 

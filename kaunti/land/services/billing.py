@@ -7,7 +7,9 @@ event naming the count and the parcel range, and the run's counts. So a run stop
 any point (an error, `kill -9`) leaves whole chunks only, and running the year again
 picks up where it stopped. Nothing is billed twice: parcels that already have the year's
 charge are skipped, and `ParcelCharge` (parcel, kind, period) and payments'
-(source_type, source_ref) are unique in the database.
+(source_type, source_ref) are unique in the database. When the chunks are done, payers
+who hold credit (an overpayment of an earlier bill) have it used on their new bills, as a
+bill raised alone would.
 
 On PostgreSQL, outside a transaction, chunks run on `workers` threads at once, each with
 its own connection (the chunks are independent; the unique keys keep concurrent chunks
@@ -24,6 +26,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -37,6 +40,7 @@ from django.utils.translation import gettext as _
 from kaunti.core import jobs
 from kaunti.core.audit import record_event
 from kaunti.core.models import Department, Job
+from kaunti.core.money import ZERO
 from kaunti.land.models import (
     BillingRun,
     ChargeKind,
@@ -63,7 +67,8 @@ from kaunti.land.services.billing_chunks import (
     rates_source_ref,
 )
 from kaunti.land.services.rating import financial_year_start, format_financial_year
-from kaunti.payments.models import RevenueStream
+from kaunti.payments.models import Bill, RevenueStream
+from kaunti.payments.services.bills import apply_payer_credit, payer_keys_with_credit
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -381,6 +386,7 @@ def bill_rates(
         chunks = _Chunks(ctx, after_id=run.last_parcel_id, size=chunk_size)
         try:
             _run_chunks(ctx, run, chunks, size=chunk_size, workers=workers, report=report)
+            credit_used = _use_held_credits(run, actor=actor)
         except Exception as exc:
             BillingRun.objects.filter(pk=run.pk).update(
                 state=RunState.FAILED, error=str(exc)[:4000]
@@ -403,6 +409,7 @@ def bill_rates(
                     "year": financial_year,
                     "bills": run.bills_created,
                     "amount": run.amount_billed,
+                    "credit_used": credit_used,
                 },
             )
     if connection.vendor == "postgresql":
@@ -413,6 +420,27 @@ def bill_rates(
     if job is not None:
         jobs.finish_job(job=job)
     return run
+
+
+def _use_held_credits(run: BillingRun, *, actor: Any | None) -> Decimal:
+    """Use what payers hold in credit (overpayments of earlier bills) on the run's bills,
+    as `create_bill` does for a bill raised alone, in parcel order; the amount used.
+
+    Few payers hold credit, so their bills are looked for among the run's charges once
+    the chunks are done, each then taking its credit in a transaction of its own; a run
+    resumed after a crash comes here again, and a credit used once is gone."""
+    holders = payer_keys_with_credit()
+    if not holders:
+        return ZERO
+    bill_ids = list(
+        ParcelCharge.objects.filter(run=run, kind=ChargeKind.RATES, bill__payer_key__in=holders)
+        .order_by("parcel_id")
+        .values_list("bill_id", flat=True)
+    )
+    used = ZERO
+    for bill in Bill.objects.filter(pk__in=bill_ids).order_by("pk"):
+        used += apply_payer_credit(bill=bill, actor=actor)
+    return used
 
 
 def last_billed_parcel(*, financial_year: int) -> int:

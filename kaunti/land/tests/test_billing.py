@@ -1,6 +1,7 @@
 """The annual rates billing: one bill per rateable parcel and year, whatever happens."""
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -9,15 +10,16 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from kaunti.core.jobs import create_job
-from kaunti.core.models import AuditEvent, Job, JobState
+from kaunti.core.models import AuditEvent, Department, Job, JobState
 from kaunti.land.models import BillingRun, ChargeKind, LandUse, Parcel, ParcelCharge, RunState
 from kaunti.land.services.billing import bill_rates
 from kaunti.land.services.billing_jobs import start_billing_job
 from kaunti.ledger.models import JournalLine
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.payments.models import Bill, BillLine
+from kaunti.payments.services.bills import LineInput, Payer, create_bill, credit_balance
 
-from .conftest import FY
+from .conftest import FY, pay
 
 
 class Crash(Exception):
@@ -188,3 +190,72 @@ def test_parcels_not_rateable_are_not_billed(
     bill_rates(financial_year=FY, actor=None)
 
     assert list(rates_bills()) == [parcel.pk]
+
+
+# --- A payer's credit -----------------------------------------------------------------------
+
+
+def _overpaid_earlier_bill(*, national_id: str, by: Decimal) -> Bill:
+    """A market-fee bill of KES 50 for the owner with `national_id`, paid `by` too much:
+    the payer now holds `by` in credit."""
+    earlier = create_bill(
+        payer=Payer("Wanjiku Mwangi", id_number=national_id),
+        lines=[LineInput("market-fee", quantity=Decimal(1), unit_price=Decimal(50))],
+        department=Department.objects.get(code="trade"),
+        due_on=date(2026, 6, 30),
+        description="Market fees",
+        actor=None,
+    )
+    pay(earlier, Decimal(50) + by, f"OVER-{national_id}")
+    assert credit_balance(payer_key=f"id:{national_id}") == by
+    return earlier
+
+
+def test_a_payers_credit_pays_towards_their_new_rates_bill(
+    make_parcel: Callable[..., Parcel],
+    make_owner: Callable[..., Any],
+    roll_with: Callable[..., object],
+    audit_actions: Callable[..., list[str]],
+) -> None:
+    owner = make_owner(name="Wanjiku Mwangi", national_id="31234567")
+    credited, other = make_parcel(owners=[owner]), make_parcel()
+    roll_with({credited: Decimal("1000000"), other: Decimal("800000")})  # 1,000 and 800
+    _overpaid_earlier_bill(national_id="31234567", by=Decimal(300))
+
+    run = bill_rates(financial_year=FY, actor=None, chunk_size=1)
+
+    bill = ParcelCharge.objects.get(parcel=credited, kind=ChargeKind.RATES).bill
+    assert (bill.total, bill.paid, bill.status) == (Decimal(1000), Decimal(300), "partly_paid")
+    untouched = ParcelCharge.objects.get(parcel=other, kind=ChargeKind.RATES).bill
+    assert (untouched.paid, untouched.status) == (Decimal(0), "open")
+    assert credit_balance(payer_key="id:31234567") == 0
+    assert get_account_balance(code="1200") == Decimal(1800 - 300)  # receivables
+    assert get_trial_balance().is_balanced
+    assert audit_actions(action="payments.credit_applied") == ["payments.credit_applied"]
+    finished = AuditEvent.objects.get(action="land.billing_run_finished")
+    assert finished.data["credit_used"] == "300.00"
+
+    again = bill_rates(financial_year=FY, actor=None)  # nothing new, no credit used twice
+
+    assert (run.bills_created, again.bills_created) == (2, 0)
+    bill.refresh_from_db()
+    assert bill.paid == Decimal(300)
+    assert audit_actions(action="payments.credit_applied") == ["payments.credit_applied"]
+
+
+def test_a_credit_larger_than_the_bill_pays_it_and_the_rest_is_kept(
+    make_parcel: Callable[..., Parcel],
+    make_owner: Callable[..., Any],
+    roll_with: Callable[..., object],
+) -> None:
+    owner = make_owner(national_id="29876543")
+    parcel = make_parcel(owners=[owner])
+    roll_with({parcel: Decimal("1000000")})
+    _overpaid_earlier_bill(national_id="29876543", by=Decimal(1500))
+
+    bill_rates(financial_year=FY, actor=None)
+
+    bill = ParcelCharge.objects.get(parcel=parcel, kind=ChargeKind.RATES).bill
+    assert (bill.paid, bill.status) == (Decimal(1000), "paid")
+    assert credit_balance(payer_key="id:29876543") == Decimal(500)
+    assert get_trial_balance().is_balanced

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -214,22 +214,57 @@ def create_bill(
     return bill
 
 
-def _apply_payer_credit(*, bill: Bill, actor: Any | None) -> None:
-    """Use a payer's credit (from earlier overpayments) on a new bill, first thing."""
+def payer_keys_with_credit() -> set[str]:
+    """The payers who hold credit (from overpayments) not yet used on a bill."""
+    held = (
+        PayerCredit.objects.values("payer_key")
+        .annotate(total=Sum("amount"))
+        .filter(total__gt=ZERO)
+        .values_list("payer_key", flat=True)
+    )
+    return set(held)
+
+
+@transaction.atomic
+def apply_payer_credit(*, bill: Bill, actor: Any | None) -> Decimal:
+    """Use the payer's credit on a bill raised without it: bills raised in bulk (the
+    year's land rates) skip the step `create_bill` takes. Returns the amount used."""
+    locked = Bill.objects.select_for_update().get(pk=bill.pk)
+    if locked.status not in (BillStatus.OPEN, BillStatus.PARTLY_PAID):
+        return ZERO
+    return _apply_payer_credit(bill=locked, actor=actor)
+
+
+# Two-key advisory locks (a space apart from the one-key locks of the audit chain and
+# the billing runs): this class, and a hash of the payer's key.
+_PAYER_CREDIT_LOCK_CLASS = 18_0001
+
+
+def _apply_payer_credit(*, bill: Bill, actor: Any | None) -> Decimal:
+    """Use a payer's credit (from earlier overpayments) on a bill, up to its balance."""
+    if credit_balance(payer_key=bill.payer_key) <= 0:
+        return ZERO
+    if connection.vendor == "postgresql":
+        # Two bills of one payer raised at once must not both spend the same credit.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                [_PAYER_CREDIT_LOCK_CLASS, bill.payer_key],
+            )
     available = credit_balance(payer_key=bill.payer_key)
-    if available <= 0:
-        return
-    amount = min(available, bill.total)
-    PayerCredit.objects.create(payer_key=bill.payer_key, amount=-amount, bill=bill)
+    amount = min(available, bill.total - bill.paid)
+    if amount <= 0:
+        return ZERO
+    spent = PayerCredit.objects.create(payer_key=bill.payer_key, amount=-amount, bill=bill)
     Allocation.objects.create(bill=bill, amount=amount, from_credit=True)
-    bill.paid = amount
+    bill.paid += amount
     bill.status = status_for(total=bill.total, paid=bill.paid)
     bill.save(update_fields=["paid", "status"])
     ledger.post_entry(
         lines=[ledger.Line(PAYER_CREDITS, debit=amount), ledger.Line(RECEIVABLES, credit=amount)],
         memo=f"Credit applied to bill {bill.number}",
         source_type="credit",
-        source_ref=bill.number,
+        source_ref=f"{bill.number}/{spent.pk}",  # a bill may take credit more than once
         actor=actor,
     )
     record_collection(bill=bill, amount=amount, channel=Channel.CREDIT, day=timezone.localdate())
@@ -238,6 +273,7 @@ def _apply_payer_credit(*, bill: Bill, actor: Any | None) -> None:
     )
     if bill.status == BillStatus.PAID:
         settle(bill)
+    return amount
 
 
 @transaction.atomic

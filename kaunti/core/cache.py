@@ -11,24 +11,25 @@ from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis import Redis
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
-    """`RedisCacheClient` that builds its `redis.Redis` once per connection pool."""
+    """`RedisCacheClient` that builds its `redis.Redis` once for writes and once for reads.
+
+    With one server (a county's set-up) both are clients of the same pool. With read
+    replicas, Django picks a replica at random per call; here each cache object (one per
+    thread) keeps the replica it picked first.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}  # pool index -> client, for this cache object
+        self._clients: dict[bool, Redis] = {}  # write? -> client
 
-    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        index = self._get_connection_pool_index(write)  # reads may pick a replica at random
-        client = self._clients.get(index)
+    def get_client(self, key: Any = None, *, write: bool = False) -> Redis:
+        client = self._clients.get(write)
         if client is None:
-            if index not in self._pools:
-                self._pools[index] = self._pool_class.from_url(
-                    self._servers[index], **self._pool_options
-                )
-            client = self._clients[index] = self._client(connection_pool=self._pools[index])
+            client = self._clients[write] = super().get_client(key, write=write)
         return client
 
 

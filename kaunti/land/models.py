@@ -20,6 +20,10 @@ from kaunti.core.models import Job, Ward
 from kaunti.payments.models import Bill
 
 RATES_SOURCE_TYPE = "land.rates"
+# Rates are billed under Lands (the land-rates stream's department) and collected for the
+# county by the Revenue Directorate, whose officers run the rates billing: its staff who
+# may view bills see rates bills too (registered with payments in `LandConfig.ready`).
+RATES_COLLECTING_DEPARTMENT = "revenue"
 
 
 class LandUse(models.TextChoices):
@@ -56,6 +60,13 @@ class Parcel(models.Model):
     tenure = models.CharField(max_length=20, choices=Tenure.choices, default=Tenure.FREEHOLD)
     improvements = models.TextField(blank=True)
     boundary = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry (WGS 84).")
+    # The boundary's extent in degrees, kept with it by `services.parcels`, so that the map's
+    # box is tested by the database through an index (there is no PostGIS); null when
+    # there is no boundary.
+    min_longitude = models.FloatField(null=True, blank=True, editable=False)
+    min_latitude = models.FloatField(null=True, blank=True, editable=False)
+    max_longitude = models.FloatField(null=True, blank=True, editable=False)
+    max_latitude = models.FloatField(null=True, blank=True, editable=False)
     is_rateable = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -64,8 +75,34 @@ class Parcel(models.Model):
         ordering = ["number_key"]
         constraints = [
             models.CheckConstraint(condition=Q(area_hectares__gt=0), name="parcel_area_positive"),
+            models.CheckConstraint(
+                condition=Q(
+                    min_longitude__isnull=True,
+                    min_latitude__isnull=True,
+                    max_longitude__isnull=True,
+                    max_latitude__isnull=True,
+                )
+                | Q(
+                    min_longitude__isnull=False,
+                    min_latitude__isnull=False,
+                    max_longitude__isnull=False,
+                    max_latitude__isnull=False,
+                    min_longitude__lte=F("max_longitude"),
+                    min_latitude__lte=F("max_latitude"),
+                ),
+                name="parcel_extent_whole_and_ordered",
+            ),
         ]
-        indexes = [models.Index(fields=["ward", "number_key"], name="parcel_ward_idx")]
+        indexes = [
+            models.Index(fields=["ward", "number_key"], name="parcel_ward_idx"),
+            # The map's box: a range on the first column, the other three read from the
+            # index; parcels without a boundary (most, before the survey) are left out.
+            models.Index(
+                fields=["min_longitude", "max_longitude", "min_latitude", "max_latitude"],
+                condition=Q(min_longitude__isnull=False),
+                name="parcel_extent_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

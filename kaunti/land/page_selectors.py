@@ -28,9 +28,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Replace
 from django.utils.translation import gettext_lazy as _
 
-from kaunti.core.models import Job
+from kaunti.core.models import Department, Job
 from kaunti.core.money import ZERO
 from kaunti.land.models import (
+    RATES_SOURCE_TYPE,
     BillingRun,
     LegacyImport,
     Objection,
@@ -48,6 +49,8 @@ from kaunti.land.models import (
     WaiverCampaign,
     parcel_number_key,
 )
+from kaunti.land.services.billing import LANDS_DEPARTMENT
+from kaunti.payments import selectors as payment_selectors
 from kaunti.payments.models import Bill, BillStatus
 
 MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=16, decimal_places=2)
@@ -237,6 +240,15 @@ def list_parcel_charges(*, parcel: Parcel) -> list[ParcelCharge]:
     )
 
 
+def may_open_rates_bills(*, user: Any) -> bool:
+    """May `user` open a parcel's bills (all raised under Lands for `land.rates`) on the
+    bill pages? The parcel page links its bill numbers only then."""
+    lands = Department.objects.filter(code=LANDS_DEPARTMENT).first()
+    return lands is not None and payment_selectors.may_view_bills_of(
+        user=user, department=lands, source_type=RATES_SOURCE_TYPE
+    )
+
+
 # --- Map ----------------------------------------------------------------------------------
 
 BBox = tuple[float, float, float, float]
@@ -255,33 +267,13 @@ def parse_bbox(raw: str) -> BBox | None:
     return west, south, east, north
 
 
-def _points(coordinates: Any) -> Iterable[tuple[float, float]]:
-    """Every position in a GeoJSON coordinates array, however nested."""
-    if (
-        isinstance(coordinates, list | tuple)
-        and len(coordinates) >= 2
-        and all(isinstance(value, int | float) for value in coordinates[:2])
-    ):
-        yield float(coordinates[0]), float(coordinates[1])
-        return
-    if isinstance(coordinates, list | tuple):
-        for item in coordinates:
-            yield from _points(item)
-
-
-def geometry_bounds(geometry: Any) -> BBox | None:
-    if not isinstance(geometry, dict):
+def parcel_extent(parcel: Parcel) -> BBox | None:
+    """The box around a parcel's boundary (stored with it); None without a boundary."""
+    west, south = parcel.min_longitude, parcel.min_latitude
+    east, north = parcel.max_longitude, parcel.max_latitude
+    if west is None or south is None or east is None or north is None:
         return None
-    points = list(_points(geometry.get("coordinates")))
-    if not points:
-        return None
-    xs = [x for x, _y in points]
-    ys = [y for _x, y in points]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _overlaps(a: BBox, b: BBox) -> bool:
-    return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
+    return west, south, east, north
 
 
 @dataclass(frozen=True)
@@ -305,47 +297,50 @@ class MapSelection:
 def list_map_parcels(
     *, bbox: BBox | None = None, ward_code: str = "", limit: int = MAP_FEATURE_LIMIT
 ) -> MapSelection:
-    """Parcels with a boundary (inside `bbox` if given), with their status, for the map.
+    """Parcels with a boundary (touching `bbox` if given), with their status, for the map.
 
-    Boundaries are stored as GeoJSON in a JSON column (no PostGIS), so the box is tested
-    here against each boundary's extent; at a county's few hundred thousand parcels this
-    wants a stored extent column with an index.
+    There is no PostGIS: the box is tested by the database against each boundary's
+    extent, stored beside it (`min_longitude` ... `max_latitude`, indexed by
+    `parcel_extent_idx`), so one query reads the parcels in view and no others.
     """
-    parcels = with_rates(Parcel.objects.filter(boundary__isnull=False).select_related("ward"))
+    parcels = Parcel.objects.filter(min_longitude__isnull=False)
+    if bbox is not None:
+        west, south, east, north = bbox
+        parcels = parcels.filter(
+            min_longitude__lte=east,
+            max_longitude__gte=west,
+            min_latitude__lte=north,
+            max_latitude__gte=south,
+        )
     if ward_code:
         parcels = parcels.filter(ward__code=ward_code)
-    found: list[MapParcel] = []
-    extent: list[float] | None = None
-    truncated = False
-    for parcel in parcels.order_by("number_key").iterator(chunk_size=500):
-        bounds = geometry_bounds(parcel.boundary)
-        if bounds is None or (bbox is not None and not _overlaps(bounds, bbox)):
-            continue
-        if len(found) >= limit:
-            truncated = True
-            break
-        found.append(
-            MapParcel(
-                number=parcel.number,
-                url_number=url_number(parcel),
-                ward=parcel.ward.name,
-                status=status_of(parcel),
-                balance=parcel.balance,  # type: ignore[attr-defined]
-                land_use=parcel.land_use,
-                boundary=dict(parcel.boundary or {}),
-            )
+    rows = list(with_rates(parcels.select_related("ward")).order_by("number_key")[: limit + 1])
+    found = [
+        MapParcel(
+            number=parcel.number,
+            url_number=url_number(parcel),
+            ward=parcel.ward.name,
+            status=status_of(parcel),
+            balance=parcel.balance,  # type: ignore[attr-defined]
+            land_use=parcel.land_use,
+            boundary=dict(parcel.boundary or {}),
         )
-        if extent is None:
-            extent = list(bounds)
-        else:
-            extent = [
-                min(extent[0], bounds[0]),
-                min(extent[1], bounds[1]),
-                max(extent[2], bounds[2]),
-                max(extent[3], bounds[3]),
-            ]
-    box = (extent[0], extent[1], extent[2], extent[3]) if extent else None
-    return MapSelection(parcels=found, truncated=truncated, bounds=box)
+        for parcel in rows[:limit]
+    ]
+    return MapSelection(parcels=found, truncated=len(rows) > limit, bounds=_extent(rows[:limit]))
+
+
+def _extent(parcels: Iterable[Parcel]) -> BBox | None:
+    """The box around the boundaries of `parcels` (None for none)."""
+    boxes = [box for parcel in parcels if (box := parcel_extent(parcel)) is not None]
+    if not boxes:
+        return None
+    return (
+        min(box[0] for box in boxes),
+        min(box[1] for box in boxes),
+        max(box[2] for box in boxes),
+        max(box[3] for box in boxes),
+    )
 
 
 def load_ward_outlines() -> dict[str, Any]:

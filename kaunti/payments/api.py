@@ -109,7 +109,7 @@ def _visible_stk_request(request: Request, public_id: UUID) -> StkRequest | None
     if _is_citizen(request):
         visible |= Q(bill__payer_user=user)
     elif is_verified_api_caller(request):
-        visible |= Q(bill__department_id__in=selectors.department_ids_where(user, VIEW_BILLS))
+        visible |= Q(bill__in=selectors.bills_viewable_by(user))
     else:
         return None
     return (

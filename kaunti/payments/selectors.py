@@ -5,7 +5,8 @@ they hold a role granting the action (and those departments' directorates); a st
 lookup of one bill or receipt (`access_*`) returns None when there is none and raises
 `PermissionDenied` when it belongs to a department they may not act in. Citizens see
 only the bills raised in their name: anything else is None, so the view answers 404 and
-nobody learns which numbers exist.
+nobody learns which numbers exist. A bill's viewers also include those the app that
+raised it registered in `payments.bill_access` (land rates: the Revenue Directorate).
 """
 
 from collections.abc import Iterable
@@ -16,14 +17,19 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet, Sum
 
 from kaunti.accounts.models import UserKind
-from kaunti.accounts.permissions import department_ids_where, require_permission
+from kaunti.accounts.permissions import (
+    department_ids_where,
+    has_permission_in_any,
+    require_permission,
+)
 from kaunti.core.identifiers import normalise_phone
-from kaunti.core.models import AuditEvent
+from kaunti.core.models import AuditEvent, Department
 from kaunti.core.money import ZERO
+from kaunti.payments import bill_access
 from kaunti.payments.models import (
     Bill,
     BillStatus,
@@ -36,6 +42,8 @@ from kaunti.payments.models import (
     TillStatus,
 )
 from kaunti.payments.numbers import normalise_bill_number
+
+VIEW_BILLS = "payments.view_bills"
 
 # --- Departments and staff --------------------------------------------------------------
 
@@ -61,11 +69,24 @@ def _bill_search_filter(query: str) -> Q:
     return condition
 
 
+def bills_viewable_by(user: Any) -> QuerySet[Bill]:
+    """The bills `user` may view: those of the departments where they hold a role that
+    views bills (with their directorates), and those of the source types registered as
+    seen from one of those departments (`payments.bill_access`)."""
+    department_ids = department_ids_where(user, VIEW_BILLS)
+    visible = Q(department_id__in=department_ids)
+    registered = bill_access.registered_department_codes()
+    if department_ids and registered:
+        codes = Department.objects.filter(pk__in=department_ids, code__in=registered)
+        source_types = bill_access.source_types_viewed_from(codes.values_list("code", flat=True))
+        if source_types:
+            visible |= Q(source_type__in=source_types)
+    return Bill.objects.filter(visible)
+
+
 def list_bills_for_staff(*, user: Any, query: str = "", status: str = "") -> QuerySet[Bill]:
-    """Bills of the departments where `user` may view bills, newest first, searched."""
-    bills = Bill.objects.filter(
-        department_id__in=department_ids_where(user, "payments.view_bills")
-    ).select_related("department")
+    """Bills `user` may view (`bills_viewable_by`), newest first, searched."""
+    bills = bills_viewable_by(user).select_related("department")
     if query.strip():
         bills = bills.filter(_bill_search_filter(query.strip()))
     if status:
@@ -73,18 +94,37 @@ def list_bills_for_staff(*, user: Any, query: str = "", status: str = "") -> Que
     return bills.order_by("-created_at", "-pk")
 
 
-def access_bill_for_staff(
-    *, user: Any, number: str, action: str = "payments.view_bills"
-) -> Bill | None:
+def may_view_bills_of(*, user: Any, department: Department, source_type: str = "") -> bool:
+    """May `user` view the bills raised under `department` for `source_type`? Their own
+    department's bill viewers may, and so may those of any department registered for the
+    source type (one query for the roles; one more when a department is registered)."""
+    departments = [department]
+    codes = bill_access.viewing_department_codes(source_type) - {department.code}
+    if codes:
+        departments += list(Department.objects.filter(code__in=codes))
+    return has_permission_in_any(user, VIEW_BILLS, departments)
+
+
+def _require_view(user: Any, bill: Bill) -> None:
+    if not may_view_bills_of(user=user, department=bill.department, source_type=bill.source_type):
+        raise PermissionDenied(VIEW_BILLS)
+
+
+def access_bill_for_staff(*, user: Any, number: str, action: str = VIEW_BILLS) -> Bill | None:
     """One bill by number: None when there is none, `PermissionDenied` when `user` may not
     do `action` in its department (staff may learn that a number exists, citizens may not).
+    Viewing also follows `may_view_bills_of`; acting on a bill stays with its department.
     """
     bill = (
         Bill.objects.filter(number=normalise_bill_number(number))
         .select_related("department", "ward", "created_by")
         .first()
     )
-    if bill is not None:
+    if bill is None:
+        return None
+    if action == VIEW_BILLS:
+        _require_view(user, bill)
+    else:
         require_permission(user, action, bill.department)
     return bill
 
@@ -180,7 +220,7 @@ def access_receipt_for_staff(*, user: Any, number: str) -> Receipt | None:
     if payment.bill is None:
         require_permission(user, "payments.review_suspense")
     else:
-        require_permission(user, "payments.view_bills", payment.bill.department)
+        _require_view(user, payment.bill)
     return receipt
 
 

@@ -30,6 +30,8 @@ HECTARE = Decimal("0.0001")
 # A boundary whose area differs from the recorded one by more than this is flagged.
 AREA_TOLERANCE = Decimal("0.10")
 _LAST_PART = re.compile(r"^[A-Z]*\s?\d+[A-Z0-9]*$")
+# The boundary's extent on `Parcel`, in the order shapely's `bounds` gives it.
+EXTENT_FIELDS = ("min_longitude", "min_latitude", "max_longitude", "max_latitude")
 
 
 def validate_parcel_number(raw: str) -> str:
@@ -126,11 +128,14 @@ def _clean(data: ParcelInput) -> dict[str, Any]:
         errors["tenure"] = [_("Choose a tenure.")]
     values["boundary"] = None
     values["boundary_area_hectares"] = None
+    values.update(dict.fromkeys(EXTENT_FIELDS))
     if data.boundary:
         try:
             geometry = parse_boundary(data.boundary)
             values["boundary"] = dict(geometry.__geo_interface__)
             values["boundary_area_hectares"] = boundary_area_hectares(geometry)
+            # Kept with the boundary, so the map's box is tested by the database.
+            values.update(zip(EXTENT_FIELDS, geometry.bounds, strict=True))
         except ValidationError as exc:
             errors["boundary"] = exc.messages
     if errors:
@@ -185,7 +190,7 @@ def update_parcel(*, parcel: Parcel, data: ParcelInput, actor: Any | None) -> Pa
             before, value_id = locked.ward_id, value.pk
             if before != value_id:
                 changes["ward"] = [before, value_id]
-        elif before != value:
+        elif field not in EXTENT_FIELDS and before != value:  # the extent follows the boundary
             changes[field] = [str(before), str(value)] if field != "boundary" else ["", ""]
         setattr(locked, field, value)
     locked.save()

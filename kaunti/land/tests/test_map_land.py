@@ -1,16 +1,21 @@
 """The map: its GeoJSON (status per parcel, the bbox filter), the ward outlines, and the
 page that loads Leaflet from our own files with tiles only when configured."""
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.db.models.signals import post_init
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kaunti.core.models import Ward
 from kaunti.land.demo import load_land_demo
-from kaunti.land.models import Parcel
+from kaunti.land.models import LandUse, Parcel
+from kaunti.land.services.parcels import ParcelInput, register_parcel, update_parcel
 from kaunti.land.tests import test_pages_land as shared
 from kaunti.land.tests.conftest import pay
 from kaunti.land.tests.test_pages_land import LandWorld, square
@@ -209,3 +214,103 @@ def test_the_map_page_and_its_legend_speak_kiswahili(
     assert "Ramani ya vipande kwa hali ya kodi" in text
     assert 'data-label="Hakuna deni"' in text  # the legend map.js reads its labels from
     assert 'data-count-many="Vipande {count} vinaonekana hapa."' in text
+
+
+def _register(number: str, boundary: dict[str, Any]) -> Parcel:
+    return register_parcel(
+        data=ParcelInput(
+            number=number,
+            ward=Ward.objects.get(code="0453"),
+            area_hectares=Decimal("1.2300"),
+            land_use=LandUse.RESIDENTIAL,
+            boundary=boundary,
+        ),
+        actor=None,
+    )
+
+
+def test_a_bbox_returns_exactly_the_parcels_touching_it(
+    land_world: LandWorld, land_officer: Client
+) -> None:
+    """The box 36.500..36.510 east, -0.400..-0.390 north: inside, across each edge, on a
+    corner, and just outside each side."""
+    for number, west, south in (
+        ("KARAU/INSIDE/1", 36.504, -0.396),
+        ("KARAU/ACROSS WEST/2", 36.4995, -0.396),
+        ("KARAU/ACROSS NORTH/3", 36.504, -0.3905),
+        ("KARAU/ON CORNER/4", 36.510, -0.390),  # touches the north-east corner only
+        ("KARAU/WEST/5", 36.4985, -0.396),  # east edge 36.4995: just west of the box
+        ("KARAU/EAST/6", 36.5101, -0.396),
+        ("KARAU/SOUTH/7", 36.504, -0.4012),
+        ("KARAU/NORTH/8", 36.504, -0.3899),
+    ):
+        _register(number, square(west, south))
+
+    body = land_officer.get(reverse("api:land-map"), {"bbox": "36.500,-0.400,36.510,-0.390"})
+
+    found = body.json()
+    assert [feature["properties"]["number"] for feature in found["features"]] == [
+        "KARAU/ACROSS NORTH/3",
+        "KARAU/ACROSS WEST/2",
+        "KARAU/INSIDE/1",
+        "KARAU/ON CORNER/4",
+    ]
+    assert found["truncated"] is False
+    assert found["bbox"] == [36.4995, -0.396, 36.510 + 0.001, -0.390 + 0.001]
+
+
+def test_a_moved_boundary_moves_the_parcel_on_the_map(
+    land_world: LandWorld, land_officer: Client
+) -> None:
+    p3 = land_world.p3
+    update_parcel(
+        parcel=p3,
+        data=ParcelInput(
+            number=p3.number,
+            ward=p3.ward,
+            area_hectares=p3.area_hectares,
+            land_use=p3.land_use,
+            boundary=square(36.700, -0.100),
+        ),
+        actor=None,
+    )
+
+    assert "NYANDARUA/OL KALOU/1003" not in features(land_officer, bbox="36.37,-0.28,36.39,-0.26")
+    moved = features(land_officer, bbox="36.69,-0.11,36.71,-0.09")
+    assert list(moved) == ["NYANDARUA/OL KALOU/1003"]
+    assert moved["NYANDARUA/OL KALOU/1003"]["geometry"] == square(36.700, -0.100)
+
+
+def _map_request_cost(client: Client, bbox: str) -> tuple[int, int, list[str]]:
+    """Queries run and parcels read from the database for one map request."""
+    loaded: list[Parcel] = []
+
+    def count(sender: type[Parcel], instance: Parcel, **kwargs: Any) -> None:
+        loaded.append(instance)
+
+    post_init.connect(count, sender=Parcel)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("api:land-map"), {"bbox": bbox})
+    finally:
+        post_init.disconnect(count, sender=Parcel)
+    assert response.status_code == 200
+    numbers = [feature["properties"]["number"] for feature in response.json()["features"]]
+    return len(queries), len(loaded), numbers
+
+
+def test_parcels_outside_the_bbox_cost_no_queries_and_are_not_read(
+    land_world: LandWorld, land_officer: Client
+) -> None:
+    ol_kalou = "36.37,-0.28,36.39,-0.26"
+    in_view = ["NYANDARUA/OL KALOU/1001", "NYANDARUA/OL KALOU/1002", "NYANDARUA/OL KALOU/1003"]
+    land_officer.get(reverse("api:land-map"))  # the session and roles, read once
+
+    few = _map_request_cost(land_officer, ol_kalou)
+    for index in range(30):
+        _register(f"NYANDARUA/KINANGOP/{index + 1}", square(36.60 + index * 0.002, -0.70))
+    many = _map_request_cost(land_officer, ol_kalou)
+
+    assert few[2] == many[2] == in_view
+    assert many[0] == few[0]
+    assert many[1] == few[1] == len(in_view)

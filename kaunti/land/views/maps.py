@@ -53,7 +53,7 @@ def with_tile_policy(response: HttpResponse, url: str) -> HttpResponse:
 def _focus(number: str) -> page_selectors.BBox | None:
     """The box around one parcel and its neighbours (`?parcel=` from its page)."""
     parcel = page_selectors.get_parcel(number=number) if number else None
-    bounds = page_selectors.geometry_bounds(parcel.boundary) if parcel else None
+    bounds = page_selectors.parcel_extent(parcel) if parcel else None
     if bounds is None:
         return None
     margin = 0.002  # about 200 m around it

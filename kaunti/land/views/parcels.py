@@ -16,7 +16,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kaunti.accounts.decorators import staff_required
-from kaunti.accounts.permissions import has_permission
 from kaunti.land import page_selectors, selectors
 from kaunti.land.forms import (
     LegacyImportForm,
@@ -129,7 +128,7 @@ def parcel_detail(request: HttpRequest, number: str) -> HttpResponse:
             "statement": statement,
             "documents": list(parcel.documents.select_related("transfer")),
             "may": land_permissions(request.user),
-            "may_view_bills": has_permission(request.user, "payments.view_bills"),
+            "may_view_bills": page_selectors.may_open_rates_bills(user=request.user),
         },
     )
 

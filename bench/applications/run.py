@@ -88,6 +88,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.common import (  # noqa: E402
+    database_cpu,
     free_port,
     start_celery_worker,
     start_gunicorn,
@@ -487,6 +488,8 @@ class Measure:
     load_after: float
     app_cpu_per_lifecycle_ms: float
     worker_cpu_per_lifecycle_ms: float
+    database_cpu_per_lifecycle_ms: float
+    client_cpu_per_lifecycle_ms: float
     requests_per_lifecycle: float
     payment_wait_p50: float
 
@@ -517,6 +520,9 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
             raise RuntimeError(f"warm-up lifecycles failed: {dict(warm.failed)}; see {log}")
         load_before = os.getloadavg()[0]
         cpu_before, worker_before = tree_cpu(server), tree_cpu(worker)
+        # The backends are persistent (conn_max_age): those alive now serve the run.
+        database_before = database_cpu(server=SERVER, database=DATABASE)
+        client_before = time.process_time()
         results, elapsed = asyncio.run(
             run_lifecycles(
                 port=port,
@@ -526,8 +532,10 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
                 tokens=tokens,
             )
         )
+        client_cpu = time.process_time() - client_before
         app_cpu = tree_cpu(server) - cpu_before
         worker_cpu = tree_cpu(worker) - worker_before
+        database_used = database_cpu(server=SERVER, database=DATABASE) - database_before
         load_after = os.getloadavg()[0]
     finally:
         stop(server)
@@ -546,6 +554,8 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
         load_after=load_after,
         app_cpu_per_lifecycle_ms=1000 * app_cpu / max(results.completed, 1),
         worker_cpu_per_lifecycle_ms=1000 * worker_cpu / max(results.completed, 1),
+        database_cpu_per_lifecycle_ms=1000 * database_used / max(results.completed, 1),
+        client_cpu_per_lifecycle_ms=1000 * client_cpu / max(results.completed, 1),
         requests_per_lifecycle=results.requests / max(results.completed, 1),
         payment_wait_p50=statistics.median(results.payment_waits or [0.0]),
     )
@@ -602,7 +612,9 @@ def main() -> None:
             f"  {result.rate:.1f} lifecycles/s ({result.completed} done, {result.failed} "
             f"failed), p50 {result.p50:.2f} s, p95 {result.p95:.2f} s per lifecycle, "
             f"{result.app_cpu_per_lifecycle_ms:.0f} ms of gunicorn CPU + "
-            f"{result.worker_cpu_per_lifecycle_ms:.0f} ms of Celery CPU each "
+            f"{result.worker_cpu_per_lifecycle_ms:.0f} ms of Celery CPU + "
+            f"{result.database_cpu_per_lifecycle_ms:.0f} ms of PostgreSQL CPU each, and "
+            f"{result.client_cpu_per_lifecycle_ms:.0f} ms in this load client "
             f"({result.requests_per_lifecycle:.1f} requests each, payment recorded "
             f"{result.payment_wait_p50 * 1000:.0f} ms after its answer, p50); load "
             f"{result.load_before:.1f} -> {result.load_after:.1f}"

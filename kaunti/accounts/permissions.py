@@ -1,13 +1,15 @@
 """ "May this user do X in department D?": actions, the roles that grant them, one check.
 
 Apps name their actions here (`app.verb_noun`) so the whole matrix can be read in one
-place. A role held in a department also covers that department's directorates.
+place. A role held in a department also covers that department's directorates. An
+auditor's role covers every department, wherever it is held (`COUNTY_WIDE_ROLES`).
 """
 
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 from kaunti.accounts.models import Role, RoleAssignment
 from kaunti.core.models import Department
@@ -53,6 +55,13 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "land.manage_rating": frozenset({Role.SUPERVISOR}),
     "land.run_billing": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR}),
 }
+
+
+# Internal audit examines the whole county government (Public Finance Management Act
+# 2012, s. 155), so an auditor's role, in whichever department it is held, covers every
+# department. Such a role may only grant actions that read: `test_permissions` holds it
+# to that.
+COUNTY_WIDE_ROLES: frozenset[str] = frozenset({Role.AUDITOR})
 
 
 def _department_and_ancestors(department: Department) -> list[int]:
@@ -132,9 +141,17 @@ def has_permission_in_any(user: Any, action: str, departments: Iterable[Departme
         ids.update(_department_and_ancestors(department))
     if not ids:
         return False
+    county_wide = roles & COUNTY_WIDE_ROLES
     if (remembered := _remembered(user)) is not None:
-        return any(role in roles and department_id in ids for role, department_id in remembered)
-    return RoleAssignment.objects.filter(user=user, role__in=roles, department_id__in=ids).exists()
+        return any(
+            role in roles and (department_id in ids or role in county_wide)
+            for role, department_id in remembered
+        )
+    return (
+        RoleAssignment.objects.filter(user=user, role__in=roles)
+        .filter(Q(department_id__in=ids) | Q(role__in=county_wide))
+        .exists()
+    )
 
 
 def require_permission(user: Any, action: str, department: Department | None = None) -> None:
@@ -144,13 +161,14 @@ def require_permission(user: Any, action: str, department: Department | None = N
 
 
 def departments_where(user: Any, action: str) -> list[Department]:
-    """The departments in which `user` may do `action` (directly assigned ones)."""
+    """The departments in which `user` may do `action` (directly assigned ones; all of
+    them for a county-wide role)."""
     if not (user and user.is_authenticated and user.is_county_staff):
         return []
-    ids = RoleAssignment.objects.filter(user=user, role__in=roles_granting(action)).values_list(
-        "department_id", flat=True
-    )
-    return list(Department.objects.filter(pk__in=ids))
+    held = RoleAssignment.objects.filter(user=user, role__in=roles_granting(action))
+    if held.filter(role__in=COUNTY_WIDE_ROLES).exists():
+        return list(Department.objects.all())
+    return list(Department.objects.filter(pk__in=held.values_list("department_id", flat=True)))
 
 
 def department_ids_where(user: Any, action: str) -> set[int]:

@@ -12,6 +12,8 @@ from pytest_django.asserts import assertContains, assertRedirects
 from kaunti.accounts.models import Role, RoleAssignment, User
 from kaunti.accounts.permissions import (
     ACTION_ROLES,
+    COUNTY_WIDE_ROLES,
+    departments_where,
     has_any_permission,
     has_permission,
     has_permission_in_any,
@@ -70,10 +72,11 @@ def test_role_in_a_department_grants_its_actions_there_and_in_its_directorates(
 
     for action in ACTIONS:
         expected = action in ALLOWED[role]
+        elsewhere = expected if role == Role.AUDITOR else False  # internal audit: county-wide
         assert has_permission(holder, action, finance) is expected, (role, action, "finance")
         assert has_permission(holder, action, revenue) is expected, (role, action, "revenue")
         assert has_permission(holder, action) is expected, (role, action, "any department")
-        assert has_permission(holder, action, health) is False, (role, action, "health")
+        assert has_permission(holder, action, health) is elsewhere, (role, action, "health")
 
 
 @pytest.mark.django_db
@@ -85,6 +88,31 @@ def test_role_in_a_directorate_does_not_cover_its_parent_or_siblings(
     assert has_permission(cashier, "payments.receive_payment", department("revenue")) is True
     assert has_permission(cashier, "payments.receive_payment", department("finance")) is False
     assert has_permission(cashier, "payments.receive_payment", department("ict")) is False
+
+
+@pytest.mark.django_db
+def test_an_auditor_reads_every_department_wherever_the_role_is_held(
+    make_staff: MakeStaff, department: DepartmentByCode
+) -> None:
+    auditor = make_staff([Role.AUDITOR], department="audit")
+    places = ["audit", "finance", "revenue", "health", "lands", "trade"]
+
+    for code in places:
+        for action in ("payments.view_bills", "ledger.view", "eservices.view_applications"):
+            assert has_permission(auditor, action, department(code)), (action, code)
+        assert not has_permission(auditor, "payments.raise_bill", department(code)), code
+    assert {d.code for d in departments_where(auditor, "payments.view_bills")} == set(
+        Department.objects.values_list("code", flat=True)
+    )
+    assert departments_where(auditor, "payments.raise_bill") == []
+
+
+def test_county_wide_roles_grant_only_actions_that_read() -> None:
+    for role in COUNTY_WIDE_ROLES:
+        granted = [action for action, roles in ACTION_ROLES.items() if role in roles]
+        assert granted, role
+        for action in granted:
+            assert action.split(".", 1)[1].startswith("view"), (role, action)
 
 
 @pytest.mark.django_db

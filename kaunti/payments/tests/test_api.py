@@ -385,8 +385,8 @@ def test_staff_list_the_bills_of_their_department_filtered(
     assert numbers(f"?number={first.number.lower()}") == [first.number]
     assert numbers("?phone=+254 733 000 444") == [first.number]
     assert numbers("?phone=0700000000") == []
-    health_auditor = make_staff([Role.AUDITOR], department="health")
-    assert token_client(health_auditor).get(BILLS).json()["count"] == 0
+    health_officer = make_staff([Role.REVENUE_OFFICER], department="health")
+    assert token_client(health_officer).get(BILLS).json()["count"] == 0
 
 
 def test_a_bad_filter_is_a_400_problem(trade_auditor: User) -> None:
@@ -463,9 +463,9 @@ def test_staff_of_another_department_are_refused_a_bill(
     make_staff: MakeStaff, citizen_bill: Bill, trade_auditor: User
 ) -> None:
     path = f"{BILLS}{citizen_bill.number}/"
-    health_auditor = make_staff([Role.AUDITOR], department="health")
+    health_officer = make_staff([Role.REVENUE_OFFICER], department="health")
 
-    refused = token_client(health_auditor).get(path)
+    refused = token_client(health_officer).get(path)
     allowed = token_client(trade_auditor).get(path)
 
     assert_problem(refused, forbidden(path, detail=None))
@@ -709,14 +709,14 @@ def test_a_receipt_is_hidden_from_other_citizens_and_refused_to_other_department
 ) -> None:
     receipt = Receipt.objects.get(payment=pay(citizen_bill, "100.00").payment)
     path = f"/api/v1/receipts/{receipt.number}/"
-    health_auditor = make_staff([Role.AUDITOR], department="health")
+    health_officer = make_staff([Role.REVENUE_OFFICER], department="health")
     inspector = make_staff([Role.INSPECTOR], department="trade")
 
     assert_problem(
         citizen_client(other_citizen).get(path),
         not_found(path, "There is no receipt with this number."),
     )
-    assert_problem(token_client(health_auditor).get(path), forbidden(path, detail=None))
+    assert_problem(token_client(health_officer).get(path), forbidden(path, detail=None))
     assert_problem(token_client(inspector).get(path), forbidden(path))
 
 

@@ -372,7 +372,7 @@ class PostgresPlan:
     params: dict[str, Any]
     foreign_keys: str  # the bill tables' deferred foreign keys, quoted, for SET CONSTRAINTS
     # True: the statement runs with the row-by-row foreign-key checks off, the references
-    # held by `_LOCK_REFERENCES_SQL` and the parcels' locks instead (see the docstring).
+    # held by `lock_sql` (run first) and the parcels' locks instead (see the docstring).
     checks_off: bool
     lock_sql: str
 

@@ -3,9 +3,11 @@ outlines, roll entries, and billing runs with their progress.
 
 Thin views: parse the query with a serializer, call one selector, answer with an output
 serializer; errors are problem details (kaunti.core.api). Every view needs a verified staff
-caller (second factor, or an API token) holding a land role (`HasAction`); citizens and
-anonymous callers are refused. Parcel numbers in URLs are written with `-` for `/`
-(`NYANDARUA-OLKALOU-1234`), as the `url_number` field gives them.
+caller (second factor, or an API token) holding a role granting its land action in one of
+that action's departments (`HasLandAction`, the rule of `kaunti.land.permissions`): Lands,
+and for reading parcels and billing also the Revenue Directorate. Citizens, anonymous
+callers and staff whose roles are held elsewhere are refused. Parcel numbers in URLs are
+written with `-` for `/` (`NYANDARUA-OLKALOU-1234`), as the `url_number` field gives them.
 """
 
 from collections.abc import Sequence
@@ -15,10 +17,12 @@ from uuid import UUID
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +31,7 @@ from kaunti.accounts.api_permissions import HasAction
 from kaunti.core.api import problems
 from kaunti.land import page_selectors, selectors
 from kaunti.land.models import Parcel, ValuationRoll
+from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_department_codes, may
 from kaunti.land.serializers import (
     BillingRunOutput,
     MapQuery,
@@ -44,9 +49,6 @@ from kaunti.land.services import billing_jobs
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _SupportsHasPermission
-
-VIEW_PARCELS = "land.view_parcels"
-RUN_BILLING = "land.run_billing"
 
 NUMBER_PARAMETER = OpenApiParameter(
     "number",
@@ -90,6 +92,36 @@ GEOJSON_SCHEMA: dict[str, Any] = {
 }
 
 
+class _LandActionPermission(BasePermission):
+    """Granted when the caller passes `HasAction(*actions)` (verified, and a role granting
+    one of `actions` somewhere) and holds that role in one of the action's land departments
+    (`kaunti.land.permissions.may`)."""
+
+    actions: tuple[str, ...] = ()
+    anywhere: type[BasePermission] = BasePermission
+    message = gettext_lazy("You do not have permission to perform this action.")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        anywhere = self.anywhere()
+        if not anywhere.has_permission(request, view):
+            self.message = getattr(anywhere, "message", self.message)
+            return False
+        return may(request.user, *self.actions)
+
+
+def HasLandAction(*actions: str) -> type[BasePermission]:
+    """A permission class granting the request when the caller may do any of the land
+    `actions` from a land department; an unknown action fails when the view is defined."""
+    anywhere = HasAction(*actions)
+    for action in actions:
+        land_department_codes(action)
+    return type(
+        f"HasLandAction({', '.join(actions)})",
+        (_LandActionPermission,),
+        {"actions": actions, "anywhere": anywhere},
+    )
+
+
 def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
@@ -111,7 +143,7 @@ def _roll(public_id: UUID) -> ValuationRoll:
 
 
 class ParcelListApi(APIView):
-    permission_classes = [HasAction(VIEW_PARCELS)]
+    permission_classes = [HasLandAction(VIEW_PARCELS)]
 
     @extend_schema(
         operation_id="list_land_parcels",
@@ -130,7 +162,7 @@ class ParcelListApi(APIView):
 
 
 class ParcelDetailApi(APIView):
-    permission_classes = [HasAction(VIEW_PARCELS)]
+    permission_classes = [HasLandAction(VIEW_PARCELS)]
 
     @extend_schema(
         operation_id="get_land_parcel",
@@ -145,7 +177,7 @@ class ParcelDetailApi(APIView):
 
 
 class ParcelStatementApi(APIView):
-    permission_classes = [HasAction(VIEW_PARCELS)]
+    permission_classes = [HasLandAction(VIEW_PARCELS)]
 
     @extend_schema(
         operation_id="get_land_parcel_statement",
@@ -161,7 +193,7 @@ class ParcelStatementApi(APIView):
 
 
 class ParcelMapApi(APIView):
-    permission_classes = [HasAction(VIEW_PARCELS)]
+    permission_classes = [HasLandAction(VIEW_PARCELS)]
 
     @extend_schema(
         operation_id="get_land_map",
@@ -179,7 +211,7 @@ class ParcelMapApi(APIView):
 
 
 class WardOutlinesApi(APIView):
-    permission_classes = [HasAction(VIEW_PARCELS)]
+    permission_classes = [HasLandAction(VIEW_PARCELS)]
 
     @extend_schema(
         operation_id="get_land_ward_outlines",
@@ -191,7 +223,7 @@ class WardOutlinesApi(APIView):
 
 
 class RollListApi(APIView):
-    permission_classes = [HasAction(VIEW_PARCELS)]
+    permission_classes = [HasLandAction(VIEW_PARCELS)]
 
     @extend_schema(
         operation_id="list_land_rolls",
@@ -203,7 +235,7 @@ class RollListApi(APIView):
 
 
 class RollEntriesApi(APIView):
-    permission_classes = [HasAction(VIEW_PARCELS)]
+    permission_classes = [HasLandAction(VIEW_PARCELS)]
 
     @extend_schema(
         operation_id="list_land_roll_entries",
@@ -224,12 +256,13 @@ class RollEntriesApi(APIView):
 
 
 class BillingRunListApi(APIView):
-    permission_classes = [HasAction(VIEW_PARCELS, RUN_BILLING)]
+    permission_classes = [HasLandAction(VIEW_PARCELS, RUN_BILLING)]
 
     def get_permissions(self) -> Sequence["_SupportsHasPermission"]:
-        """Reading runs needs a land role; starting one, `land.run_billing`."""
+        """Reading runs needs `land.view_parcels` or `land.run_billing`; starting one, the
+        latter (each from its land departments)."""
         if self.request.method == "POST":
-            return [HasAction(RUN_BILLING)()]
+            return [HasLandAction(RUN_BILLING)()]
         return super().get_permissions()
 
     @extend_schema(
@@ -263,7 +296,7 @@ class BillingRunListApi(APIView):
 
 
 class BillingRunDetailApi(APIView):
-    permission_classes = [HasAction(VIEW_PARCELS, RUN_BILLING)]
+    permission_classes = [HasLandAction(VIEW_PARCELS, RUN_BILLING)]
 
     @extend_schema(
         operation_id="get_land_billing_run",

@@ -1,8 +1,9 @@
 """Read-only queries the land pages and API need beyond `kaunti.land.selectors`.
 
-Nothing here writes. Who may call these is decided by the views (the land actions in
-`kaunti.accounts.permissions`); the land register is the county's one register, so the
-reads are not split by department. The public balance check is the exception: it returns
+Nothing here writes. Who may call these is decided by the views (`kaunti.land.permissions`:
+a role granting the land action held in Lands, or for some actions the Revenue
+Directorate); within those departments the register is the county's one register, so the
+reads are not split further. The public balance check is the exception: it returns
 only a balance and the bills to pay, never who owns the parcel.
 """
 

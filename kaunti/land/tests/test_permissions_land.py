@@ -1,5 +1,7 @@
 """Who may see and do what on the land pages and API: anonymous, a citizen, staff of
-another department without a land role, and each role the land actions name."""
+another department without a land role, each role the land actions name held in Lands or
+the Revenue Directorate, and the same roles held in a department that does no land work
+(Health), which grant no land action (kaunti.land.permissions)."""
 
 from collections.abc import Callable
 from datetime import date
@@ -33,6 +35,10 @@ WHO = [
     "revenue officer",
     "auditor",
     "supervisor",
+    "revenue supervisor",
+    "finance supervisor",
+    "health supervisor",
+    "health revenue officer",
 ]
 ROLES = {
     "staff without a land role": (["approver", "inspector"], "trade"),
@@ -40,11 +46,24 @@ ROLES = {
     "revenue officer": (["revenue_officer"], "revenue"),
     "auditor": (["auditor"], "audit"),
     "supervisor": (["supervisor"], "lands"),
+    "revenue supervisor": (["supervisor"], "revenue"),
+    # Finance is the Revenue Directorate's parent: its roles cover the directorate.
+    "finance supervisor": (["supervisor"], "finance"),
+    "health supervisor": (["supervisor"], "health"),
+    "health revenue officer": (["revenue_officer"], "health"),
 }
-VIEWERS = {"land officer", "revenue officer", "auditor", "supervisor"}
+VIEWERS = {
+    "land officer",
+    "revenue officer",
+    "auditor",
+    "supervisor",
+    "revenue supervisor",
+    "finance supervisor",
+}
 EDITORS = {"land officer", "supervisor"}
-BILLERS = {"revenue officer", "supervisor"}
+BILLERS = {"revenue officer", "supervisor", "revenue supervisor", "finance supervisor"}
 APPROVERS = {"supervisor"}
+RATERS = {"supervisor"}
 
 
 def client_for(who: str, citizen: User, staff_client: Callable[..., Client]) -> Client:
@@ -163,9 +182,8 @@ def test_who_may_change_rolls_rules_and_billing(
         reverse("api:land-billing-runs"), {"financial_year": 2030}, content_type="application/json"
     )
 
-    may_rate = who == "supervisor"
-    assert (not is_refused(rule)) is may_rate
-    assert RatingRule.objects.filter(land_use="industrial").exists() is may_rate
+    assert (not is_refused(rule)) is (who in RATERS)
+    assert RatingRule.objects.filter(land_use="industrial").exists() is (who in RATERS)
     assert (not is_refused(penalties)) is (who in BILLERS)
     assert ParcelCharge.objects.filter(kind="penalty").exists() is (who in BILLERS)
     assert (not is_refused(billing)) is (who in BILLERS)
@@ -201,3 +219,38 @@ def test_a_land_role_without_the_second_factor_is_refused(
 
     assert client.get(reverse("land:parcel_search")).status_code == 403
     assert client.get(reverse("api:land-map")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("who", "offered"),
+    [
+        ("supervisor", {"approve", "rating", "billing"}),
+        ("land officer", set()),
+        ("revenue supervisor", {"billing"}),
+        ("revenue officer", {"billing"}),
+    ],
+)
+def test_the_pages_offer_only_what_the_users_department_allows(
+    who: str,
+    offered: set[str],
+    land_world: LandWorld,
+    citizen: User,
+    staff_client: Callable[..., Client],
+) -> None:
+    """A supervisor of the Revenue Directorate reads the roll and the rating terms but is
+    offered neither approving the roll nor setting the rules, which are Lands' own."""
+    draft = create_roll(name="Draft 2027", valuation_date=date(2027, 1, 1), actor=None)
+    client = client_for(who, citizen, staff_client)
+
+    roll_page = client.get(reverse("land:roll_detail", args=[draft.public_id]))
+    rating_page = client.get(reverse("land:rating"))
+    billing_page = client.get(reverse("land:billing"))
+
+    assert [page.status_code for page in (roll_page, rating_page, billing_page)] == [200] * 3
+    links = {
+        "approve": (roll_page, reverse("land:roll_approve", args=[draft.public_id])),
+        "rating": (rating_page, reverse("land:rating_set_rule")),
+        "billing": (billing_page, reverse("land:billing_start")),
+    }
+    seen = {name for name, (page, url) in links.items() if f'"{url}"' in page.content.decode()}
+    assert seen == offered

@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from kaunti.accounts.decorators import staff_required
 from kaunti.land import page_selectors
 from kaunti.land.forms import PenaltyRunForm, StartBillingForm, apply_service_errors
+from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_permissions
 from kaunti.land.services import billing_jobs, penalties
 from kaunti.land.services.rating import format_financial_year
-from kaunti.land.views import RUN_BILLING, VIEW_PARCELS, land_permissions, signed_in_user
+from kaunti.land.views import land_staff_required, signed_in_user
 from kaunti.payments.numbers import financial_year
 
 ACTIVE_JOB_STATES = frozenset({"queued", "running"})
@@ -57,14 +57,14 @@ def _forms() -> tuple[StartBillingForm, PenaltyRunForm]:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def billing_home(request: HttpRequest) -> HttpResponse:
     start_form, penalty_form = _forms()
     return _billing_page(request, start_form, penalty_form)
 
 
-@staff_required(RUN_BILLING)
+@land_staff_required(RUN_BILLING)
 @require_POST
 def start_billing(request: HttpRequest) -> HttpResponse:
     _unused, penalty_form = _forms()
@@ -81,7 +81,7 @@ def start_billing(request: HttpRequest) -> HttpResponse:
     return _billing_page(request, form, penalty_form)
 
 
-@staff_required(RUN_BILLING)
+@land_staff_required(RUN_BILLING)
 @require_POST
 def run_penalties(request: HttpRequest) -> HttpResponse:
     start_form, _unused = _forms()
@@ -122,7 +122,7 @@ def _progress_context(public_id: UUID) -> dict[str, object]:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def billing_progress(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The run's progress bar; htmx asks for just the fragment every 2 s while it runs."""

@@ -16,9 +16,9 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from kaunti.accounts.decorators import staff_required
 from kaunti.land import page_selectors
-from kaunti.land.views import VIEW_PARCELS
+from kaunti.land.permissions import VIEW_PARCELS
+from kaunti.land.views import land_staff_required
 
 # Ol Kalou, the county headquarters, where the map opens when there are no parcels yet.
 DEFAULT_CENTRE = (-0.27, 36.38)
@@ -67,7 +67,7 @@ def _focus(number: str) -> page_selectors.BBox | None:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def parcel_map(request: HttpRequest) -> HttpResponse:
     extent = _focus(str(request.GET.get("parcel", ""))[:120]) or page_selectors.get_parcels_extent()

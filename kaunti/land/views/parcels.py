@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kaunti.accounts.decorators import staff_required
 from kaunti.land import page_selectors, selectors
 from kaunti.land.forms import (
     LegacyImportForm,
@@ -24,16 +23,11 @@ from kaunti.land.forms import (
     apply_service_errors,
 )
 from kaunti.land.models import Parcel
+from kaunti.land.permissions import EDIT_PARCELS, VIEW_PARCELS, land_permissions
 from kaunti.land.services import legacy
 from kaunti.land.services import owners as owner_services
 from kaunti.land.services.parcels import area_differs
-from kaunti.land.views import (
-    EDIT_PARCELS,
-    VIEW_PARCELS,
-    land_permissions,
-    page_filters,
-    signed_in_user,
-)
+from kaunti.land.views import land_staff_required, page_filters, signed_in_user
 
 PAGE_SIZE = 50
 
@@ -46,7 +40,7 @@ def _parcel(number: str) -> Parcel:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def land_home(request: HttpRequest) -> HttpResponse:
     return render(
@@ -67,7 +61,7 @@ def land_home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def parcel_search(request: HttpRequest) -> HttpResponse:
     form = ParcelSearchForm(request.GET)
@@ -103,7 +97,7 @@ def parcel_search(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def parcel_detail(request: HttpRequest, number: str) -> HttpResponse:
     parcel = _parcel(number)
@@ -134,7 +128,7 @@ def parcel_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @never_cache
-@staff_required(EDIT_PARCELS)
+@land_staff_required(EDIT_PARCELS)
 @require_http_methods(["GET", "POST"])
 def record_transfer(request: HttpRequest, number: str) -> HttpResponse:
     parcel = _parcel(number)
@@ -216,7 +210,7 @@ urlpatterns = [
 
 
 @never_cache
-@staff_required(EDIT_PARCELS)
+@land_staff_required(EDIT_PARCELS)
 @require_http_methods(["GET", "POST"])
 def legacy_import(request: HttpRequest) -> HttpResponse:
     """Parcels, owners and opening arrears from a legacy system's export, with a report."""
@@ -237,7 +231,7 @@ def legacy_import(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def legacy_import_report(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = page_selectors.get_legacy_import(public_id=public_id)
@@ -257,7 +251,7 @@ urlpatterns += [
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def parcel_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """A document attached to a parcel or transfer; personal data, so never cached."""
@@ -267,7 +261,7 @@ def parcel_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
     name = document.file.name.rsplit("/", 1)[-1]
     response = FileResponse(document.file.open("rb"), filename=name)
     response["Cache-Control"] = "private, no-store"
-    # A streaming response; `staff_required` is typed for plain ones, Django serves either.
+    # A streaming response; `land_staff_required` is typed for plain ones, Django serves either.
     return response  # type: ignore[return-value]
 
 

@@ -1,6 +1,6 @@
 """Staff pages of the rating terms: each financial year's due date and monthly penalty,
 its rules (rate on site value by land use or zone, with a minimum), and waiver campaigns.
-Everyone with a land role may read them; setting them is a supervisor's
+Everyone who may view parcels may read them; setting them is a Lands supervisor's
 (`land.manage_rating`)."""
 
 from django.contrib import messages
@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from kaunti.accounts.decorators import staff_required
 from kaunti.land import page_selectors
 from kaunti.land.forms import (
     RatingRuleForm,
@@ -20,8 +19,9 @@ from kaunti.land.forms import (
     WaiverCampaignForm,
     apply_service_errors,
 )
+from kaunti.land.permissions import MANAGE_RATING, VIEW_PARCELS, land_permissions
 from kaunti.land.services import rating
-from kaunti.land.views import MANAGE_RATING, VIEW_PARCELS, land_permissions, signed_in_user
+from kaunti.land.views import land_staff_required, signed_in_user
 
 
 def _page(
@@ -46,13 +46,13 @@ def _page(
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def rating_home(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
-@staff_required(MANAGE_RATING)
+@land_staff_required(MANAGE_RATING)
 @require_POST
 def set_year(request: HttpRequest) -> HttpResponse:
     form = RatingYearForm(request.POST)
@@ -67,7 +67,7 @@ def set_year(request: HttpRequest) -> HttpResponse:
     return _page(request, year_form=form)
 
 
-@staff_required(MANAGE_RATING)
+@land_staff_required(MANAGE_RATING)
 @require_POST
 def set_rule(request: HttpRequest) -> HttpResponse:
     form = RatingRuleForm(request.POST)
@@ -96,7 +96,7 @@ def set_rule(request: HttpRequest) -> HttpResponse:
     return _page(request, rule_form=form)
 
 
-@staff_required(MANAGE_RATING)
+@land_staff_required(MANAGE_RATING)
 @require_POST
 def create_waiver(request: HttpRequest) -> HttpResponse:
     form = WaiverCampaignForm(request.POST)

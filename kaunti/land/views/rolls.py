@@ -1,6 +1,6 @@
 """Staff pages of valuation rolls: the list (and a new draft), a roll with its entries,
 importing a roll file with its reject report, objections and their decisions, and approval
-(a supervisor's: `land.approve_roll`)."""
+(a Lands supervisor's: `land.approve_roll`)."""
 
 from uuid import UUID
 
@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kaunti.accounts.decorators import staff_required
 from kaunti.land import page_selectors
 from kaunti.land.forms import (
     ConfirmForm,
@@ -25,15 +24,9 @@ from kaunti.land.forms import (
     apply_service_errors,
 )
 from kaunti.land.models import Objection, ObjectionStatus, RollStatus, ValuationRoll
+from kaunti.land.permissions import APPROVE_ROLL, MANAGE_ROLL, VIEW_PARCELS, land_permissions
 from kaunti.land.services import roll as roll_services
-from kaunti.land.views import (
-    APPROVE_ROLL,
-    MANAGE_ROLL,
-    VIEW_PARCELS,
-    land_permissions,
-    page_filters,
-    signed_in_user,
-)
+from kaunti.land.views import land_staff_required, page_filters, signed_in_user
 
 PAGE_SIZE = 100
 
@@ -46,7 +39,7 @@ def _roll(public_id: UUID) -> ValuationRoll:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_http_methods(["GET", "POST"])
 def roll_list(request: HttpRequest) -> HttpResponse:
     may = land_permissions(request.user)
@@ -76,7 +69,7 @@ def roll_list(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def roll_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     roll = _roll(public_id)
@@ -102,7 +95,7 @@ def roll_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @never_cache
-@staff_required(MANAGE_ROLL)
+@land_staff_required(MANAGE_ROLL)
 @require_http_methods(["GET", "POST"])
 def roll_import(request: HttpRequest, public_id: UUID) -> HttpResponse:
     roll = _roll(public_id)
@@ -124,7 +117,7 @@ def roll_import(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @never_cache
-@staff_required(VIEW_PARCELS)
+@land_staff_required(VIEW_PARCELS)
 @require_GET
 def roll_import_report(request: HttpRequest, public_id: UUID) -> HttpResponse:
     report = page_selectors.get_roll_import(public_id=public_id)
@@ -134,7 +127,7 @@ def roll_import_report(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @never_cache
-@staff_required(MANAGE_ROLL)
+@land_staff_required(MANAGE_ROLL)
 @require_http_methods(["GET", "POST"])
 def lodge_objection(request: HttpRequest, public_id: UUID) -> HttpResponse:
     roll = _roll(public_id)
@@ -167,7 +160,7 @@ def lodge_objection(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @never_cache
-@staff_required(MANAGE_ROLL)
+@land_staff_required(MANAGE_ROLL)
 @require_http_methods(["GET", "POST"])
 def decide_objection(request: HttpRequest, public_id: UUID) -> HttpResponse:
     objection: Objection | None = page_selectors.get_objection(public_id=public_id)
@@ -204,7 +197,7 @@ def decide_objection(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @never_cache
-@staff_required(APPROVE_ROLL)
+@land_staff_required(APPROVE_ROLL)
 @require_http_methods(["GET", "POST"])
 def approve_roll(request: HttpRequest, public_id: UUID) -> HttpResponse:
     roll = _roll(public_id)

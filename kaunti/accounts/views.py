@@ -282,7 +282,11 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("staff pages need a second factor")
     require_permission(user, "accounts.view_staff_home")
     assert isinstance(user, User)
-    links = [link for link in staff_links() if has_permission(user, link.action)]
+    links = [
+        link
+        for link in staff_links()
+        if (link.allowed(user) if link.allowed else has_permission(user, link.action))
+    ]
     context = {"assignments": selectors.list_role_assignments(user=user), "links": links}
     return render(request, "accounts/staff_home.html", context)
 

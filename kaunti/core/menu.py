@@ -6,17 +6,25 @@ allowed to see them; the staff home shows each person the links they may use. Th
 registries are filled once at start-up, identically on every node, and only read after.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 
 
 @dataclass(frozen=True)
 class StaffLink:
+    """A staff page on the staff home, shown to who may do `action` in some department,
+    or, when the app gives `allowed`, to whom `allowed(user)` says (for pages whose action
+    only some departments' roles grant, e.g. land's). Give a module-level function, so that
+    registering the same link twice still finds it registered."""
+
     label: str | Promise
     url_name: str
     action: str
     order: int = 100
+    allowed: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """The land pages' entries in the staff home, the citizen's account page and the public
 home page (the rates balance check needs no account)."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from kaunti.core.menu import (
@@ -11,6 +13,7 @@ from kaunti.core.menu import (
     register_public_link,
     register_staff_link,
 )
+from kaunti.land.permissions import MANAGE_RATING, RUN_BILLING, VIEW_PARCELS, may
 
 
 def register_links() -> None:
@@ -27,10 +30,23 @@ def register_links() -> None:
         CitizenLink(_("Check a parcel's land rates balance"), "land:check_balance", 30)
     )
     for link in (
-        StaffLink(_("Land: parcels and owners"), "land:parcel_search", "land.view_parcels", 40),
-        StaffLink(_("Land: map of rates status"), "land:map", "land.view_parcels", 41),
-        StaffLink(_("Land: valuation rolls"), "land:roll_list", "land.view_parcels", 42),
-        StaffLink(_("Land: rating rules"), "land:rating", "land.manage_rating", 43),
-        StaffLink(_("Land: rates billing"), "land:billing", "land.run_billing", 44),
+        StaffLink(_("Land: parcels and owners"), "land:parcel_search", VIEW_PARCELS, 40, _views),
+        StaffLink(_("Land: map of rates status"), "land:map", VIEW_PARCELS, 41, _views),
+        StaffLink(_("Land: valuation rolls"), "land:roll_list", VIEW_PARCELS, 42, _views),
+        StaffLink(_("Land: rating rules"), "land:rating", MANAGE_RATING, 43, _rates),
+        StaffLink(_("Land: rates billing"), "land:billing", RUN_BILLING, 44, _bills),
     ):
         register_staff_link(link)
+
+
+# Shown as the pages decide (`kaunti.land.permissions.may`: a role in the action's departments).
+def _views(user: Any) -> bool:
+    return may(user, VIEW_PARCELS)
+
+
+def _rates(user: Any) -> bool:
+    return may(user, MANAGE_RATING)
+
+
+def _bills(user: Any) -> bool:
+    return may(user, RUN_BILLING)

@@ -254,3 +254,25 @@ def test_the_pages_offer_only_what_the_users_department_allows(
     }
     seen = {name for name, (page, url) in links.items() if f'"{url}"' in page.content.decode()}
     assert seen == offered
+
+
+@pytest.mark.parametrize("who", [who for who in WHO if who not in ("anonymous", "citizen")])
+def test_the_staff_home_lists_only_the_land_pages_each_person_may_open(
+    who: str, citizen: User, staff_client: Callable[..., Client]
+) -> None:
+    client = client_for(who, citizen, staff_client)
+
+    home = client.get(reverse("accounts:staff_home"))
+
+    assert home.status_code == 200
+    listed = {
+        name
+        for name in ("parcel_search", "map", "roll_list", "rating", "billing")
+        if f'"{reverse(f"land:{name}")}"' in home.content.decode()
+    }
+    expected = (
+        ({"parcel_search", "map", "roll_list"} if who in VIEWERS else set())
+        | ({"rating"} if who in RATERS else set())
+        | ({"billing"} if who in BILLERS else set())
+    )
+    assert listed == expected

@@ -74,6 +74,7 @@ __all__ = [
     "DEFAULT_CHUNK",
     "DEFAULT_WORKERS",
     "LANDS_DEPARTMENT",
+    "RATES_PENALTY_STREAM",
     "RATES_STREAM",
     "BillingContext",
     "PayerOfParcel",
@@ -88,6 +89,8 @@ __all__ = [
 ]
 
 RATES_STREAM = "land-rates"
+# Penalties on unpaid rates are revenue of their own (reported apart from the rates).
+RATES_PENALTY_STREAM = "land-rates-penalty"
 LANDS_DEPARTMENT = "lands"
 DEFAULT_CHUNK = 10000
 DEFAULT_WORKERS = 2  # the chunks' work is in the database: one connection per core

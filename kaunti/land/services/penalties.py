@@ -9,6 +9,7 @@ is charged for a month whose first day a waiver campaign covers. Penalties are c
 unpaid rates and arrears only, never on earlier penalties.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,15 +32,18 @@ from kaunti.land.models import (
 )
 from kaunti.land.services.billing import (
     LANDS_DEPARTMENT,
+    RATES_PENALTY_STREAM,
     RATES_STREAM,
     payers_for_parcels,
 )
 from kaunti.land.services.rating import compute_penalty, is_waived
-from kaunti.payments.models import BillStatus
+from kaunti.payments.models import BillStatus, RevenueStream
 from kaunti.payments.numbers import financial_year
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,17 @@ def _overdue_by_parcel(month: date) -> dict[int, Decimal]:
     return {row["parcel_id"]: kes(row["owed"]) for row in rows if row["owed"] and row["owed"] > 0}
 
 
+def _penalty_stream() -> str:
+    """The stream penalties are billed under: their own, or, on a county whose price list
+    was loaded before it had one, the rates' (said in the log, so it can be reloaded)."""
+    if RevenueStream.objects.filter(code=RATES_PENALTY_STREAM).exists():
+        return RATES_PENALTY_STREAM
+    logger.warning(
+        "the price list has no %s stream: penalties are billed as land rates", RATES_PENALTY_STREAM
+    )
+    return RATES_STREAM
+
+
 def apply_monthly_penalties(*, month: date, actor: Any | None) -> PenaltyRunResult:
     """Charge the month's penalty on every parcel with rates unpaid after their due date.
 
@@ -96,6 +111,7 @@ def apply_monthly_penalties(*, month: date, actor: Any | None) -> PenaltyRunResu
         raise ValidationError(_("Set the rating terms before charging penalties."))
     percent = rating_year.penalty_percent_per_month
     department = Department.objects.get(code=LANDS_DEPARTMENT)
+    stream = _penalty_stream()
     overdue = _overdue_by_parcel(month)
     already = set(
         ParcelCharge.objects.filter(kind=ChargeKind.PENALTY, period=month).values_list(
@@ -120,6 +136,7 @@ def apply_monthly_penalties(*, month: date, actor: Any | None) -> PenaltyRunResu
                 percent=percent,
                 payer=payers.get(parcel_id),
                 department=department,
+                stream=stream,
                 actor=actor,
             ):
                 charged += 1
@@ -144,6 +161,7 @@ def _charge_penalty(
     percent: Decimal,
     payer: Any | None,
     department: Department,
+    stream: str,
     actor: Any | None,
 ) -> bool:
     # The parcel row is locked so two runs of the same month cannot both charge it.
@@ -159,7 +177,7 @@ def _charge_penalty(
         ),
         lines=[
             LineInput(
-                stream_code=RATES_STREAM,
+                stream_code=stream,
                 unit_price=amount,
                 description=_("Penalty %(percent)s%% on KES %(arrears)s unpaid, %(month)s")
                 % {"percent": percent, "arrears": arrears, "month": f"{month:%m/%Y}"},

@@ -11,8 +11,8 @@ from kaunti.land.models import ChargeKind, Parcel, ParcelCharge
 from kaunti.land.services.billing import bill_rates
 from kaunti.land.services.penalties import apply_monthly_penalties
 from kaunti.land.services.rating import create_waiver_campaign
-from kaunti.ledger.selectors import get_trial_balance
-from kaunti.payments.models import Bill
+from kaunti.ledger.selectors import get_account_balance, get_trial_balance
+from kaunti.payments.models import Bill, RevenueStream
 
 from .conftest import FY, pay
 
@@ -98,3 +98,27 @@ def test_the_command_runs_a_month(billed: list[Parcel], capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "2026-10: 3 penalties, KES 24.00" in out
     assert "2026-10: 0 penalties, KES 0.00" in out
+
+
+def test_penalties_are_revenue_of_their_own_in_the_ledger(billed: list[Parcel]) -> None:
+    apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
+
+    penalty_bill = ParcelCharge.objects.get(parcel=billed[0], kind=ChargeKind.PENALTY).bill
+    assert list(penalty_bill.lines.values_list("stream__code", flat=True)) == [
+        "land-rates-penalty"
+    ]
+    assert get_account_balance(code="4125") == Decimal("-24.00")  # 1% of 1,000 + 800 + 600
+    assert get_account_balance(code="4120") == Decimal("-2400.00")  # the rates alone
+
+
+def test_a_price_list_without_the_penalty_stream_bills_penalties_as_rates(
+    billed: list[Parcel], caplog: pytest.LogCaptureFixture
+) -> None:
+    RevenueStream.objects.filter(code="land-rates-penalty").delete()
+
+    result = apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
+
+    assert result.penalties_charged == 3
+    penalty_bill = ParcelCharge.objects.get(parcel=billed[0], kind=ChargeKind.PENALTY).bill
+    assert list(penalty_bill.lines.values_list("stream__code", flat=True)) == ["land-rates"]
+    assert "no land-rates-penalty stream" in caplog.text

@@ -104,9 +104,7 @@ def test_penalties_are_revenue_of_their_own_in_the_ledger(billed: list[Parcel]) 
     apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
 
     penalty_bill = ParcelCharge.objects.get(parcel=billed[0], kind=ChargeKind.PENALTY).bill
-    assert list(penalty_bill.lines.values_list("stream__code", flat=True)) == [
-        "land-rates-penalty"
-    ]
+    assert list(penalty_bill.lines.values_list("stream__code", flat=True)) == ["land-rates-penalty"]
     assert get_account_balance(code="4125") == Decimal("-24.00")  # 1% of 1,000 + 800 + 600
     assert get_account_balance(code="4120") == Decimal("-2400.00")  # the rates alone
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Value
+from django.db.models import F, Max, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -86,6 +86,7 @@ __all__ = [
     "payers_for_parcels",
     "rates_due_on",
     "rates_source_ref",
+    "use_held_credits",
 ]
 
 RATES_STREAM = "land-rates"
@@ -426,17 +427,25 @@ def bill_rates(
 
 
 def _use_held_credits(run: BillingRun, *, actor: Any | None) -> Decimal:
-    """Use what payers hold in credit (overpayments of earlier bills) on the run's bills,
-    as `create_bill` does for a bill raised alone, in parcel order; the amount used.
+    """The run's bills take what their payers hold in credit (`use_held_credits`)."""
+    return use_held_credits(
+        ParcelCharge.objects.filter(run=run, kind=ChargeKind.RATES), actor=actor
+    )
 
-    Few payers hold credit, so their bills are looked for among the run's charges once
-    the chunks are done, each then taking its credit in a transaction of its own; a run
+
+def use_held_credits(charges: QuerySet[ParcelCharge], *, actor: Any | None) -> Decimal:
+    """Use what payers hold in credit (overpayments of earlier bills) on the bills of
+    `charges` raised in bulk, as `create_bill` does for a bill raised alone, in parcel
+    order; the amount used.
+
+    Few payers hold credit, so their bills are looked for among the charges once the
+    bulk work is done, each then taking its credit in a transaction of its own; work
     resumed after a crash comes here again, and a credit used once is gone."""
     holders = payer_keys_with_credit()
     if not holders:
         return ZERO
     bill_ids = list(
-        ParcelCharge.objects.filter(run=run, kind=ChargeKind.RATES, bill__payer_key__in=holders)
+        charges.filter(bill__payer_key__in=holders)
         .order_by("parcel_id")
         .values_list("bill_id", flat=True)
     )

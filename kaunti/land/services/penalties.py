@@ -1,12 +1,16 @@
 """The monthly penalty on unpaid rates (National Rating Act 2024, s. 20: a penalty on rates
 unpaid after the due date, at the rate the county's law sets per month).
 
-A run for a month charges each parcel with overdue rates one penalty bill, through
-payments, on the money path. It is idempotent per (parcel, month): the charge's unique key
-and the bill's source reference are both per month, and each parcel is its own
-transaction, so a run stopped half-way is finished by running the month again. No penalty
-is charged for a month whose first day a waiver campaign covers. Penalties are charged on
-unpaid rates and arrears only, never on earlier penalties.
+A run for a month charges each parcel with overdue rates one penalty bill. Parcels are
+charged in batches, as the annual run bills them (`billing_chunks`): one transaction per
+batch writes its bills, bill lines and parcel charges, one balanced journal entry
+(receivables debited, penalty revenue credited, per ward) and one audit event; then payers
+who hold credit have it used on their new bills. It is idempotent per (parcel, month): the
+charge's unique key and the bill's source reference are both per month, batches of the
+same month are taken one at a time under a lock, and a run stopped half-way is finished by
+running the month again. No penalty is charged for a month whose first day a waiver
+campaign covers. Penalties are charged on unpaid rates and arrears only, never on
+earlier penalties.
 """
 
 import logging
@@ -16,11 +20,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import record_event
+from kaunti.core.bulk import insert_objects
 from kaunti.core.models import Department
 from kaunti.core.money import ZERO, kes
 from kaunti.land.models import (
@@ -34,14 +39,20 @@ from kaunti.land.services.billing import (
     LANDS_DEPARTMENT,
     RATES_PENALTY_STREAM,
     RATES_STREAM,
+    bill_numbers,
     payers_for_parcels,
+    use_held_credits,
 )
 from kaunti.land.services.rating import compute_penalty, is_waived
-from kaunti.payments.models import BillStatus, RevenueStream
+from kaunti.ledger import services as ledger
+from kaunti.payments.models import Bill, BillLine, BillStatus, RevenueStream
 from kaunti.payments.numbers import financial_year
-from kaunti.payments.services.bills import LineInput, Payer, create_bill
+from kaunti.payments.services.bills import RECEIVABLES, Payer, payer_key_for
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)
+BATCH = 500  # parcels a transaction charges
+_MAX_ATTEMPTS = 5  # a batch whose bill numbers collide is drawn again
+_MONTH_LOCK_NAMESPACE = 0x50454E41  # "PENA": with the month, the key of a batch's lock
 
 logger = logging.getLogger(__name__)
 
@@ -80,15 +91,20 @@ def _overdue_by_parcel(month: date) -> dict[int, Decimal]:
     return {row["parcel_id"]: kes(row["owed"]) for row in rows if row["owed"] and row["owed"] > 0}
 
 
-def _penalty_stream() -> str:
+def _penalty_stream() -> RevenueStream:
     """The stream penalties are billed under: their own, or, on a county whose price list
     was loaded before it had one, the rates' (said in the log, so it can be reloaded)."""
-    if RevenueStream.objects.filter(code=RATES_PENALTY_STREAM).exists():
-        return RATES_PENALTY_STREAM
+    streams = RevenueStream.objects.select_related("account")
+    stream = streams.filter(code=RATES_PENALTY_STREAM).first()
+    if stream is not None:
+        return stream
     logger.warning(
         "the price list has no %s stream: penalties are billed as land rates", RATES_PENALTY_STREAM
     )
-    return RATES_STREAM
+    stream = streams.filter(code=RATES_STREAM).first()
+    if stream is None:
+        raise ValidationError(_("The land rates revenue stream is not in the price list."))
+    return stream
 
 
 def apply_monthly_penalties(*, month: date, actor: Any | None) -> PenaltyRunResult:
@@ -110,37 +126,24 @@ def apply_monthly_penalties(*, month: date, actor: Any | None) -> PenaltyRunResu
     if rating_year is None:
         raise ValidationError(_("Set the rating terms before charging penalties."))
     percent = rating_year.penalty_percent_per_month
-    department = Department.objects.get(code=LANDS_DEPARTMENT)
-    stream = _penalty_stream()
-    overdue = _overdue_by_parcel(month)
-    already = set(
-        ParcelCharge.objects.filter(kind=ChargeKind.PENALTY, period=month).values_list(
-            "parcel_id", flat=True
-        )
+    month_run = _MonthRun(
+        month=month,
+        percent=percent,
+        department=Department.objects.get(code=LANDS_DEPARTMENT),
+        stream=_penalty_stream(),
+        actor=actor,
     )
+    overdue = _overdue_by_parcel(month)
     charged, total = 0, ZERO
-    parcel_ids = [pid for pid in overdue if pid not in already]
-    for start in range(0, len(parcel_ids), 500):
-        batch = parcel_ids[start : start + 500]
-        parcels = Parcel.objects.in_bulk(batch)
-        payers = payers_for_parcels(batch)
-        for parcel_id in batch:
-            amount = compute_penalty(arrears=overdue[parcel_id], percent_per_month=percent)
-            if amount <= 0:
-                continue
-            if _charge_penalty(
-                parcel=parcels[parcel_id],
-                month=month,
-                amount=amount,
-                arrears=overdue[parcel_id],
-                percent=percent,
-                payer=payers.get(parcel_id),
-                department=department,
-                stream=stream,
-                actor=actor,
-            ):
-                charged += 1
-                total += amount
+    parcel_ids = sorted(overdue)
+    for start in range(0, len(parcel_ids), BATCH):
+        batch = {pid: overdue[pid] for pid in parcel_ids[start : start + BATCH]}
+        count, amount = _charge_batch(month_run, batch)
+        charged += count
+        total += amount
+    use_held_credits(
+        ParcelCharge.objects.filter(kind=ChargeKind.PENALTY, period=month), actor=actor
+    )
     record_event(
         actor=actor,
         action="land.penalties_charged",
@@ -151,53 +154,144 @@ def apply_monthly_penalties(*, month: date, actor: Any | None) -> PenaltyRunResu
     return PenaltyRunResult(month, False, charged, total)
 
 
-@transaction.atomic
-def _charge_penalty(
-    *,
-    parcel: Parcel,
-    month: date,
-    amount: Decimal,
-    arrears: Decimal,
-    percent: Decimal,
-    payer: Any | None,
-    department: Department,
-    stream: str,
-    actor: Any | None,
-) -> bool:
-    # The parcel row is locked so two runs of the same month cannot both charge it.
-    Parcel.objects.select_for_update().filter(pk=parcel.pk).first()
-    if ParcelCharge.objects.filter(parcel=parcel, kind=ChargeKind.PENALTY, period=month).exists():
-        return False
-    bill = create_bill(
-        payer=Payer(
-            name=payer.name if payer else parcel.number,
-            phone=payer.phone if payer else "",
-            id_number=payer.id_number if payer else "",
-            kra_pin=payer.kra_pin if payer else "",
-        ),
-        lines=[
-            LineInput(
-                stream_code=stream,
-                unit_price=amount,
-                description=_("Penalty %(percent)s%% on KES %(arrears)s unpaid, %(month)s")
-                % {"percent": percent, "arrears": arrears, "month": f"{month:%m/%Y}"},
+@dataclass(frozen=True)
+class _MonthRun:
+    month: date
+    percent: Decimal
+    department: Department
+    stream: RevenueStream
+    actor: Any | None
+
+
+def _charge_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Decimal]:
+    """Charge the month's penalty on a batch of parcels (parcel id -> what it owes) in
+    one transaction; how many were charged and for how much. A bill-number collision
+    rolls the batch back, and it is drawn again."""
+    for attempt in range(_MAX_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _write_batch(run, overdue)
+        except IntegrityError:
+            if attempt == _MAX_ATTEMPTS - 1:
+                raise
+    raise IntegrityError("could not charge the batch")  # pragma: no cover  (the loop raises)
+
+
+def _user(actor: Any | None) -> Any | None:
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Decimal]:
+    month = run.month
+    if connection.vendor == "postgresql":
+        # Two runs of the same month take its batches one at a time, each seeing what
+        # the other committed (the charge's unique key would refuse a double anyway).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [_MONTH_LOCK_NAMESPACE, month.year * 100 + month.month],
             )
-        ],
-        department=department,
-        due_on=month,
-        description=_("Penalty on land rates, %(month)s, %(parcel)s")
-        % {"month": f"{month:%m/%Y}", "parcel": parcel.number},
-        actor=actor,
-        ward=parcel.ward,
-        source_type=RATES_SOURCE_TYPE,
-        source_ref=penalty_source_ref(parcel_id=parcel.pk, month=month),
+    charged = set(
+        ParcelCharge.objects.filter(
+            kind=ChargeKind.PENALTY, period=month, parcel_id__in=list(overdue)
+        ).values_list("parcel_id", flat=True)
     )
-    ParcelCharge.objects.create(
-        parcel=parcel,
-        kind=ChargeKind.PENALTY,
-        financial_year=financial_year(month),
-        period=month,
-        bill=bill,
-        amount=bill.total,
+    due = {
+        parcel_id: amount
+        for parcel_id, owed in overdue.items()
+        if parcel_id not in charged
+        and (amount := compute_penalty(arrears=owed, percent_per_month=run.percent)) > 0
+    }
+    if not due:
+        return 0, ZERO
+    parcels = Parcel.objects.in_bulk(list(due))
+    payers = payers_for_parcels(list(due))
+    user = _user(run.actor)
+    bills, lines, charges = [], [], []
+    by_ward: dict[int, Decimal] = {}
+    for (parcel_id, amount), number in zip(due.items(), bill_numbers(len(due)), strict=True):
+        parcel = parcels[parcel_id]
+        owner = payers.get(parcel_id)
+        payer = Payer(
+            name=owner.name if owner else parcel.number,
+            phone=owner.phone if owner else "",
+            id_number=owner.id_number if owner else "",
+            kra_pin=owner.kra_pin if owner else "",
+        )
+        bill = Bill(
+            number=number,
+            payer_name=payer.name[:150],
+            payer_phone=payer.phone,
+            payer_id_number=payer.id_number,
+            payer_kra_pin=payer.kra_pin,
+            payer_key=payer_key_for(payer),
+            department=run.department,
+            ward_id=parcel.ward_id,
+            description=(
+                _("Penalty on land rates, %(month)s, %(parcel)s")
+                % {"month": f"{month:%m/%Y}", "parcel": parcel.number}
+            )[:200],
+            due_on=month,
+            total=amount,
+            source_type=RATES_SOURCE_TYPE,
+            source_ref=penalty_source_ref(parcel_id=parcel_id, month=month),
+            created_by=user,
+        )
+        bills.append(bill)
+        lines.append(
+            BillLine(
+                bill=bill,
+                stream=run.stream,
+                description=(
+                    _("Penalty %(percent)s%% on KES %(arrears)s unpaid, %(month)s")
+                    % {
+                        "percent": run.percent,
+                        "arrears": overdue[parcel_id],
+                        "month": f"{month:%m/%Y}",
+                    }
+                )[:200],
+                quantity=Decimal(1),
+                unit_price=amount,
+                amount=amount,
+            )
+        )
+        charges.append(
+            ParcelCharge(
+                parcel_id=parcel_id,
+                kind=ChargeKind.PENALTY,
+                financial_year=financial_year(month),
+                period=month,
+                bill=bill,
+                amount=amount,
+            )
+        )
+        by_ward[parcel.ward_id] = by_ward.get(parcel.ward_id, ZERO) + amount
+    insert_objects(bills)
+    insert_objects(lines)
+    insert_objects(charges)
+    first, last = min(due), max(due)
+    entry_lines = []
+    for ward_id, amount in sorted(by_ward.items()):
+        entry_lines.append(ledger.Line(RECEIVABLES, debit=amount, ward_id=ward_id))
+        entry_lines.append(ledger.Line(run.stream.account.code, credit=amount, ward_id=ward_id))
+    total = sum(due.values(), ZERO)
+    ledger.post_entry(
+        lines=entry_lines,
+        memo=f"Land rates penalties {month:%m/%Y}: {len(due)} bills, parcels {first}-{last}",
+        source_type="land.penalty_run",
+        source_ref=f"{month:%Y-%m}:{first}-{last}",
+        actor=run.actor,
     )
-    return True
+    record_event(
+        actor=run.actor,
+        action="land.penalties_billed",
+        target_type="land.penalty_month",
+        target_id=f"{month:%Y-%m}",
+        data={
+            "month": f"{month:%Y-%m}",
+            "bills": len(due),
+            "amount": total,
+            "parcels": [first, last],
+        },
+    )
+    return len(due), total

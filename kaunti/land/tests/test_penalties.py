@@ -3,16 +3,21 @@
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 
+from kaunti.core.models import AuditEvent, Department
 from kaunti.land.models import ChargeKind, Parcel, ParcelCharge
+from kaunti.land.services import penalties as penalty_service
 from kaunti.land.services.billing import bill_rates
 from kaunti.land.services.penalties import apply_monthly_penalties
 from kaunti.land.services.rating import create_waiver_campaign
+from kaunti.ledger.models import JournalEntry
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.payments.models import Bill, RevenueStream
+from kaunti.payments.services.bills import LineInput, Payer, create_bill, credit_balance
 
 from .conftest import FY, pay
 
@@ -120,3 +125,68 @@ def test_a_price_list_without_the_penalty_stream_bills_penalties_as_rates(
     penalty_bill = ParcelCharge.objects.get(parcel=billed[0], kind=ChargeKind.PENALTY).bill
     assert list(penalty_bill.lines.values_list("stream__code", flat=True)) == ["land-rates"]
     assert "no land-rates-penalty stream" in caplog.text
+
+
+def test_penalties_are_charged_in_batches_each_balanced_and_audited(
+    billed: list[Parcel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(penalty_service, "BATCH", 2)
+
+    result = apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
+
+    assert (result.penalties_charged, result.amount) == (3, Decimal("24.00"))
+    entries = JournalEntry.objects.filter(source_type="land.penalty_run").order_by("id")
+    assert [entry.lines.count() for entry in entries] == [2, 2]  # one ward: receivable, revenue
+    batches = AuditEvent.objects.filter(action="land.penalties_billed").order_by("id")
+    assert [event.data["bills"] for event in batches] == [2, 1]
+    assert get_account_balance(code="1200") == Decimal("2424.00")  # rates and penalties owed
+    assert get_trial_balance().is_balanced
+
+
+def test_a_run_stopped_between_batches_is_finished_by_running_the_month_again(
+    billed: list[Parcel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(penalty_service, "BATCH", 2)
+    write_batch = penalty_service._write_batch
+    calls = {"n": 0}
+
+    def stop_on_the_second_batch(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the worker died")
+        return write_batch(*args, **kwargs)
+
+    monkeypatch.setattr(penalty_service, "_write_batch", stop_on_the_second_batch)
+    with pytest.raises(RuntimeError):
+        apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
+    assert len(penalties()) == 2  # the first batch, whole
+
+    again = apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
+
+    assert again.penalties_charged == 1
+    assert sorted(penalties().values()) == [Decimal("6.00"), Decimal("8.00"), Decimal("10.00")]
+    assert get_trial_balance().is_balanced
+
+
+def test_a_payers_credit_pays_towards_their_penalty(billed: list[Parcel]) -> None:
+    rates = rates_bill(billed[0])
+    market = create_bill(
+        payer=Payer("Market stall", id_number=rates.payer_id_number),
+        lines=[LineInput("market-fee", quantity=Decimal(1), unit_price=Decimal(50))],
+        department=Department.objects.get(code="trade"),
+        due_on=date(2026, 10, 31),
+        description="Market fees",
+        actor=None,
+    )
+    pay(market, Decimal("54.00"), "OVERPAID")  # 4.00 in credit, after the rates were billed
+
+    apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
+
+    penalty = ParcelCharge.objects.get(parcel=billed[0], kind=ChargeKind.PENALTY).bill
+    assert (penalty.total, penalty.paid, penalty.status) == (
+        Decimal("10.00"),
+        Decimal("4.00"),
+        "partly_paid",
+    )
+    assert credit_balance(payer_key=rates.payer_key) == 0
+    assert get_trial_balance().is_balanced

@@ -49,9 +49,10 @@ from django.utils import timezone  # noqa: E402
 
 from kaunti.core.models import Ward  # noqa: E402
 from kaunti.core.reference_data import load_reference_data  # noqa: E402
-from kaunti.land.models import LandUse, Parcel, ParcelCharge  # noqa: E402
+from kaunti.land.models import ChargeKind, LandUse, Parcel, ParcelCharge  # noqa: E402
 from kaunti.land.selectors import parcel_statement  # noqa: E402
 from kaunti.land.services.billing import bill_rates  # noqa: E402
+from kaunti.land.services.penalties import apply_monthly_penalties  # noqa: E402
 from kaunti.land.services.rating import set_rating_rule, set_rating_year  # noqa: E402
 from kaunti.land.services.roll import approve_roll, create_roll  # noqa: E402
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance  # noqa: E402
@@ -330,6 +331,9 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=10000)
     parser.add_argument("--workers", type=int, default=2, help="Chunks billed at once.")
     parser.add_argument("--statements", type=int, default=300)
+    parser.add_argument(
+        "--penalties", action="store_true", help="then time October's penalty run too"
+    )
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument(
         "--kill-after",
@@ -454,8 +458,28 @@ def main() -> None:
     print(f"Load at the end: {load_average()}")
     ok = bills == n and charges == n and balanced and run.bills_created == n
     print(f"Run: {run.bills_created:,} bills over all its starts")
+    if args.penalties:
+        ok = time_penalties(n) and ok
     print("CHECKS", "PASSED" if ok else "FAILED")
     sys.exit(0 if ok else 1)
+
+
+def time_penalties(n: int) -> bool:
+    """The monthly penalty run for October 2026, when every bill of the year is unpaid
+    (due 30 September): one penalty per parcel, in batches. True when its checks pass."""
+    started = time.perf_counter()
+    with CpuMeter() as cpu:
+        result = apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
+    seconds = time.perf_counter() - started
+    charged = ParcelCharge.objects.filter(kind=ChargeKind.PENALTY).count()
+    balanced = get_trial_balance().is_balanced
+    print(
+        f"Penalties:               {result.penalties_charged:,} in {seconds:.1f} s, "
+        f"{1000 * seconds / max(result.penalties_charged, 1):.2f} ms each "
+        f"(CPU {cpu.seconds:.1f} s); KES {result.amount:,}"
+    )
+    print(f"Penalty charges: {charged:,}  trial balance zero: {balanced}")
+    return result.penalties_charged == charged == n and balanced
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ from kaunti.land.models import (
     RunState,
     ValuationRoll,
 )
+from kaunti.land.services import acting_user
 from kaunti.land.services.billing_chunks import (
     BillingContext,
     ChunkResult,
@@ -99,10 +100,6 @@ _LOCK_NAMESPACE = 0x4C414E44  # "LAND": with the year, the key of the run's advi
 _MAX_ATTEMPTS = 5
 
 ProgressCallback = Callable[[int, int], None]
-
-
-def _user(actor: Any | None) -> Any | None:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def billing_context(*, financial_year: int, actor: Any | None) -> BillingContext:
@@ -332,7 +329,7 @@ def open_billing_run(
         resumed = run is not None
         if run is None:
             run = BillingRun.objects.create(
-                financial_year=financial_year, roll=ctx.roll, started_by=_user(actor), job=job
+                financial_year=financial_year, roll=ctx.roll, started_by=acting_user(actor), job=job
             )
         else:
             run.state = RunState.RUNNING
@@ -390,7 +387,9 @@ def bill_rates(
         chunks = _Chunks(ctx, after_id=run.last_parcel_id, size=chunk_size)
         try:
             _run_chunks(ctx, run, chunks, size=chunk_size, workers=workers, report=report)
-            credit_used = _use_held_credits(run, actor=actor)
+            credit_used = use_held_credits(
+                ParcelCharge.objects.filter(run=run, kind=ChargeKind.RATES), actor=actor
+            )
         except Exception as exc:
             BillingRun.objects.filter(pk=run.pk).update(
                 state=RunState.FAILED, error=str(exc)[:4000]
@@ -424,13 +423,6 @@ def bill_rates(
     if job is not None:
         jobs.finish_job(job=job)
     return run
-
-
-def _use_held_credits(run: BillingRun, *, actor: Any | None) -> Decimal:
-    """The run's bills take what their payers hold in credit (`use_held_credits`)."""
-    return use_held_credits(
-        ParcelCharge.objects.filter(run=run, kind=ChargeKind.RATES), actor=actor
-    )
 
 
 def use_held_credits(charges: QuerySet[ParcelCharge], *, actor: Any | None) -> Decimal:

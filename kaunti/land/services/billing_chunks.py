@@ -46,6 +46,7 @@ from kaunti.land.models import (
     RatingYear,
     ValuationRoll,
 )
+from kaunti.land.services import acting_user
 from kaunti.land.services.rating import (
     choose_rule,
     compute_rates,
@@ -58,10 +59,6 @@ from kaunti.payments.numbers import BILL_ALPHABET, BILL_BODY_LENGTH, check_chara
 from kaunti.payments.services.bills import RECEIVABLES, Payer, payer_key_for
 
 _MARKER = "{parcel}"  # where a parcel's number goes in a translated text
-
-
-def _user(actor: Any | None) -> Any | None:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def rates_source_ref(*, parcel_id: int, financial_year: int) -> str:
@@ -187,6 +184,16 @@ def _no_owner_template() -> str:
     return _("Registered owner of %(number)s") % {"number": _MARKER}
 
 
+def billed_by_ward(by_ward: dict[int, Decimal], *, revenue_account: str) -> list[ledger.Line]:
+    """The lines of an entry for bills raised in bulk: receivables debited and the revenue
+    account credited, ward by ward (ward id -> amount billed there)."""
+    lines = []
+    for ward_id, amount in sorted(by_ward.items()):
+        lines.append(ledger.Line(RECEIVABLES, debit=amount, ward_id=ward_id))
+        lines.append(ledger.Line(revenue_account, credit=amount, ward_id=ward_id))
+    return lines
+
+
 def _post_chunk(
     ctx: BillingContext,
     run: BillingRun,
@@ -196,12 +203,8 @@ def _post_chunk(
     first_id: int,
     last_id: int,
 ) -> None:
-    lines = []
-    for ward_id, amount in sorted(by_ward.items()):
-        lines.append(ledger.Line(RECEIVABLES, debit=amount, ward_id=ward_id))
-        lines.append(ledger.Line(ctx.stream.account.code, credit=amount, ward_id=ward_id))
     ledger.post_entry(
-        lines=lines,
+        lines=billed_by_ward(by_ward, revenue_account=ctx.stream.account.code),
         memo=f"Land rates {format_financial_year(ctx.financial_year)}: {bills} bills, "
         f"parcels {first_id}-{last_id}",
         source_type="land.rates_run",
@@ -418,7 +421,7 @@ def postgres_plan(ctx: BillingContext, run: BillingRun) -> PostgresPlan:
     rates, params = rates_case_sql(
         ctx.rules, site_value="e.site_value", land_use="p.land_use", zone="p.zone"
     )
-    user = _user(ctx.actor)
+    user = acting_user(ctx.actor)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence('payments_bill', 'id')")
         sequence = cursor.fetchone()[0]
@@ -561,7 +564,7 @@ def price_chunk(ctx: BillingContext, *, after_id: int, last_id: int) -> tuple[li
 
 
 def _write_orm(ctx: BillingContext, run: BillingRun, new: Sequence[_NewBill]) -> None:
-    user = _user(ctx.actor)
+    user = acting_user(ctx.actor)
     template = _description_template(ctx)
     bills = [
         Bill(

@@ -35,6 +35,7 @@ from kaunti.land.models import (
     ParcelCharge,
     RatingYear,
 )
+from kaunti.land.services import acting_user
 from kaunti.land.services.billing import (
     LANDS_DEPARTMENT,
     RATES_PENALTY_STREAM,
@@ -43,11 +44,12 @@ from kaunti.land.services.billing import (
     payers_for_parcels,
     use_held_credits,
 )
+from kaunti.land.services.billing_chunks import billed_by_ward
 from kaunti.land.services.rating import compute_penalty, is_waived
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import Bill, BillLine, BillStatus, RevenueStream
 from kaunti.payments.numbers import financial_year
-from kaunti.payments.services.bills import RECEIVABLES, Payer, payer_key_for
+from kaunti.payments.services.bills import Payer, payer_key_for
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)
 BATCH = 500  # parcels a transaction charges
@@ -177,10 +179,6 @@ def _charge_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Dec
     raise IntegrityError("could not charge the batch")  # pragma: no cover  (the loop raises)
 
 
-def _user(actor: Any | None) -> Any | None:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-
-
 def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Decimal]:
     month = run.month
     if connection.vendor == "postgresql":
@@ -204,9 +202,9 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
     }
     if not due:
         return 0, ZERO
-    parcels = Parcel.objects.in_bulk(list(due))
+    parcels = Parcel.objects.only("number", "ward_id").in_bulk(list(due))
     payers = payers_for_parcels(list(due))
-    user = _user(run.actor)
+    user = acting_user(run.actor)
     bills, lines, charges = [], [], []
     by_ward: dict[int, Decimal] = {}
     for (parcel_id, amount), number in zip(due.items(), bill_numbers(len(due)), strict=True):
@@ -270,13 +268,9 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
     insert_objects(lines)
     insert_objects(charges)
     first, last = min(due), max(due)
-    entry_lines = []
-    for ward_id, amount in sorted(by_ward.items()):
-        entry_lines.append(ledger.Line(RECEIVABLES, debit=amount, ward_id=ward_id))
-        entry_lines.append(ledger.Line(run.stream.account.code, credit=amount, ward_id=ward_id))
     total = sum(due.values(), ZERO)
     ledger.post_entry(
-        lines=entry_lines,
+        lines=billed_by_ward(by_ward, revenue_account=run.stream.account.code),
         memo=f"Land rates penalties {month:%m/%Y}: {len(due)} bills, parcels {first}-{last}",
         source_type="land.penalty_run",
         source_ref=f"{month:%Y-%m}:{first}-{last}",

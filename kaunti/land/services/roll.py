@@ -27,15 +27,12 @@ from kaunti.land.models import (
     ValuationRoll,
     parcel_number_key,
 )
+from kaunti.land.services import acting_user
 
 NUMBER_COLUMNS = ("parcel_number", "parcel", "number", "parcel_no")
 VALUE_COLUMNS = ("site_value", "value")
 DATE_COLUMNS = ("valuation_date", "date")
 BATCH = 5000
-
-
-def _user(actor: Any | None) -> Any | None:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 @transaction.atomic
@@ -45,7 +42,7 @@ def create_roll(*, name: str, valuation_date: date, actor: Any | None) -> Valuat
     if not name:
         raise ValidationError({"name": [_("Name the roll.")]})
     roll = ValuationRoll.objects.create(
-        name=name[:100], valuation_date=valuation_date, created_by=_user(actor)
+        name=name[:100], valuation_date=valuation_date, created_by=acting_user(actor)
     )
     record_event(
         actor=actor,
@@ -222,7 +219,7 @@ def import_roll(
         total_rows=total,
         accepted_count=accepted,
         rejected_rows=rejected,
-        imported_by=_user(actor),
+        imported_by=acting_user(actor),
     )
     record_event(
         actor=actor,
@@ -286,7 +283,7 @@ def lodge_objection(
         grounds=grounds.strip(),
         proposed_value=kes(proposed_value) if proposed_value is not None else None,
         value_before=entry.site_value,
-        lodged_by=_user(actor),
+        lodged_by=acting_user(actor),
     )
     record_event(
         actor=actor,
@@ -324,7 +321,7 @@ def decide_objection(
         locked.decided_value = entry.site_value
     locked.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
     locked.decision_reason = reason.strip()
-    locked.decided_by = _user(actor)
+    locked.decided_by = acting_user(actor)
     locked.decided_at = timezone.now()
     locked.save()
     record_event(
@@ -354,7 +351,7 @@ def approve_roll(*, roll: ValuationRoll, actor: Any) -> ValuationRoll:
         status=RollStatus.SUPERSEDED
     )
     locked.status = RollStatus.PUBLISHED
-    locked.approved_by = _user(actor)
+    locked.approved_by = acting_user(actor)
     locked.approved_at = timezone.now()
     locked.save(update_fields=["status", "approved_by", "approved_at"])
     record_event(

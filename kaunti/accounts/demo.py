@@ -30,6 +30,7 @@ DEMO_STAFF = [
     ("ict.officer", "Samuel Gitau", "ict", [Role.ICT_OFFICER], False),
     ("auditor", "Ann Muthoni", "audit", [Role.AUDITOR], False),
     ("land.officer", "Joseph Ndirangu", "lands", [Role.LAND_OFFICER], False),
+    ("lands.supervisor", "Esther Wambui", "lands", [Role.SUPERVISOR], False),
     ("admin", "ICT Administrator", "ict", [Role.ICT_OFFICER], True),
 ]
 DEMO_CITIZEN_PHONE = "254712345678"

@@ -101,6 +101,13 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", 0 if DEBUG else 60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+elif env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    # PostgreSQL parses and plans a statement a connection has run five times once, not on
+    # every run: parameters travel apart from the SQL (server-side binding) and psycopg
+    # prepares what repeats. Turn off behind a pooler in transaction mode (PgBouncer).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

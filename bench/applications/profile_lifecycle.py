@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument(
         "--sort", default="tottime", help="cProfile order: tottime, cumulative, ..."
     )
+    parser.add_argument("--save", help="also write the cProfile statistics to this file")
     arguments = parser.parse_args()
     keys = tokens()
     client = Client(HTTP_HOST="127.0.0.1")
@@ -202,6 +203,8 @@ def main() -> None:
         # not inflate as it does CPU time (in-process, so not counting the worker's).
         print(f"{stats.total_calls / count:,.0f} Python function calls per lifecycle")  # type: ignore[attr-defined]
         stats.sort_stats(arguments.sort).print_stats(arguments.top)
+        if arguments.save:
+            stats.dump_stats(arguments.save)
         print(stream.getvalue())
     print(json.dumps({"cpu_ms": {k: 1000 * v / count for k, v in cpu.items()}}))
 

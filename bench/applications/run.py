@@ -32,7 +32,6 @@ the payment is recorded and the review is open.
 import argparse
 import asyncio
 import json
-import logging
 import os
 import random
 import statistics
@@ -43,7 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import django
-import httpx
 import psycopg
 import redis
 from psycopg import sql
@@ -82,14 +80,15 @@ BENCH_ENV = {
 os.environ.update(BENCH_ENV)
 sys.path.insert(0, str(ROOT))
 django.setup()
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.common import (  # noqa: E402
+    Connection,
     database_cpu,
     free_port,
+    multipart,
     start_celery_worker,
     start_gunicorn,
     stop,
@@ -367,21 +366,28 @@ def confirmation(trans_id: str, bill_number: str, amount: str) -> bytes:
     ).encode()
 
 
-async def lifecycle(
-    client: httpx.AsyncClient, number: int, tokens: Tokens, results: Results
-) -> None:
+async def lifecycle(connection: Connection, number: int, tokens: Tokens, results: Results) -> None:
     rng = random.Random(number)  # noqa: S311  (load shape, not security)
 
-    def auth(token: str) -> dict[str, str]:
-        return {"Authorization": f"Token {token}"}
-
-    async def call(method: str, url: str, token: str | None, expect: int, **kw: object) -> dict:
-        headers = auth(token) if token else {}
-        response = await client.request(method, url, headers=headers, **kw)  # type: ignore[arg-type]
+    async def call(
+        method: str,
+        url: str,
+        token: str | None,
+        expect: int,
+        *,
+        payload: object = None,
+        body: bytes = b"",
+        content_type: str = "application/json",
+    ) -> dict:
+        if payload is not None:
+            body = json.dumps(payload).encode()
+        status, answer = await connection.request(
+            method, url, body=body, content_type=content_type, token=token
+        )
         results.requests += 1
-        if response.status_code != expect:
-            raise Refused(f"{method} {url.split('/api/v1')[-1][:40]} -> {response.status_code}")
-        return response.json() if response.content else {}
+        if status != expect:
+            raise Refused(f"{method} {url.split('/api/v1')[-1][:40]} -> {status}")
+        return json.loads(answer) if answer else {}
 
     citizen = tokens.citizens[number % len(tokens.citizens)]
     approver = tokens.approvers[number % len(tokens.approvers)]
@@ -389,7 +395,11 @@ async def lifecycle(
     fire = tokens.fire_inspectors[number % len(tokens.fire_inspectors)]
     started = time.perf_counter()
     created = await call(
-        "POST", "/api/v1/applications/", citizen, 201, json={"service": "unified-business-permit"}
+        "POST",
+        "/api/v1/applications/",
+        citizen,
+        201,
+        payload={"service": "unified-business-permit"},
     )
     reference = created["reference"]
     application = f"/api/v1/applications/{reference}/"
@@ -404,25 +414,22 @@ async def lifecycle(
         "owner_national_id": "22334455",
         "contact_phone": "0712 000 111",
     }
-    await call("PATCH", application, citizen, 200, json={"answers": answers})
+    await call("PATCH", application, citizen, 200, payload={"answers": answers})
     for kind in ("id_copy", "kra_certificate"):
+        form, form_type = multipart({"kind": kind}, "file", f"{kind}.pdf", PDF, "application/pdf")
         await call(
-            "POST",
-            f"{application}documents/",
-            citizen,
-            201,
-            data={"kind": kind},
-            files={"file": (f"{kind}.pdf", PDF, "application/pdf")},
+            "POST", f"{application}documents/", citizen, 201, body=form, content_type=form_type
         )
-    submitted = await call("POST", f"{application}submit/", citizen, 200, json={})
-    response = await client.post(
+    submitted = await call("POST", f"{application}submit/", citizen, 200, payload={})
+    acknowledged = await call(
+        "POST",
         f"/payments/mpesa/c2b/confirmation/{TOKEN}/",
-        content=confirmation(f"BA{number:08d}", submitted["bill_number"], submitted["fee_total"]),
-        headers={"Content-Type": "application/json"},
+        None,
+        200,
+        body=confirmation(f"BA{number:08d}", submitted["bill_number"], submitted["fee_total"]),
     )
-    results.requests += 1
-    if response.status_code != 200 or response.json().get("ResultCode") != 0:
-        raise Refused(f"confirmation -> {response.status_code}")
+    if acknowledged.get("ResultCode") != 0:
+        raise Refused(f"confirmation -> {acknowledged}")
     # The confirmation is answered once stored; a Celery worker records it (ADR 7). Poll
     # the status as the citizen's page would until the payment has opened the review.
     paid_from = time.perf_counter()
@@ -437,10 +444,10 @@ async def lifecycle(
             raise Refused(f"payment not recorded after {PAYMENT_TIMEOUT_SECONDS:.0f} s")
     results.payment_waits.append(time.perf_counter() - paid_from)
     steps = f"{application}steps/"
-    await call("POST", f"{steps}review/approve/", approver, 200, json={})
-    await call("POST", f"{steps}inspection-health/inspect/", health, 200, json={"passed": True})
-    await call("POST", f"{steps}inspection-fire/inspect/", fire, 200, json={"passed": True})
-    await call("POST", f"{steps}approval/approve/", approver, 200, json={})
+    await call("POST", f"{steps}review/approve/", approver, 200, payload={})
+    await call("POST", f"{steps}inspection-health/inspect/", health, 200, payload={"passed": True})
+    await call("POST", f"{steps}inspection-fire/inspect/", fire, 200, payload={"passed": True})
+    await call("POST", f"{steps}approval/approve/", approver, 200, payload={})
     status = await call("GET", application, citizen, 200)
     if status["status"] != "issued" or not status["issued_document_number"]:
         raise Refused(f"status {status['status']}")
@@ -457,16 +464,20 @@ async def run_lifecycles(
         queue.put_nowait(number)
 
     async def worker() -> None:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+        connection = Connection(port)
+        try:
             while True:
                 try:
                     number = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
                 try:
-                    await lifecycle(client, number, tokens, results)
-                except (Refused, httpx.HTTPError, KeyError, ValueError) as exc:
+                    await asyncio.wait_for(lifecycle(connection, number, tokens, results), 120)
+                except (Refused, OSError, TimeoutError, EOFError, KeyError, ValueError) as exc:
+                    connection.close()
                     results.failed[str(exc)[:80] or type(exc).__name__] += 1
+        finally:
+            connection.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))

@@ -76,8 +76,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.common import (  # noqa: E402
+    Connection,
     database_cpu,
     free_port,
+    http_post,
     start_celery_worker,
     start_gunicorn,
     stop,
@@ -225,59 +227,6 @@ def schedule(
 
 
 # --- The load -------------------------------------------------------------------------------
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection that POSTs prepared bytes and reads the answer.
-
-    A lean client (asyncio streams, no HTTP library) so that the client's own CPU, on the
-    same 2 cores as the server, stays small: httpx costs about 3 ms per request here.
-    """
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, request: bytes) -> tuple[int, bytes]:
-        """Send a request and read its answer; an idle keep-alive connection that the
-        server has closed meanwhile is reopened once (nothing was sent on it)."""
-        reused = self.writer is not None
-        try:
-            return await self._exchange(request)
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
-            self.close()
-            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
-                raise
-        return await self._exchange(request)
-
-    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        headers = {
-            name.strip().lower(): value.strip()
-            for name, _, value in (line.partition(":") for line in header_lines if line)
-        }
-        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
-        if headers.get("connection", "").lower() == "close":
-            self.close()
-        return int(status_line.split()[1]), body
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
-def http_post(path: str, body: bytes) -> bytes:
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
 
 
 ACKNOWLEDGEMENT = {"ResultCode": 0, "ResultDesc": "Success"}

@@ -294,31 +294,28 @@ fresh AS MATERIALIZED (
             AND c.parcel_id > %(after)s AND c.parcel_id <= %(last)s
     )
 ),
-holding AS (
-    SELECT o.parcel_id, w.name, w.national_id, w.kra_pin, w.phone,
-        row_number() OVER by_id AS rank, count(*) OVER whole AS owners,
-        string_agg(w.name, ' & ') OVER whole AS names
-    FROM land_ownership o
-    -- One owner by its key per holding (LIMIT keeps the planner from hashing all owners).
-    CROSS JOIN LATERAL (
-        SELECT name, national_id, kra_pin, phone FROM land_owner WHERE id = o.owner_id LIMIT 1
-    ) w
-    WHERE o.parcel_id > %(after)s AND o.parcel_id <= %(last)s AND o.ended_on IS NULL
-    WINDOW by_id AS (PARTITION BY o.parcel_id ORDER BY o.id),
-        whole AS (by_id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-),
 src AS MATERIALIZED (
     SELECT f.parcel_id, f.site_value, f.number, f.ward_id, f.amount,
-        nextval(%(bill_sequence)s::regclass) AS bill_id, drawn.bill_number,
-        CASE WHEN h.parcel_id IS NULL THEN replace(%(no_owner)s, %(marker)s, f.number)
+        nextval(%(bill_sequence)s::regclass) AS bill_id,
+        (%(numbers)s::text[])[f.position] AS bill_number,
+        CASE WHEN h.name IS NULL THEN replace(%(no_owner)s, %(marker)s, f.number)
             WHEN length(h.names) > 150 THEN left(h.name, 140) || ' +' || (h.owners - 1)
             ELSE h.names END AS payer_name,
         coalesce(h.national_id, '') AS id_number, coalesce(h.kra_pin, '') AS kra_pin,
         coalesce(h.phone, '') AS phone
     FROM fresh f
-    JOIN unnest(%(numbers)s::text[]) WITH ORDINALITY AS drawn(bill_number, position)
-        ON drawn.position = f.position
-    LEFT JOIN holding h ON h.parcel_id = f.parcel_id AND h.rank = 1
+    -- Each parcel's current holders by index, first by key: a lookup per parcel that no
+    -- row estimate can turn into a join of every parcel with every holding.
+    LEFT JOIN LATERAL (
+        SELECT w.name, w.national_id, w.kra_pin, w.phone,
+            count(*) OVER whole AS owners, string_agg(w.name, ' & ') OVER whole AS names
+        FROM land_ownership o JOIN land_owner w ON w.id = o.owner_id
+        WHERE o.parcel_id = f.parcel_id AND o.ended_on IS NULL
+        WINDOW whole AS (ORDER BY o.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        ORDER BY o.id
+        LIMIT 1
+    ) h ON TRUE
+    WHERE f.position <= cardinality(%(numbers)s::text[])
 ),
 bills AS (
     INSERT INTO payments_bill (id, number, payer_name, payer_phone, payer_id_number,
@@ -472,6 +469,8 @@ def bill_chunk_postgresql(
         # A chunk lost to a crash in the moment after its commit is lost with its counts,
         # and billed again by the resumed run: no need to wait for the disk at each commit.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # Planned for this chunk's bounds, never from a plan cached for another's.
+        cursor.execute("SET LOCAL plan_cache_mode TO force_custom_plan")
         if plan.checks_off:
             cursor.execute(plan.lock_sql, params)
             found, wards = cursor.fetchone()

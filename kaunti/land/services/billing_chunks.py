@@ -296,14 +296,17 @@ fresh AS MATERIALIZED (
 ),
 src AS MATERIALIZED (
     SELECT f.parcel_id, f.site_value, f.number, f.ward_id, f.amount,
-        nextval(%(bill_sequence)s::regclass) AS bill_id,
-        (%(numbers)s::text[])[f.position] AS bill_number,
+        nextval(%(bill_sequence)s::regclass) AS bill_id, drawn.bill_number,
         CASE WHEN h.name IS NULL THEN replace(%(no_owner)s, %(marker)s, f.number)
             WHEN length(h.names) > 150 THEN left(h.name, 140) || ' +' || (h.owners - 1)
             ELSE h.names END AS payer_name,
         coalesce(h.national_id, '') AS id_number, coalesce(h.kra_pin, '') AS kra_pin,
         coalesce(h.phone, '') AS phone
     FROM fresh f
+    -- A hash join (the array's length is known: every chunk is planned for itself); a
+    -- subscript instead would walk the array of variable-length text from its start.
+    JOIN unnest(%(numbers)s::text[]) WITH ORDINALITY AS drawn(bill_number, position)
+        ON drawn.position = f.position
     -- Each parcel's current holders by index, first by key: a lookup per parcel that no
     -- row estimate can turn into a join of every parcel with every holding.
     LEFT JOIN LATERAL (
@@ -315,7 +318,6 @@ src AS MATERIALIZED (
         ORDER BY o.id
         LIMIT 1
     ) h ON TRUE
-    WHERE f.position <= cardinality(%(numbers)s::text[])
 ),
 bills AS (
     INSERT INTO payments_bill (id, number, payer_name, payer_phone, payer_id_number,

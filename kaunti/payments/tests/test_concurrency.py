@@ -14,18 +14,21 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from kaunti.accounts.models import User
 from kaunti.core.models import AuditEvent, OutboxMessage
 from kaunti.ledger.models import JournalEntry
-from kaunti.ledger.selectors import get_trial_balance
+from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.payments.models import (
     Allocation,
     Bill,
     BillStatus,
     CallbackStatus,
+    Channel,
     DailyCollection,
     InboundCallback,
+    PayerCredit,
     Payment,
     Receipt,
     ReceiptSequence,
@@ -39,7 +42,7 @@ from kaunti.payments.mpesa.simulator import (
     SimulatorConfig,
 )
 from kaunti.payments.services import collections
-from kaunti.payments.services.bills import Payer
+from kaunti.payments.services.bills import Payer, apply_payer_credit, credit_balance
 from kaunti.payments.tasks import retry_c2b_confirmations
 
 pytestmark = [
@@ -256,3 +259,38 @@ def test_racing_calls_with_one_key_for_two_bills_give_one_prompt_and_a_conflict(
 
     assert sorted(status for status, _body in answers) == [202, 409]
     assert StkRequest.objects.count() == 1
+
+
+def test_credit_used_on_a_payers_bills_at_once_is_spent_once(make_bill: MakeBill) -> None:
+    """As the rates run does for the bills it raised in bulk (`apply_payer_credit`), on
+    several bills of one payer at the same moment."""
+    payer = Payer(name="Kamau Mwangi", phone="0722000333", id_number="11223344")
+    bills = [make_bill(Decimal("250.00"), payer=payer) for _ in range(6)]
+    overpaid = make_bill(Decimal("1000.00"), payer=payer)
+    collections.record_payment(
+        provider="mpesa-c2b",
+        external_ref="RKTQDM7W6S",
+        channel=Channel.MPESA_PAYBILL,
+        amount=Decimal("1600.00"),
+        paid_at=timezone.now(),
+        bill_number=overpaid.number,
+        payer_phone="254722000333",
+        mpesa_receipt="RKTQDM7W6S",
+    )
+    assert credit_balance(payer_key="id:11223344") == Decimal("600.00")
+
+    used = run_together(
+        [lambda bill=bill: apply_payer_credit(bill=bill, actor=None) for bill in bills]
+    )
+
+    # The 600 pays two bills in full and 100 of a third, whatever the order.
+    assert sorted(used) == [Decimal("0.00")] * 3 + [Decimal("100.00"), *[Decimal("250.00")] * 2]
+    assert sorted(Bill.objects.get(pk=bill.pk).paid for bill in bills) == sorted(used)
+    assert sum(
+        allocation.amount
+        for allocation in Allocation.objects.filter(bill__in=bills, from_credit=True)
+    ) == Decimal("600.00")
+    assert credit_balance(payer_key="id:11223344") == Decimal("0.00")
+    assert PayerCredit.objects.filter(amount__lt=0).count() == 3
+    assert get_account_balance(code="2200") == Decimal("0.00")  # payer credits
+    assert get_trial_balance().is_balanced

@@ -19,6 +19,8 @@ from django.db.models import (
     DecimalField,
     Exists,
     F,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -352,8 +354,17 @@ def load_ward_outlines() -> dict[str, Any]:
 
 
 def get_parcels_extent() -> BBox | None:
-    """The box around every parcel with a boundary (where the map opens)."""
-    return list_map_parcels().bounds
+    """The box around every parcel with a boundary (where the map opens): one aggregate
+    over the stored extents, read from `parcel_extent_idx` alone."""
+    box = Parcel.objects.filter(min_longitude__isnull=False).aggregate(
+        west=Min("min_longitude"),
+        south=Min("min_latitude"),
+        east=Max("max_longitude"),
+        north=Max("max_latitude"),
+    )
+    if box["west"] is None:
+        return None
+    return (box["west"], box["south"], box["east"], box["north"])
 
 
 def count_parcels_by_status() -> dict[str, int]:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -279,9 +280,7 @@ def test_credit_used_on_a_payers_bills_at_once_is_spent_once(make_bill: MakeBill
     )
     assert credit_balance(payer_key="id:11223344") == Decimal("600.00")
 
-    used = run_together(
-        [lambda bill=bill: apply_payer_credit(bill=bill, actor=None) for bill in bills]
-    )
+    used = run_together([partial(apply_payer_credit, bill=bill, actor=None) for bill in bills])
 
     # The 600 pays two bills in full and 100 of a third, whatever the order.
     assert sorted(used) == [Decimal("0.00")] * 3 + [Decimal("100.00"), *[Decimal("250.00")] * 2]

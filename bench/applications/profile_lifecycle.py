@@ -27,19 +27,8 @@ import run  # sets the environment and Django up exactly as the bench; keep it f
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
 from kaunti.payments.services import mpesa, mpesa_inbound
-
-
-def tokens() -> dict[str, list[str]]:
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for key, username, kind in Token.objects.values_list("key", "user__username", "user__kind"):
-        if kind == "citizen":
-            by_kind["citizen"].append(key)
-        else:
-            by_kind[username.rsplit("-", 1)[0]].append(key)
-    return by_kind
 
 
 def main() -> None:
@@ -58,7 +47,7 @@ def main() -> None:
     )
     parser.add_argument("--save", help="also write the cProfile statistics to this file")
     arguments = parser.parse_args()
-    keys = tokens()
+    keys = run.existing_tokens()
     client = Client(HTTP_HOST="127.0.0.1")
     cpu: dict[str, float] = defaultdict(float)
     queries: dict[str, int] = defaultdict(int)
@@ -82,8 +71,8 @@ def main() -> None:
             queries.clear()
         statements.clear()
         n = 8_000_000 + arguments.warm_up + number + int(time.time()) % 100_000 * 100
-        citizen = keys["citizen"][number % len(keys["citizen"])]
-        approver = keys["trade-approver"][0]
+        citizen = keys.citizens[number % len(keys.citizens)]
+        approver = keys.approvers[0]
         if number >= 0 and not arguments.no_cprofile:
             profiler.enable()
         created = call(
@@ -161,7 +150,7 @@ def main() -> None:
             "inspect",
             "post",
             f"{steps}inspection-health/inspect/",
-            keys["health-inspector"][0],
+            keys.health_inspectors[0],
             data={"passed": True},
             content_type="application/json",
         )
@@ -169,7 +158,7 @@ def main() -> None:
             "inspect",
             "post",
             f"{steps}inspection-fire/inspect/",
-            keys["fire-inspector"][0],
+            keys.fire_inspectors[0],
             data={"passed": True},
             content_type="application/json",
         )

@@ -45,16 +45,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     arguments = parser.parse_args()
     issued = (
-        Application.objects.filter(
-            status=ApplicationStatus.ISSUED, applicant__auth_token__isnull=False
-        )
-        .select_related("applicant__auth_token")
+        Application.objects.filter(status=ApplicationStatus.ISSUED)
+        .select_related("applicant")
         .order_by("-pk")
         .first()
     )
     if issued is None:
         raise SystemExit(f"no issued application in {run.DATABASE}: run run.py first")
-    token = issued.applicant.auth_token.key
+    token = run.existing_tokens().citizen_key(issued.applicant.username)
     reads = [
         ("/healthz", None),
         ("/api/v1/services/", token),

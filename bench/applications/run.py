@@ -38,7 +38,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import django
@@ -55,6 +55,7 @@ TOKEN = "bench-applications-token-4d1e7b"  # noqa: S105  (a local benchmark's pa
 GOAL = 40.0  # lifecycles per second at 1 million stored, on 2 cores
 GOAL_SLOWDOWN = 0.20  # at most 20% slower than at 10 thousand
 MEDIA = ROOT / "var" / "bench-applications-media"
+TOKENS_FILE = ROOT / "var" / "bench-applications-tokens.json"  # keys of `prepare`'s people
 PAYMENT_POLL_SECONDS = 0.2  # between status reads while the payment is being recorded
 PAYMENT_TIMEOUT_SECONDS = 30.0
 
@@ -110,10 +111,16 @@ CITIZENS = 400
 
 @dataclass(frozen=True)
 class Tokens:
+    """The people's API keys, kept in `TOKENS_FILE`: the database holds only digests."""
+
     citizens: list[str]
+    citizen_usernames: list[str]  # of `citizens`, in the same order
     approvers: list[str]
     health_inspectors: list[str]
     fire_inspectors: list[str]
+
+    def citizen_key(self, username: str) -> str:
+        return self.citizens[self.citizen_usernames.index(username)]
 
 
 @dataclass
@@ -156,15 +163,17 @@ def prepare() -> Tokens:
         )
         return issue_api_token(user=created.user)
 
-    citizens = []
+    citizens, usernames = [], []
     for number in range(CITIZENS):
         phone = f"254711{number:06d}"
         citizen = User.objects.create(
             username=phone, phone=phone, kind="citizen", full_name=f"Bench Citizen {number}"
         )
         citizens.append(issue_api_token(user=citizen))
+        usernames.append(phone)
     tokens = Tokens(
         citizens=citizens,
+        citizen_usernames=usernames,
         approvers=[staff(f"trade-approver-{n}", "trade", "approver") for n in range(4)],
         health_inspectors=[staff(f"health-inspector-{n}", "health", "inspector") for n in range(4)],
         fire_inspectors=[
@@ -172,6 +181,8 @@ def prepare() -> Tokens:
         ],
     )
     connection.close()
+    TOKENS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TOKENS_FILE.write_text(json.dumps(asdict(tokens)))
     return tokens
 
 
@@ -305,23 +316,10 @@ def seeded_so_far() -> int:
 
 
 def existing_tokens() -> Tokens:
-    """The people `prepare` made in an earlier run, by their API tokens."""
-    with psycopg.connect(f"{SERVER}/{DATABASE}") as database:
-        rows = database.execute(
-            "SELECT token.key, account.username, account.kind FROM authtoken_token AS token "
-            "JOIN accounts_user AS account ON account.id = token.user_id ORDER BY account.id"
-        ).fetchall()
-    by_role: dict[str, list[str]] = {}
-    for key, username, kind in rows:
-        by_role.setdefault(
-            "citizen" if kind == "citizen" else username.rsplit("-", 1)[0], []
-        ).append(key)
-    return Tokens(
-        citizens=by_role["citizen"],
-        approvers=by_role["trade-approver"],
-        health_inspectors=by_role["health-inspector"],
-        fire_inspectors=by_role["fire-inspector"],
-    )
+    """The people `prepare` made in an earlier run, by the API keys it kept."""
+    if not TOKENS_FILE.exists():
+        raise SystemExit(f"{TOKENS_FILE} is missing: run run.py without --reuse first")
+    return Tokens(**json.loads(TOKENS_FILE.read_text()))
 
 
 def stored_applications() -> int:

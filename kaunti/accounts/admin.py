@@ -1,6 +1,27 @@
 from django.contrib import admin
+from django.http import HttpRequest
+from rest_framework.authtoken.admin import TokenProxy
 
-from kaunti.accounts.models import PrivacyConsent, RoleAssignment, SignInCode, User
+from kaunti.accounts.models import ApiToken, PrivacyConsent, RoleAssignment, SignInCode, User
+
+# API keys are `ApiToken` digests (issued with `manage.py issue_api_token`); DRF's table of
+# plain keys stays empty (accounts 0004) and out of the admin.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Who holds a key and since when; deleting one revokes it. Keys are issued with
+    `manage.py issue_api_token`, which shows the key once."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__username", "user__full_name"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 class RoleAssignmentInline(admin.TabularInline):

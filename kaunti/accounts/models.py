@@ -150,3 +150,16 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.get_role_display()} in {self.department}"
+
+
+class ApiToken(models.Model):
+    """A user's API key (one at most), kept only as its SHA-256 digest: the key is shown
+    once, when issued, and a copy of the database holds none that works. A key is 160
+    random bits, so a plain digest (no salt, no stretching) cannot be searched back."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="api_token")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"API token of {self.user}"

@@ -14,9 +14,10 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
+from kaunti.accounts.authentication import token_digest
 from kaunti.accounts.models import (
+    ApiToken,
     CodePurpose,
     PrivacyConsent,
     Role,
@@ -367,12 +368,16 @@ def revoke_role(*, user: User, department: Department, role: str, revoked_by: Us
 
 
 @transaction.atomic
+@transaction.atomic
 def issue_api_token(*, user: User, issued_by: User | None = None) -> str:
-    """A fresh API token for `user` (any earlier one stops working)."""
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
+    """A fresh API key for `user` (any earlier one stops working). Only its digest is
+    kept: the key returned here is the only copy."""
+    key = secrets.token_hex(20)
+    ApiToken.objects.update_or_create(
+        user=user, defaults={"digest": token_digest(key), "created_at": timezone.now()}
+    )
     record_event(actor=issued_by, action="accounts.api_token_issued", target=user)
-    return token.key
+    return key
 
 
 def record_staff_sign_in(*, user: User, ip_address: str) -> None:

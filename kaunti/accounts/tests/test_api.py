@@ -3,16 +3,19 @@
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
+from importlib import import_module
 from io import StringIO
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import AnonRateThrottle
 
-from kaunti.accounts.models import Role, User
+from kaunti.accounts.authentication import token_digest
+from kaunti.accounts.models import ApiToken, Role, User
 from kaunti.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +91,7 @@ def test_a_new_token_makes_the_old_one_stop_working(client: Client, make_staff: 
     new_key = issue_token(cashier.username)
 
     assert new_key != old_key
-    assert list(Token.objects.values_list("key", flat=True)) == [new_key]
+    assert list(ApiToken.objects.values_list("digest", flat=True)) == [token_digest(new_key)]
     refused = client.get(ME, headers=with_token(old_key))
     assert refused.status_code == 401
     assert refused["Content-Type"] == PROBLEM
@@ -110,8 +113,48 @@ def test_no_token_is_issued_for_an_unknown_or_inactive_user(make_staff: MakeStaf
     for username in ("nobody", former.username):
         with pytest.raises(CommandError, match=f"No active user '{username}'"):
             issue_token(username)
-    assert Token.objects.count() == 0
+    assert ApiToken.objects.count() == 0
     assert not AuditEvent.objects.filter(action="accounts.api_token_issued").exists()
+
+
+def test_the_database_keeps_no_key_that_works(client: Client, make_staff: MakeStaff) -> None:
+    cashier = make_staff([Role.CASHIER])
+    key = issue_token(cashier.username)
+
+    stored = ApiToken.objects.get(user=cashier)
+
+    assert key not in (stored.digest, str(stored.pk))
+    assert not Token.objects.exists()  # DRF's table of plain keys stays empty
+    assert client.get(ME, headers=with_token(stored.digest)).status_code == 401
+    assert client.get(ME, headers=with_token(key)).json()["username"] == cashier.username
+
+
+def test_a_token_stops_working_when_its_user_is_deactivated(
+    client: Client, make_staff: MakeStaff
+) -> None:
+    cashier = make_staff([Role.CASHIER])
+    key = issue_token(cashier.username)
+    cashier.is_active = False
+    cashier.save()
+
+    refused = client.get(ME, headers=with_token(key))
+
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "User inactive or deleted."
+
+
+def test_keys_stored_in_plain_before_0004_keep_working_as_digests(
+    client: Client, make_staff: MakeStaff
+) -> None:
+    cashier = make_staff([Role.CASHIER])
+    plain = Token.objects.create(user=cashier)  # as `issue_api_token` kept them before
+
+    migration = import_module("kaunti.accounts.migrations.0004_api_token_digests")
+    migration.digest_plain_keys(django_apps, None)
+
+    assert not Token.objects.exists()
+    assert ApiToken.objects.get(user=cashier).digest == token_digest(plain.key)
+    assert client.get(ME, headers=with_token(plain.key)).json()["username"] == cashier.username
 
 
 def test_schema_is_openapi_3_and_describes_me(client: Client) -> None:

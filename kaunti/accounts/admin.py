@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import HttpRequest
-from rest_framework.authtoken.admin import TokenProxy
+from rest_framework.authtoken.models import TokenProxy
 
 from kaunti.accounts.models import ApiToken, PrivacyConsent, RoleAssignment, SignInCode, User
 

@@ -1,6 +1,7 @@
 """Shared fixtures: a clean cache per test, SMS to a file, reference data, people by role."""
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -8,10 +9,12 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client
 from django.utils import translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Browser, sync_playwright
 
 from kaunti.accounts import services
 from kaunti.accounts.models import User
@@ -106,3 +109,49 @@ def citizen(db: None) -> User:
         username="254712000111", phone="254712000111", kind="citizen", full_name="Wanjiku Kamau"
     )
     return user
+
+
+# --- The browser tests ----------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    """Debian's Chromium; skipped where it is missing, but a failure in CI (`CI=true`).
+
+    CI must never pass by skipping the browser tests, so there a missing browser is an error.
+    """
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return str(CHROMIUM)
+    message = f"{CHROMIUM} is missing: apt-get install chromium"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def browser(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    """Chromium driven by Playwright's sync API, which runs an event loop in this thread:
+    Django's ORM calls made meanwhile (fixtures, assertions) are plain synchronous calls,
+    but with a loop running, Django keeps their connections apart from the test's own."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # Close them while the loop still runs (they are out of reach once it stops):
+            # left open, they keep the test database from being dropped at the end.
+            connections.close_all()

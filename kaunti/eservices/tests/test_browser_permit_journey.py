@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from kaunti.accounts.models import User
-from kaunti.accounts.tests.conftest import chromium_path  # noqa: F401  (the fixture)
-from kaunti.accounts.tests.test_browser_sign_up import CHROMIUM_ARGS, code_sent_to
+from kaunti.accounts.tests.test_browser_sign_up import code_sent_to
 from kaunti.conftest import STAFF_PASSWORD, current_totp
 from kaunti.eservices.models import Application, ApplicationStatus
 from kaunti.eservices.tests.conftest import PDF_BYTES, UBP_ANSWERS
@@ -26,17 +25,6 @@ from kaunti.payments.mpesa.simulator import (
 )
 
 PHONE = "254712345678"
-
-
-@pytest.fixture
-def browser(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:  # noqa: F811
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -6,28 +6,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from kaunti.accounts.models import User
-from kaunti.accounts.tests.conftest import chromium_path  # noqa: F401  (the fixture)
-from kaunti.accounts.tests.test_browser_sign_up import CHROMIUM_ARGS
 from kaunti.conftest import STAFF_PASSWORD, current_totp
 from kaunti.land.tests import test_pages_land as shared
 from kaunti.land.tests.test_pages_land import LandWorld
 
 # The shared fixtures of the land page tests.
 land_world = shared.land_world
-
-
-@pytest.fixture
-def browser(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:  # noqa: F811
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -434,7 +434,7 @@ def use_held_credits(charges: QuerySet[ParcelCharge], *, actor: Any | None) -> D
     bulk work is done, each then taking its credit in a transaction of its own; work
     resumed after a crash comes here again, and a credit used once is gone."""
     holders = payer_keys_with_credit()
-    if not holders:
+    if not holders.exists():
         return ZERO
     bill_ids = list(
         charges.filter(bill__payer_key__in=holders)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -214,15 +214,15 @@ def create_bill(
     return bill
 
 
-def payer_keys_with_credit() -> set[str]:
-    """The payers who hold credit (from overpayments) not yet used on a bill."""
-    held = (
+def payer_keys_with_credit() -> QuerySet[PayerCredit, str]:
+    """The payers who hold credit (from overpayments) not yet used on a bill: a query, to
+    filter bills by in the database (`payer_key__in=`) however many they are."""
+    return (
         PayerCredit.objects.values("payer_key")
         .annotate(total=Sum("amount"))
         .filter(total__gt=ZERO)
         .values_list("payer_key", flat=True)
     )
-    return set(held)
 
 
 @transaction.atomic

@@ -57,7 +57,7 @@ from kaunti.land.services.rating import set_rating_rule, set_rating_year  # noqa
 from kaunti.land.services.roll import approve_roll, create_roll  # noqa: E402
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance  # noqa: E402
 from kaunti.ledger.services import load_chart_of_accounts  # noqa: E402
-from kaunti.payments.models import Bill  # noqa: E402
+from kaunti.payments.models import Allocation, Bill  # noqa: E402
 from kaunti.payments.services.price_list import load_price_list  # noqa: E402
 
 FY = 2026
@@ -236,6 +236,27 @@ def copy_into_bill_table(n: int) -> float:
     return elapsed
 
 
+CREDIT_HELD = Decimal("100.00")
+
+
+def hold_credit(parcels: int) -> int:
+    """Give the owners of the first `parcels` parcels credit (as an overpayment would);
+    how many payers hold it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO payments_payercredit (payer_key, amount, created_at)"
+            " SELECT DISTINCT 'id:' || w.national_id, %s::numeric, now()"
+            " FROM land_ownership o JOIN land_owner w ON w.id = o.owner_id"
+            " WHERE o.ended_on IS NULL AND o.parcel_id IN"
+            "  (SELECT id FROM land_parcel ORDER BY id LIMIT %s)",
+            [CREDIT_HELD, parcels],
+        )
+        holders = cursor.rowcount
+        cursor.execute("ANALYZE payments_payercredit")
+    print(f"  {holders:,} payers hold KES {CREDIT_HELD} of credit each", flush=True)
+    return holders
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -360,6 +381,13 @@ def main() -> None:
         action="store_true",
         help=f"Start from {TEMPLATE} (saved by --save-prepared) instead of preparing.",
     )
+    parser.add_argument(
+        "--credited",
+        type=int,
+        default=0,
+        help="Payers of the first N parcels hold KES 100 of credit each (earlier "
+        "overpayments), which the run uses on their new bills.",
+    )
     args = parser.parse_args()
     n = args.parcels
 
@@ -389,6 +417,7 @@ def main() -> None:
     if args.kill_after:
         crash_and_resume(n, args.kill_after, args.chunk_size, args.workers)
         return
+    holders = hold_credit(args.credited) if args.credited else 0
     print(f"Load before billing: {load_average()}", flush=True)
     last_print = [0.0]
 
@@ -457,6 +486,10 @@ def main() -> None:
     print(f"Bills: {bills:,}  charges: {charges:,}  trial balance zero: {balanced}")
     print(f"Load at the end: {load_average()}")
     ok = bills == n and charges == n and balanced and run.bills_created == n
+    if args.credited:
+        used = Allocation.objects.filter(from_credit=True).aggregate(total=Sum("amount"))["total"]
+        print(f"Credit used: KES {used or 0:,} on the bills of {holders:,} payers")
+        ok = ok and used == CREDIT_HELD * holders
     print(f"Run: {run.bills_created:,} bills over all its starts")
     if args.penalties:
         ok = time_penalties(n) and ok

@@ -15,7 +15,7 @@ drawing the ids and then copying costs three round trips to the database, and mo
 web request's writes (an audit link, an SMS, a journal entry) are one to four rows.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models import NOT_PROVIDED, DateField, DateTimeField, Field, Model
 
 M = TypeVar("M", bound=Model)
+Item = TypeVar("Item")
 
 COPY_FROM = 16  # rows: below this one INSERT is cheaper than drawing ids and a COPY
 
@@ -184,3 +185,10 @@ def update_objects(objects: Sequence[Model], fields: Sequence[str]) -> None:
             f" WHERE {table}.{quote(pk.column)} = v.id",
             [list(values) for values in zip(*rows, strict=True)],
         )
+
+
+def batched(items: Sequence[Item], size: int) -> Iterator[Sequence[Item]]:
+    """`items` in slices of `size` at most: e.g. values for `__in`, since PostgreSQL takes
+    at most 65,535 bound values in a statement (ADR 13)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

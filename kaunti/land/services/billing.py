@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from kaunti.core import jobs
 from kaunti.core.audit import record_event
+from kaunti.core.bulk import batched
 from kaunti.core.models import Department, Job
 from kaunti.core.money import ZERO
 from kaunti.land.models import (
@@ -68,8 +69,8 @@ from kaunti.land.services.billing_chunks import (
     rates_source_ref,
 )
 from kaunti.land.services.rating import financial_year_start, format_financial_year
-from kaunti.payments.models import Bill, RevenueStream
-from kaunti.payments.services.bills import apply_payer_credit, payer_keys_with_credit
+from kaunti.payments.models import RevenueStream
+from kaunti.payments.services.bills import apply_payer_credits, payer_keys_with_credit
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -430,20 +431,26 @@ def use_held_credits(charges: QuerySet[ParcelCharge], *, actor: Any | None) -> D
     `charges` raised in bulk, as `create_bill` does for a bill raised alone, in parcel
     order; the amount used.
 
-    Few payers hold credit, so their bills are looked for among the charges once the
-    bulk work is done, each then taking its credit in a transaction of its own; work
-    resumed after a crash comes here again, and a credit used once is gone."""
+    Their bills are looked for among the charges once the bulk work is done, and take
+    their credit 500 at a time, a transaction each; work resumed after a crash comes
+    here again, and a credit used once is gone."""
     holders = payer_keys_with_credit()
     if not holders.exists():
         return ZERO
+    if connection.vendor == "postgresql":
+        # The run's bills and charges are not in the statistics yet: without them the
+        # planner expects a handful and tests every charge against every holder (three
+        # minutes for 10,000 holders among 200,000 bills, instead of a fraction of a second).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE land_parcelcharge, payments_bill, payments_payercredit")
     bill_ids = list(
         charges.filter(bill__payer_key__in=holders)
         .order_by("parcel_id")
         .values_list("bill_id", flat=True)
     )
     used = ZERO
-    for bill in Bill.objects.filter(pk__in=bill_ids).order_by("pk"):
-        used += apply_payer_credit(bill=bill, actor=actor)
+    for batch in batched(bill_ids, 500):  # in parcel order
+        used += apply_payer_credits(bill_ids=batch, actor=actor)
     return used
 
 

@@ -12,7 +12,8 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import record_event
+from kaunti.core.audit import Event, record_event, record_events
+from kaunti.core.bulk import insert_objects, update_objects
 from kaunti.core.identifiers import normalise_kra_pin, normalise_national_id, normalise_phone
 from kaunti.core.models import Department, Ward
 from kaunti.core.money import ZERO, kes
@@ -29,7 +30,12 @@ from kaunti.payments.models import (
     RevenueStream,
 )
 from kaunti.payments.numbers import new_bill_number
-from kaunti.payments.services.collections import record_collection, status_for
+from kaunti.payments.services.collections import (
+    CollectionTotals,
+    add_collections,
+    save_collections,
+    status_for,
+)
 from kaunti.payments.settlement import settle
 
 RECEIVABLES = "1200"
@@ -210,7 +216,7 @@ def create_bill(
         target=bill,
         data={"number": bill.number, "total": total, "source": [source_type, source_ref]},
     )
-    _apply_payer_credit(bill=bill, actor=actor)
+    _use_payer_credit([bill], actor=actor)
     return bill
 
 
@@ -225,14 +231,29 @@ def payer_keys_with_credit() -> QuerySet[PayerCredit, str]:
     )
 
 
-@transaction.atomic
 def apply_payer_credit(*, bill: Bill, actor: Any | None) -> Decimal:
-    """Use the payer's credit on a bill raised without it: bills raised in bulk (the
-    year's land rates) skip the step `create_bill` takes. Returns the amount used."""
-    locked = Bill.objects.select_for_update().get(pk=bill.pk)
-    if locked.status not in (BillStatus.OPEN, BillStatus.PARTLY_PAID):
-        return ZERO
-    return _apply_payer_credit(bill=locked, actor=actor)
+    """Use the payer's credit on a bill raised without it. Returns the amount used."""
+    return apply_payer_credits(bill_ids=[bill.pk], actor=actor)
+
+
+@transaction.atomic
+def apply_payer_credits(*, bill_ids: Sequence[int], actor: Any | None) -> Decimal:
+    """Use what the bills' payers hold in credit on bills raised without it, in the order
+    given (bills raised in bulk, like the year's land rates, skip the step `create_bill`
+    takes). A few hundred bills at a time is one transaction of a dozen statements.
+    Returns the amount used."""
+    order = {bill_id: position for position, bill_id in enumerate(bill_ids)}
+    locked = list(  # in key order, as every writer of bills locks them
+        Bill.objects.select_for_update(of=("self",))
+        .select_related("ward")
+        .filter(pk__in=list(order))
+        .order_by("pk")
+    )
+    locked.sort(key=lambda bill: order[bill.pk])
+    return _use_payer_credit(
+        [bill for bill in locked if bill.status in (BillStatus.OPEN, BillStatus.PARTLY_PAID)],
+        actor=actor,
+    )
 
 
 # Two-key advisory locks (a space apart from the one-key locks of the audit chain and
@@ -240,40 +261,94 @@ def apply_payer_credit(*, bill: Bill, actor: Any | None) -> Decimal:
 _PAYER_CREDIT_LOCK_CLASS = 18_0001
 
 
-def _apply_payer_credit(*, bill: Bill, actor: Any | None) -> Decimal:
-    """Use a payer's credit (from earlier overpayments) on a bill, up to its balance."""
-    if credit_balance(payer_key=bill.payer_key) <= 0:
+def _credit_held(payer_keys: Sequence[str]) -> dict[str, Decimal]:
+    """What each payer holds in credit (only those who hold any)."""
+    totals = (
+        PayerCredit.objects.filter(payer_key__in=payer_keys)
+        .values("payer_key")
+        .annotate(total=Sum("amount"))
+        .values_list("payer_key", "total")
+    )
+    held = {key: kes(total) for key, total in totals}  # kes: SQLite sums as floats
+    return {key: amount for key, amount in held.items() if amount > 0}
+
+
+def _use_payer_credit(bills: Sequence[Bill], *, actor: Any | None) -> Decimal:
+    """Use payers' credit (from earlier overpayments) on open bills the caller has locked
+    or just raised, in order, each up to its balance: per bill a credit movement, an
+    allocation, a journal entry (payer credits to receivables), the day's collections by
+    its lines and an audit link; a bill paid in full is settled."""
+    payer_keys = sorted({bill.payer_key for bill in bills})
+    if not _credit_held(payer_keys):
         return ZERO
     if connection.vendor == "postgresql":
-        # Two bills of one payer raised at once must not both spend the same credit.
+        # Two bills of one payer in two transactions must not both spend the same credit.
+        # Keys are locked in sorted order (unnest keeps the array's), so never crosswise.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                [_PAYER_CREDIT_LOCK_CLASS, bill.payer_key],
+                "SELECT count(pg_advisory_xact_lock(%s, hashtext(key)))"
+                " FROM unnest(%s::text[]) AS key",
+                [_PAYER_CREDIT_LOCK_CLASS, payer_keys],
             )
-    available = credit_balance(payer_key=bill.payer_key)
-    amount = min(available, bill.total - bill.paid)
-    if amount <= 0:
+    available = _credit_held(payer_keys)  # again, now that no one else may spend it
+    used: list[tuple[Bill, Decimal]] = []
+    for bill in bills:
+        amount = min(available.get(bill.payer_key, ZERO), bill.total - bill.paid)
+        if amount > 0:
+            available[bill.payer_key] -= amount
+            used.append((bill, amount))
+    if not used:
         return ZERO
-    spent = PayerCredit.objects.create(payer_key=bill.payer_key, amount=-amount, bill=bill)
-    Allocation.objects.create(bill=bill, amount=amount, from_credit=True)
-    bill.paid += amount
-    bill.status = status_for(total=bill.total, paid=bill.paid)
-    bill.save(update_fields=["paid", "status"])
-    ledger.post_entry(
-        lines=[ledger.Line(PAYER_CREDITS, debit=amount), ledger.Line(RECEIVABLES, credit=amount)],
-        memo=f"Credit applied to bill {bill.number}",
-        source_type="credit",
-        source_ref=f"{bill.number}/{spent.pk}",  # a bill may take credit more than once
+    spent = insert_objects(
+        PayerCredit(payer_key=bill.payer_key, amount=-amount, bill=bill) for bill, amount in used
+    )
+    insert_objects(Allocation(bill=bill, amount=amount, from_credit=True) for bill, amount in used)
+    for bill, amount in used:
+        bill.paid += amount
+        bill.status = status_for(total=bill.total, paid=bill.paid)
+    update_objects([bill for bill, _amount in used], ["paid", "status"])
+    ledger.post_entries(
+        [
+            ledger.Posting(
+                lines=[
+                    ledger.Line(PAYER_CREDITS, debit=amount),
+                    ledger.Line(RECEIVABLES, credit=amount),
+                ],
+                memo=f"Credit applied to bill {bill.number}",
+                source_type="credit",
+                source_ref=f"{bill.number}/{credit.pk}",  # a bill may take credit more than once
+            )
+            for (bill, amount), credit in zip(used, spent, strict=True)
+        ],
         actor=actor,
     )
-    record_collection(bill=bill, amount=amount, channel=Channel.CREDIT, day=timezone.localdate())
-    record_event(
-        actor=actor, action="payments.credit_applied", target=bill, data={"amount": amount}
+    lines: dict[int, list[BillLine]] = {bill.pk: [] for bill, _amount in used}
+    for line in BillLine.objects.filter(bill_id__in=list(lines)).order_by("bill_id", "pk"):
+        lines[line.bill_id].append(line)
+    today = timezone.localdate()
+    totals: CollectionTotals = {}
+    for bill, amount in used:
+        add_collections(
+            totals,
+            bill=bill,
+            lines=lines[bill.pk],
+            amount=amount,
+            channel=Channel.CREDIT,
+            day=today,
+        )
+    save_collections(totals)
+    record_events(
+        [
+            Event(
+                actor=actor, action="payments.credit_applied", target=bill, data={"amount": amount}
+            )
+            for bill, amount in used
+        ]
     )
-    if bill.status == BillStatus.PAID:
-        settle(bill)
-    return amount
+    for bill, _amount in used:
+        if bill.status == BillStatus.PAID:
+            settle(bill)
+    return sum((amount for _bill, amount in used), ZERO)
 
 
 @transaction.atomic

@@ -65,8 +65,13 @@ def status_for(*, total: Decimal, paid: Decimal) -> str:
     return BillStatus.PAID if paid >= total else BillStatus.PARTLY_PAID
 
 
-def _add_collections(
-    totals: dict[tuple[date, int, str, str], tuple[Decimal, int]],
+# The day's collections being added up: (day, stream id, ward code, channel) to the amount
+# and the count of allocations.
+CollectionTotals = dict[tuple[date, int, str, str], tuple[Decimal, int]]
+
+
+def add_collections(
+    totals: CollectionTotals,
     *,
     bill: Bill,
     lines: list[BillLine],
@@ -94,7 +99,7 @@ def _lock_order(item: tuple[tuple[date, int, str, str], Any]) -> tuple[int, date
     return stream_id, day, ward_code, channel
 
 
-def _save_collections(totals: dict[tuple[date, int, str, str], tuple[Decimal, int]]) -> None:
+def save_collections(totals: CollectionTotals) -> None:
     """Add the totals to the daily collections: one upsert per (day, stream, ward, channel).
 
     The database's triggers roll each row up into its day's and its month's totals per
@@ -123,11 +128,11 @@ def _save_collections(totals: dict[tuple[date, int, str, str], tuple[Decimal, in
 
 def record_collection(*, bill: Bill, amount: Decimal, channel: str, day: date) -> None:
     """Add (or, negative, take back) an allocation to the daily collections, per stream."""
-    totals: dict[tuple[date, int, str, str], tuple[Decimal, int]] = {}
-    _add_collections(
+    totals: CollectionTotals = {}
+    add_collections(
         totals, bill=bill, lines=list(bill.lines.all()), amount=amount, channel=channel, day=day
     )
-    _save_collections(totals)
+    save_collections(totals)
 
 
 def _issue_receipts(payments: list[Payment], bills: list[Bill | None]) -> list[Receipt]:
@@ -326,7 +331,7 @@ def _record_new_payments(
     payments: list[Payment] = []
     payment_bills: list[Bill | None] = []
     shares: list[tuple[Decimal, Decimal]] = []  # allocated to the bill, credited to the payer
-    collections: dict[tuple[date, int, str, str], tuple[Decimal, int]] = {}
+    collections: CollectionTotals = {}
     for item in items:
         amount = kes(item.amount)
         bill = bills.get(normalise_bill_number(item.bill_number))
@@ -368,7 +373,7 @@ def _record_new_payments(
         if bill is not None and allocated > 0:
             bill.paid += allocated
             bill.status = status_for(total=bill.total, paid=bill.paid)
-            _add_collections(
+            add_collections(
                 collections,
                 bill=bill,
                 lines=bill_lines.get(bill.pk, []),
@@ -381,7 +386,7 @@ def _record_new_payments(
         payment.journal_entry = entry
     insert_objects(payments)
     _allocate_all(payments, payment_bills, shares)
-    _save_collections(collections)
+    save_collections(collections)
     receipts = _issue_receipts(payments, payment_bills)
     record_events(
         [

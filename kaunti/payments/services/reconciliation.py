@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kaunti.core.audit import record_event
+from kaunti.core.bulk import batched
 from kaunti.ledger.services import PeriodClosed
 from kaunti.payments.models import (
     Channel,
@@ -335,11 +336,6 @@ def parse_statement(*, kind: str, content: bytes) -> ParsedStatement:
     raise ValidationError(_("Choose the kind of statement."), code="kind")
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def counter_references(bank_code: str, number: str) -> list[str]:
     """The counter's references (`Payment.external_ref`) a statement credit may match: a
     deposit slip of the statement's bank, first, or a cheque drawn on any bank.
@@ -360,7 +356,7 @@ def find_kaunti_payments(
     that makes each slip or cheque receiptable once).
     """
     found: dict[str, Payment] = {}
-    for chunk in _chunks(references, _LOOKUP_CHUNK):
+    for chunk in batched(references, _LOOKUP_CHUNK):
         if kind == StatementKind.MPESA:
             payments = Payment.objects.filter(channel__in=MPESA_CHANNELS, mpesa_receipt__in=chunk)
             for payment in payments.order_by("pk"):

@@ -129,7 +129,7 @@ def test_a_failure_anywhere_in_a_batch_records_none_of_it(
     def fail(*args: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(collections, "_save_collections", fail)
+    monkeypatch.setattr(collections, "save_collections", fail)
     with pytest.raises(RuntimeError):
         record_payments(
             [paybill("SKB0000001", bill.number, "200.00"), paybill("SKB0000002", "X", "5.00")]

@@ -4,9 +4,19 @@ import pytest
 from django.utils import timezone
 
 from kaunti.conftest import read_sms
+from kaunti.core.models import AuditEvent
+from kaunti.ledger.models import JournalEntry
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
-from kaunti.payments.models import Allocation, BillStatus, Channel, PayerCredit, Payment, Receipt
-from kaunti.payments.services.bills import LineInput, Payer
+from kaunti.payments.models import (
+    Allocation,
+    Bill,
+    BillStatus,
+    Channel,
+    PayerCredit,
+    Payment,
+    Receipt,
+)
+from kaunti.payments.services.bills import LineInput, Payer, apply_payer_credits, credit_balance
 from kaunti.payments.services.collections import assign_suspense_payment, record_payment
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +106,37 @@ def test_overpayment_becomes_credit_that_the_next_bill_uses_first(make_bill) -> 
 def test_bill_lines_priced_from_the_price_list(make_bill) -> None:
     bill = make_bill(None, lines=[LineInput("produce-cess-potatoes", quantity=Decimal(12))])
     assert bill.total == Decimal("240.00")
+
+
+def test_credit_is_used_on_a_batch_of_bills_in_the_order_given(make_bill) -> None:
+    kamau = Payer(name="Kamau Mwangi", phone="0722000333", id_number="11223344")
+    wanjiru = Payer(name="Wanjiru Njoroge", phone="0712000222", id_number="22334455")
+    kamau_bills = [make_bill(Decimal("250.00"), payer=kamau) for _ in range(3)]
+    wanjiru_bill = make_bill(Decimal("400.00"), payer=wanjiru)
+    # Overpayments of earlier bills: Kamau 1,000 on 700, Wanjiru 500 on 400.
+    pay(make_bill(Decimal("700.00"), payer=kamau).number, "1000", ref="RKTQDM7W6A")
+    pay(make_bill(Decimal("100.00"), payer=wanjiru).number, "200", ref="RKTQDM7W6B")
+
+    third, second, first = kamau_bills[2], kamau_bills[1], kamau_bills[0]
+    used = apply_payer_credits(
+        bill_ids=[third.pk, wanjiru_bill.pk, first.pk, second.pk], actor=None
+    )
+
+    assert used == Decimal("400.00")  # Kamau's 300 and Wanjiru's 100
+    paid = {
+        bill.pk: bill.paid
+        for bill in Bill.objects.filter(payer_key__in=["id:11223344", "id:22334455"])
+    }
+    assert (paid[third.pk], paid[first.pk], paid[second.pk]) == (
+        Decimal("250.00"),
+        Decimal("50.00"),
+        Decimal("0.00"),
+    )
+    assert paid[wanjiru_bill.pk] == Decimal("100.00")
+    assert credit_balance(payer_key="id:11223344") == Decimal("0.00")
+    assert credit_balance(payer_key="id:22334455") == Decimal("0.00")
+    assert Bill.objects.get(pk=third.pk).status == BillStatus.PAID
+    assert JournalEntry.objects.filter(source_type="credit").count() == 3
+    assert AuditEvent.objects.filter(action="payments.credit_applied").count() == 3
+    assert get_account_balance(code="2200") == Decimal("0.00")
+    assert get_trial_balance().is_balanced

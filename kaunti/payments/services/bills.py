@@ -1,6 +1,6 @@
 """Raising and cancelling bills (ARCHITECTURE.md, "The money path": the first step)."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -156,6 +156,8 @@ def create_bill(
         if (bill := existing.first()) is not None:
             return bill
     payer = _clean_payer(payer)
+    # The payer's credit pays first: hold it before the audit chain (`lock_payer_credit`).
+    holds_credit = lock_payer_credit([payer_key_for(payer)])
     priced = _price_lines(lines)
     total = sum((line.amount for line in priced), ZERO)
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
@@ -216,7 +218,8 @@ def create_bill(
         target=bill,
         data={"number": bill.number, "total": total, "source": [source_type, source_ref]},
     )
-    _use_payer_credit([bill], actor=actor)
+    if holds_credit:
+        _use_payer_credit([bill], actor=actor)
     return bill
 
 
@@ -273,23 +276,35 @@ def _credit_held(payer_keys: Sequence[str]) -> dict[str, Decimal]:
     return {key: amount for key, amount in held.items() if amount > 0}
 
 
+def lock_payer_credit(payer_keys: Collection[str]) -> bool:
+    """Hold the credit of these payers until the transaction ends, if any of them holds
+    some (False, and nothing locked, when none does). Whoever spends or takes back credit
+    holds it first, so that two transactions cannot both spend the same shillings.
+
+    Taken before the audit chain's lock, never after: `create_bill` takes it before
+    writing anything; keys in sorted order (unnest keeps the array's), so two holders
+    never wait for each other crosswise."""
+    keys = sorted(set(payer_keys))
+    if not _credit_held(keys):
+        return False
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, hashtext(key)))"
+                " FROM unnest(%s::text[]) AS key",
+                [_PAYER_CREDIT_LOCK_CLASS, keys],
+            )
+    return True
+
+
 def _use_payer_credit(bills: Sequence[Bill], *, actor: Any | None) -> Decimal:
     """Use payers' credit (from earlier overpayments) on open bills the caller has locked
     or just raised, in order, each up to its balance: per bill a credit movement, an
     allocation, a journal entry (payer credits to receivables), the day's collections by
     its lines and an audit link; a bill paid in full is settled."""
     payer_keys = sorted({bill.payer_key for bill in bills})
-    if not _credit_held(payer_keys):
+    if not lock_payer_credit(payer_keys):
         return ZERO
-    if connection.vendor == "postgresql":
-        # Two bills of one payer in two transactions must not both spend the same credit.
-        # Keys are locked in sorted order (unnest keeps the array's), so never crosswise.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(%s, hashtext(key)))"
-                " FROM unnest(%s::text[]) AS key",
-                [_PAYER_CREDIT_LOCK_CLASS, payer_keys],
-            )
     available = _credit_held(payer_keys)  # again, now that no one else may spend it
     used: list[tuple[Bill, Decimal]] = []
     for bill in bills:

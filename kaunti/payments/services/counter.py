@@ -45,7 +45,7 @@ from kaunti.payments.models import (
     TillStatus,
 )
 from kaunti.payments.numbers import normalise_bill_number
-from kaunti.payments.services.bills import credit_balance
+from kaunti.payments.services.bills import credit_balance, lock_payer_credit
 from kaunti.payments.services.collections import record_collection, record_payment, status_for
 
 COUNTER_PROVIDER = "counter"
@@ -366,6 +366,8 @@ def cancel_receipt(
     credits = list(PayerCredit.objects.filter(payment=payment))
     credited = sum((credit.amount for credit in credits), ZERO)
     payer_key = credits[0].payer_key if credits else bill.payer_key
+    if credited > 0:
+        lock_payer_credit([payer_key])  # no one spends it while it is checked and taken back
     if credited > 0 and credit_balance(payer_key=payer_key) < credited:
         raise ValidationError(
             _(

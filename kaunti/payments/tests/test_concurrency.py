@@ -43,7 +43,12 @@ from kaunti.payments.mpesa.simulator import (
     SimulatorConfig,
 )
 from kaunti.payments.services import collections
-from kaunti.payments.services.bills import Payer, apply_payer_credit, credit_balance
+from kaunti.payments.services.bills import (
+    Payer,
+    apply_payer_credit,
+    apply_payer_credits,
+    credit_balance,
+)
 from kaunti.payments.tasks import retry_c2b_confirmations
 
 pytestmark = [
@@ -292,4 +297,36 @@ def test_credit_used_on_a_payers_bills_at_once_is_spent_once(make_bill: MakeBill
     assert credit_balance(payer_key="id:11223344") == Decimal("0.00")
     assert PayerCredit.objects.filter(amount__lt=0).count() == 3
     assert get_account_balance(code="2200") == Decimal("0.00")  # payer credits
+    assert get_trial_balance().is_balanced
+
+
+def test_a_bill_raised_while_credit_is_used_in_bulk_waits_instead_of_deadlocking(
+    make_bill: MakeBill,
+) -> None:
+    """`create_bill` and `apply_payer_credits` hold the payer's credit before the audit
+    chain's lock; taken the other way round by one of them, the two deadlock."""
+    payer = Payer(name="Kamau Mwangi", phone="0722000333", id_number="11223344")
+    for round_number in range(5):
+        waiting = [make_bill(Decimal("250.00"), payer=payer) for _ in range(4)]
+        overpaid = make_bill(Decimal("100.00"), payer=payer)
+        collections.record_payment(
+            provider="mpesa-c2b",
+            external_ref=f"RKTQDM7W{round_number}X",
+            channel=Channel.MPESA_PAYBILL,
+            amount=Decimal("700.00"),
+            paid_at=timezone.now(),
+            bill_number=overpaid.number,
+            payer_phone="254722000333",
+            mpesa_receipt=f"RKTQDM7W{round_number}X",
+        )
+
+        run_together(
+            [
+                partial(apply_payer_credits, bill_ids=[bill.pk for bill in waiting], actor=None),
+                partial(make_bill, Decimal("250.00"), payer=payer),
+            ]
+        )
+
+        assert credit_balance(payer_key="id:11223344") == Decimal("0.00")
+    assert get_account_balance(code="2200") == Decimal("0.00")
     assert get_trial_balance().is_balanced

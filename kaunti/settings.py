@@ -101,10 +101,12 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", 0 if DEBUG else 60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-elif env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-    # PostgreSQL parses and plans a statement a connection has run five times once, not on
-    # every run: parameters travel apart from the SQL (server-side binding) and psycopg
-    # prepares what repeats. Turn off behind a pooler in transaction mode (PgBouncer).
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # Values travel apart from the SQL (server-side binding), and a statement a connection
+    # runs a fifth time is prepared: PostgreSQL no longer parses and plans it on every run
+    # (ADR 13). Turn off behind a pooler in transaction mode (PgBouncer).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=5
     )

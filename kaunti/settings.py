@@ -4,7 +4,9 @@
 security header is on. `make run` and `make test` set `DEBUG=1` themselves.
 """
 
+import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -113,6 +115,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.b
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+if TESTING and REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # Tests clear the cache between them (a Redis FLUSHDB): each parallel worker of the
+    # suite gets a database of its own, counting down from the one configured.
+    _redis = urlsplit(REDIS_URL)
+    _worker = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
+    _database = (int(_redis.path.strip("/") or 0) - _worker) % 16
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_database}"))
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -2,12 +2,16 @@
 
 from datetime import datetime
 from html import unescape
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from kaunti.core.documents import register_document
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +22,7 @@ MALFORMED = (
 )
 
 
-def page(response) -> str:  # type: ignore[no-untyped-def]
+def page(response: "Response") -> str:
     return unescape(response.content.decode())
 
 

@@ -105,12 +105,15 @@ done
 
 echo "== the home page's static files are served from the manifest"
 expect 200 / "${https[@]}" || true
+grep -qi '^strict-transport-security: max-age=[1-9]' "$tmp/headers" || bad+=("/: no HSTS header")
 assets=$(grep -oE '/static/[^"?]+' "$tmp/body" | sort -u || true)
 [ -n "$assets" ] || bad+=("/: names no static file")
 for asset in $assets; do
   # Hashed names (kaunti.3f2a….css) prove the manifest is used.
   [[ "$asset" =~ \.[0-9a-f]{12}\.[a-z]+$ ]] || bad+=("$asset: not a hashed (manifest) name")
-  expect 200 "$asset" "${https[@]}" || true
+  if expect 200 "$asset" "${https[@]}"; then
+    [ -s "$tmp/body" ] || bad+=("$asset: empty")
+  fi
 done
 
 echo "== plain HTTP is redirected to HTTPS"

@@ -247,8 +247,12 @@ AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
 AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
 AFRICASTALKING_BASE_URL = env.str("AFRICASTALKING_BASE_URL", default="")
 # Africa's Talking does not sign its callbacks (USSD, delivery reports, inbound SMS): when
-# set, each must carry it as `?token=` in the URL registered with Africa's Talking.
-AFRICASTALKING_CALLBACK_TOKEN = env.str("AFRICASTALKING_CALLBACK_TOKEN", default="")
+# set, each must carry it as `?token=` in the URL registered with Africa's Talking. Without
+# it anyone could post as any phone number (its bills, its M-Pesa prompts), so production
+# refuses to start without one; development may leave it empty.
+AFRICASTALKING_CALLBACK_TOKEN = env.str("AFRICASTALKING_CALLBACK_TOKEN", default="").strip()
+if not DEBUG and not AFRICASTALKING_CALLBACK_TOKEN:
+    raise ImproperlyConfigured("Set AFRICASTALKING_CALLBACK_TOKEN to a secret value in production.")
 EMAIL_BACKEND_NAME = env.str("EMAIL_BACKEND", default="console")  # console | file | smtp
 EMAIL_BACKEND = {
     "console": "django.core.mail.backends.console.EmailBackend",

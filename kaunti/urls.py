@@ -71,6 +71,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("verify/", core_views.verify_start, name="verify_start"),
     path("verify/<str:code>", core_views.verify_document, name="verify"),
     path("", include("kaunti.accounts.urls")),
     path("", include("kaunti.payments.urls")),

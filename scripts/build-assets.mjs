@@ -1,7 +1,7 @@
 // Builds Kaunti's static assets from the npm packages pinned in package-lock.json:
 // compiles our Sass (GOV.UK Frontend with county branding, no GDS Transport font) and
 // copies the scripts we serve into kaunti/static/build/. Nothing is fetched at run time.
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as sass from "sass";
@@ -33,5 +33,27 @@ const copies = [
 ];
 for (const [from, to] of copies) {
   cpSync(join(modules, from), join(out, to), { recursive: true });
+}
+
+// Minified vendor files end by naming a source map (`//# sourceMappingURL=leaflet.js.map`)
+// that we do not ship. Production's manifest storage follows such references when it hashes
+// the files, and one that names a missing file fails `collectstatic`, so that no page can be
+// served. The comment is dropped from every script and stylesheet we serve; a reference the
+// pattern does not recognise fails the build here rather than in production.
+const sourceMapComment = {
+  ".js": /\n?\/\/[#@] sourceMappingURL=[^\s'"]*\s*$/,
+  ".mjs": /\n?\/\/[#@] sourceMappingURL=[^\s'"]*\s*$/,
+  ".css": /\n?\/\*[#@] sourceMappingURL=[^*]*\*\/\s*$/,
+};
+for (const entry of readdirSync(out, { recursive: true, withFileTypes: true })) {
+  const extension = entry.name.slice(entry.name.lastIndexOf("."));
+  if (!entry.isFile() || !(extension in sourceMapComment)) continue;
+  const path = join(entry.parentPath ?? entry.path, entry.name);
+  const text = readFileSync(path, "utf8");
+  const stripped = text.replace(sourceMapComment[extension], "\n");
+  if (stripped.includes("sourceMappingURL")) {
+    throw new Error(`${path} still names a source map: strip it in scripts/build-assets.mjs`);
+  }
+  if (stripped !== text) writeFileSync(path, stripped);
 }
 console.log(`assets built in ${out}`);

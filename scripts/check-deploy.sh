@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 out=$(env -u DEBUG DEBUG=0 \
   SECRET_KEY="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
   ALLOWED_HOSTS=kaunti.example.go.ke MPESA_CALLBACK_TOKEN="$(.venv/bin/python -c "import secrets; print(secrets.token_urlsafe(24))")" \
+  AFRICASTALKING_CALLBACK_TOKEN="$(.venv/bin/python -c "import secrets; print(secrets.token_urlsafe(24))")" \
   .venv/bin/python manage.py check --deploy --fail-level DEBUG 2>&1) || { echo "$out"; exit 1; }
 echo "$out"
 if [ "$out" != "System check identified no issues (0 silenced)." ]; then

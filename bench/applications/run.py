@@ -68,6 +68,7 @@ BENCH_ENV = {
     "SECRET_KEY": "bench-only-secret-key-" + "a" * 40,
     "ALLOWED_HOSTS": "127.0.0.1",
     "MPESA_CALLBACK_TOKEN": TOKEN,
+    "AFRICASTALKING_CALLBACK_TOKEN": "bench-applications-at-token-" + "a" * 20,
     "SECURE_SSL_REDIRECT": "0",
     "SMS_BACKEND": "console",
     "MEDIA_ROOT": str(MEDIA),

@@ -62,6 +62,7 @@ BENCH_ENV = {
     "SECRET_KEY": "bench-only-secret-key-" + "k" * 40,
     "ALLOWED_HOSTS": "127.0.0.1",
     "MPESA_CALLBACK_TOKEN": TOKEN,
+    "AFRICASTALKING_CALLBACK_TOKEN": "bench-callbacks-at-token-" + "c" * 20,
     "SECURE_SSL_REDIRECT": "0",
     "SMS_BACKEND": "console",
     # Keep-alive connections last the whole run: no worker recycling in the middle of it.

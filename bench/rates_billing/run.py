@@ -36,6 +36,7 @@ os.environ.update(
         "ALLOWED_HOSTS": "127.0.0.1",
         "SMS_BACKEND": "console",
         "MPESA_CALLBACK_TOKEN": "bench-rates-token-" + "t" * 20,
+        "AFRICASTALKING_CALLBACK_TOKEN": "bench-rates-at-token-" + "t" * 20,
         "SECURE_SSL_REDIRECT": "0",
     }
 )

@@ -50,6 +50,8 @@ CACHE_DB, BROKER_DB = 7, 8
 GOAL_P99_MS = 100.0
 ENDED = "END You will get an M-Pesa prompt for KES "
 
+AT_TOKEN = "bench-ussd-token-2b8e5c"  # noqa: S105  (a local benchmark's callback token)
+
 BENCH_ENV = {
     "DJANGO_SETTINGS_MODULE": "kaunti.settings",
     "DATABASE_URL": f"{SERVER}/{DATABASE}?conn_max_age=600",
@@ -59,6 +61,7 @@ BENCH_ENV = {
     "SECRET_KEY": "bench-only-secret-key-" + "u" * 40,
     "ALLOWED_HOSTS": "127.0.0.1",
     "MPESA_CALLBACK_TOKEN": "bench-callback-token-7d1e4b",
+    "AFRICASTALKING_CALLBACK_TOKEN": AT_TOKEN,
     "SECURE_SSL_REDIRECT": "0",
     "SMS_BACKEND": "console",
 }
@@ -251,7 +254,7 @@ def main() -> None:
     server = start_gunicorn(
         env=BENCH_ENV, port=port, workers=args.workers, threads=args.threads, log=log
     )
-    url = f"http://127.0.0.1:{port}/ussd/africastalking/"
+    url = f"http://127.0.0.1:{port}/ussd/africastalking/?token={AT_TOKEN}"
     try:
         print("warming up (50 sessions) ...", flush=True)
         asyncio.run(

@@ -1,7 +1,20 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "kaunti.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from kaunti.core.menu import PublicLink, register_public_link
+
+        register_public_link(
+            PublicLink(
+                _("Check a receipt, permit or licence"),
+                "verify_start",
+                _("Whether a county document is genuine, from the code printed on it."),
+                90,
+            )
+        )

@@ -17,14 +17,15 @@ from kaunti.core.models import IssuedDocument
 
 # No look-alike characters (0/O, 1/I/L, 2/Z, 5/S, 8/B): codes are read aloud and typed.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_LENGTH = 13
 
 
 def new_verification_code() -> str:
     """13 characters from 25: about 60 bits, not guessable (one draw from the OS's CSPRNG,
     written in base 25)."""
-    value = secrets.randbelow(len(CODE_ALPHABET) ** 13)
+    value = secrets.randbelow(len(CODE_ALPHABET) ** CODE_LENGTH)
     characters = []
-    for _ in range(13):
+    for _ in range(CODE_LENGTH):
         value, digit = divmod(value, len(CODE_ALPHABET))
         characters.append(CODE_ALPHABET[digit])
     return "".join(characters)

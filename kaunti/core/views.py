@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from kaunti import celery_app
 from kaunti.core import documents, selectors
+from kaunti.core.forms import VerifyCodeForm
 from kaunti.core.menu import public_links
 from kaunti.core.models import Job, JobState
 
@@ -122,6 +123,20 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 def server_error(request: HttpRequest) -> HttpResponse:
     # No request context: the page must render even when the database is down.
     return HttpResponse(loader.get_template("500.html").render({}), status=500)
+
+
+@require_GET
+def verify_start(request: HttpRequest) -> HttpResponse:
+    """Where a person types the code from a paper receipt or permit, then sees /verify/<code>.
+
+    A GET form: looking a code up changes nothing, and the page works without JavaScript.
+    """
+    if "code" not in request.GET:
+        return render(request, "core/verify_start.html", {"form": VerifyCodeForm()})
+    form = VerifyCodeForm(request.GET)
+    if not form.is_valid():
+        return render(request, "core/verify_start.html", {"form": form}, status=400)
+    return redirect("verify", code=form.cleaned_data["code"])
 
 
 @require_GET

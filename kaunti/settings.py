@@ -310,6 +310,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Several serializers have a `status` field with different choices: name them.
     "ENUM_NAME_OVERRIDES": {"BillStatusEnum": "kaunti.payments.models.BillStatus"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kaunti.core.api.document_refusals_of_every_operation",
+    ],
 }
 
 # --- Security ---------------------------------------------------------------------------

@@ -134,3 +134,14 @@ def test_an_administrator_opens_staff_pages_refused_to_their_role(
 
     assert officer_client.get(path).status_code == 403
     assert administrator_client.get(path).status_code == 200
+
+
+def test_a_superuser_who_is_not_staff_passes_no_check(reference_data: None) -> None:
+    """What `manage.py createsuperuser` makes: a user of the default kind, a citizen."""
+    superuser = User.objects.create(
+        username="254712000999", phone="254712000999", is_superuser=True, is_staff=True
+    )
+
+    assert superuser.is_citizen
+    assert not has_permission(superuser, "payments.view_bills")
+    assert departments_where(superuser, "payments.view_bills") == []

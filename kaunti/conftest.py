@@ -22,6 +22,12 @@ from kaunti.core.models import Department
 from kaunti.core.reference_data import load_reference_data
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fuzz: generated requests over the whole API (about a minute; runs in CI)"
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     """Rate limits and cached names live in the cache (Redis in CI): start each test empty."""

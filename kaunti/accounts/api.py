@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from kaunti.accounts import selectors
 from kaunti.accounts.models import User
+from kaunti.core.api import problems
 
 
 class RoleOutput(serializers.Serializer):
@@ -16,6 +17,8 @@ class RoleOutput(serializers.Serializer):
 
 
 class MeOutput(serializers.ModelSerializer):
+    # Not an email field: it is empty when none is known (citizens sign in by phone).
+    email = serializers.CharField(read_only=True)
     roles = serializers.SerializerMethodField()
 
     class Meta:
@@ -39,6 +42,8 @@ class MeOutput(serializers.ModelSerializer):
 class MeApi(APIView):
     """The signed-in user (session or token) and the roles they hold."""
 
-    @extend_schema(responses=MeOutput, summary="The signed-in user and their roles")
+    @extend_schema(
+        responses={200: MeOutput, **problems(401)}, summary="The signed-in user and their roles"
+    )
     def get(self, request: Request) -> Response:
         return Response(MeOutput(request.user).data)

@@ -2,7 +2,9 @@
 
 Apps name their actions here (`app.verb_noun`) so the whole matrix can be read in one
 place. A role held in a department also covers that department's directorates. An
-auditor's role covers every department, wherever it is held (`COUNTY_WIDE_ROLES`).
+auditor's role covers every department, wherever it is held (`COUNTY_WIDE_ROLES`). An
+active staff superuser (the deployment's administrator) passes every action check in
+every department (ADR 14).
 """
 
 from collections.abc import Iterable
@@ -84,6 +86,15 @@ def _may_hold_roles(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_county_staff)
 
 
+def _is_administrator(user: Any) -> bool:
+    """An active staff superuser: the person who runs the deployment and may already change
+    anything through the Django admin. Refusing them on the pages and the API would only
+    send them to the admin, past the services' rules; letting them through keeps them on
+    the services, which still apply every rule about persons (no one approves their own
+    request) and name them in the audit chain (ADR 14)."""
+    return _may_hold_roles(user) and bool(getattr(user, "is_superuser", False))
+
+
 # Where `remember_roles` keeps a user's role assignments on the user object itself.
 _REMEMBERED_ROLES = "_kaunti_remembered_roles"
 
@@ -124,6 +135,8 @@ def has_any_permission(user: Any, actions: Iterable[str]) -> bool:
     roles = frozenset().union(*(roles_granting(action) for action in actions))
     if not _may_hold_roles(user):
         return False
+    if _is_administrator(user):
+        return True
     if (remembered := _remembered(user)) is not None:
         return any(role in roles for role, _department_id in remembered)
     return RoleAssignment.objects.filter(user=user, role__in=roles).exists()
@@ -141,6 +154,8 @@ def has_permission_in_any(user: Any, action: str, departments: Iterable[Departme
         ids.update(_department_and_ancestors(department))
     if not ids:
         return False
+    if _is_administrator(user):
+        return True
     county_wide = roles & COUNTY_WIDE_ROLES
     if (remembered := _remembered(user)) is not None:
         return any(
@@ -162,9 +177,12 @@ def require_permission(user: Any, action: str, department: Department | None = N
 
 def departments_where(user: Any, action: str) -> list[Department]:
     """The departments in which `user` may do `action` (directly assigned ones; all of
-    them for a county-wide role)."""
+    them for a county-wide role or an administrator)."""
     if not (user and user.is_authenticated and user.is_county_staff):
         return []
+    roles_granting(action)
+    if _is_administrator(user):
+        return list(Department.objects.all())
     held = RoleAssignment.objects.filter(user=user, role__in=roles_granting(action))
     if held.filter(role__in=COUNTY_WIDE_ROLES).exists():
         return list(Department.objects.all())

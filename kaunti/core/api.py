@@ -75,6 +75,31 @@ def problems(*codes: int) -> dict[Any, OpenApiResponse]:
     }
 
 
+def document_refusals_of_every_operation(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: the refusals any operation may give, whatever
+    its view says, are in the schema too. A 400 for a character the database cannot store
+    (`RefuseUnstorableInputMiddleware`, before any view) and a 429 when the caller is over
+    the rate limit (the throttles apply to every operation)."""
+    problem = {
+        PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_SCHEMA},
+    }
+    descriptions = {
+        "400": "A problem details document (RFC 9457): invalid input.",
+        "429": "A problem details document (RFC 9457): too many requests; see `retry_after`.",
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in descriptions.items():
+                documented = responses.setdefault(code, {"description": description})
+                documented.setdefault("content", {}).setdefault(
+                    PROBLEM_CONTENT_TYPE, problem[PROBLEM_CONTENT_TYPE]
+                )
+    return result
+
+
 def problem_response(*, status_code: int, title: str, detail: str) -> Response:
     """A problem-details response for refusals a view makes itself."""
     return Response(
@@ -100,7 +125,9 @@ class WardOutput(serializers.ModelSerializer):
 
 
 class DepartmentOutput(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+    parent_code = serializers.CharField(
+        source="parent.code", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Department
@@ -141,7 +168,10 @@ class JobOutput(serializers.ModelSerializer):
 class JobApi(APIView):
     """A background job's progress, for verified staff who may watch jobs (`core.view_jobs`)."""
 
-    @extend_schema(responses=JobOutput, summary="A background job's progress")
+    @extend_schema(
+        responses={200: JobOutput, **problems(401, 403, 404)},
+        summary="A background job's progress",
+    )
     def get(self, request: Request, public_id: UUID) -> Response:
         job = selectors.get_job(user=request.user, public_id=public_id)
         if job is None:

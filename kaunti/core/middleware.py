@@ -1,11 +1,15 @@
-"""Request id for logs, and the Content-Security-Policy header on every response."""
+"""Request id for logs, the Content-Security-Policy header on every response, and a 400
+for input the database cannot store."""
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from kaunti.core.logging import request_id_var
 
@@ -45,3 +49,79 @@ class ContentSecurityPolicyMiddleware:
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
         return response
+
+
+# PostgreSQL stores no NUL (U+0000) in text, and a lone surrogate cannot be encoded at all:
+# either in a query reaches the database as an error, so a 500.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+# Machine callbacks keep their raw input, NUL bytes and all: their views store the bytes
+# as received, for review (Safaricom's M-Pesa and Africa's Talking's USSD and SMS).
+CALLBACK_PATH_PREFIXES = (
+    "/payments/mpesa/",
+    "/payments/paybill/",
+    "/ussd/africastalking/",
+    "/sms/africastalking/",
+)
+_FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def _has_unstorable(values: Iterable[str]) -> bool:
+    return any(_UNSTORABLE.search(value) for value in values)
+
+
+def has_unstorable_input(request: HttpRequest) -> bool:
+    """A NUL or a lone surrogate in the path, a query parameter or a form field (names,
+    values and uploaded files' names)."""
+    if _has_unstorable([request.path_info]):
+        return True
+    if _has_unstorable(key for key in request.GET) or _has_unstorable(
+        value for values in request.GET.lists() for value in values[1]
+    ):
+        return True
+    if request.method == "POST" and request.content_type in _FORM_CONTENT_TYPES:
+        if _has_unstorable(key for key in request.POST) or _has_unstorable(
+            value for values in request.POST.lists() for value in values[1]
+        ):
+            return True
+        if _has_unstorable(
+            str(upload.name or "") for uploads in request.FILES.lists() for upload in uploads[1]
+        ):
+            return True
+    return False
+
+
+class RefuseUnstorableInputMiddleware:
+    """Answers 400 to a request carrying a character the database cannot store, before any
+    view turns it into a query: a page in the caller's language (both languages on it), or
+    an RFC 9457 problem document under /api/. After `LocaleMiddleware` (the language) and
+    before anything that reads the session or the user from the database."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(CALLBACK_PATH_PREFIXES) or not has_unstorable_input(
+            request
+        ):
+            return self.get_response(request)
+        if request.path_info.startswith("/api/"):
+            return JsonResponse(
+                {
+                    "type": "about:blank",
+                    "title": "Bad Request",
+                    "status": 400,
+                    "detail": _(
+                        "The request contains a character that cannot be stored, such as a "
+                        "NUL byte. Remove it and try again."
+                    ),
+                },
+                status=400,
+                content_type=PROBLEM_CONTENT_TYPE,
+            )
+        # Both languages, the caller's first: the page renders without the database.
+        first = get_language() or settings.LANGUAGE_CODE
+        languages = [first] + [code for code, _name in settings.LANGUAGES if code != first]
+        page = loader.get_template("400.html").render({"languages": languages})
+        return HttpResponse(page, status=400)

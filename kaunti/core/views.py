@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -112,15 +113,53 @@ def job_progress_fragment(request: HttpRequest, public_id: UUID) -> HttpResponse
     return render(request, "core/_job_progress.html", _job_context(request, public_id))
 
 
+def _api_problem(request: HttpRequest, *, status: int, title: str, detail: str) -> HttpResponse:
+    """What the API's own refusals look like (RFC 9457), for those Django makes before a
+    view is reached, e.g. a malformed id that no URL pattern matches."""
+    return JsonResponse(
+        {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": request.path,
+        },
+        status=status,
+        content_type="application/problem+json",
+    )
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _api_problem(
+            request, status=404, title="Not Found", detail=_("There is nothing at this address.")
+        )
     return render(request, "404.html", status=404)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _api_problem(
+            request,
+            status=403,
+            title="Forbidden",
+            detail=_("You do not have permission to perform this action."),
+        )
     return render(request, "403.html", status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _api_problem(
+            request,
+            status=500,
+            title="Internal Server Error",
+            detail=_("Sorry, there is a problem with the service. Try again later."),
+        )
     # No request context: the page must render even when the database is down.
     return HttpResponse(loader.get_template("500.html").render({}), status=500)
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -142,8 +142,11 @@ def _roll(public_id: UUID) -> ValuationRoll:
     return roll
 
 
-class ParcelListApi(APIView):
+class ParcelListApi(generics.GenericAPIView):
     permission_classes = [HasLandAction(VIEW_PARCELS)]
+    # Generic, so that the schema shows the page (count, next, previous, results).
+    serializer_class = ParcelSummaryOutput
+    pagination_class = PageNumberPagination
 
     @extend_schema(
         operation_id="list_land_parcels",
@@ -156,9 +159,8 @@ class ParcelListApi(APIView):
         parcels = page_selectors.search_parcels(
             query=query["q"], ward_code=query["ward"], status=query["status"]
         )
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(parcels, request, view=self)
-        return paginator.get_paginated_response(ParcelSummaryOutput(page, many=True).data)
+        page = self.paginate_queryset(parcels)
+        return self.get_paginated_response(ParcelSummaryOutput(page, many=True).data)
 
 
 class ParcelDetailApi(APIView):
@@ -207,7 +209,8 @@ class ParcelMapApi(APIView):
     def get(self, request: Request) -> Response:
         query = _validated(MapQuery, request.query_params)
         selection = page_selectors.list_map_parcels(bbox=query["bbox"], ward_code=query["ward"])
-        return Response(feature_collection(selection))
+        # GeoJSON's own media type (RFC 7946), as the schema says.
+        return Response(feature_collection(selection), content_type="application/geo+json")
 
 
 class WardOutlinesApi(APIView):
@@ -234,8 +237,11 @@ class RollListApi(APIView):
         return Response(RollOutput(page_selectors.list_rolls()[:200], many=True).data)
 
 
-class RollEntriesApi(APIView):
+class RollEntriesApi(generics.GenericAPIView):
     permission_classes = [HasLandAction(VIEW_PARCELS)]
+    # Generic, so that the schema shows the page (count, next, previous, results).
+    serializer_class = RollEntryOutput
+    pagination_class = PageNumberPagination
 
     @extend_schema(
         operation_id="list_land_roll_entries",
@@ -250,9 +256,8 @@ class RollEntriesApi(APIView):
         entries = page_selectors.list_roll_entries(
             roll=roll, query=str(request.query_params.get("q", ""))[:120]
         )
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response(RollEntryOutput(page, many=True).data)
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(RollEntryOutput(page, many=True).data)
 
 
 class BillingRunListApi(APIView):

@@ -95,7 +95,7 @@ class BillListQuery(serializers.Serializer):
 
 class BillSummaryOutput(serializers.ModelSerializer):
     department = serializers.CharField(source="department.code")
-    ward = serializers.CharField(source="ward.code", default=None)
+    ward = serializers.CharField(source="ward.code", default=None, allow_null=True)
     balance = serializers.DecimalField(**MONEY, read_only=True)
     url = serializers.SerializerMethodField()
 
@@ -135,12 +135,12 @@ class BillPaymentOutput(serializers.Serializer):
     paid_at = serializers.DateTimeField(source="payment.paid_at")
     reference = serializers.CharField(source="payment.external_ref")
     mpesa_receipt = serializers.CharField(source="payment.mpesa_receipt")
-    receipt = serializers.CharField(source="receipt.number", default=None)
+    receipt = serializers.CharField(source="receipt.number", default=None, allow_null=True)
     is_cancelled = serializers.BooleanField()
 
 
 class AllocationOutput(serializers.ModelSerializer):
-    payment = serializers.UUIDField(source="payment.public_id", default=None)
+    payment = serializers.UUIDField(source="payment.public_id", default=None, allow_null=True)
 
     class Meta:
         model = Allocation
@@ -167,7 +167,7 @@ class BillDetailOutput(serializers.ModelSerializer):
 
     payer = PayerOutput(source="*")
     department = serializers.CharField(source="department.code")
-    ward = serializers.CharField(source="ward.code", default=None)
+    ward = serializers.CharField(source="ward.code", default=None, allow_null=True)
     balance = serializers.DecimalField(**MONEY, read_only=True)
     lines = BillLineOutput(many=True)
     payments = serializers.SerializerMethodField()

@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kaunti.accounts.decorators import staff_required
-from kaunti.accounts.models import User
+from kaunti.accounts.models import Role, User
 from kaunti.accounts.permissions import has_permission
 from kaunti.eservices.definitions import FieldType, StepKind, current_language
 from kaunti.eservices.forms import InspectionForm, NoteForm, QueueFilterForm, ReassignForm
@@ -81,11 +81,21 @@ def work_queue(request: HttpRequest) -> HttpResponse:
         )[:200]
     )
     language = current_language()
+    unassignable = [
+        (
+            step,
+            step.application.service.name(language),
+            step.name(language),
+            Role(step.role).label if step.role in Role.values else step.role,
+        )
+        for step in selectors.list_unassignable_steps(user=request.user)[:200]
+    ]
     return render(
         request,
         "eservices/staff_queue.html",
         {
             "form": form,
+            "unassignable": unassignable,
             "steps": [
                 (step, step.name(language), selectors.is_step_overdue(step)) for step in steps
             ],
@@ -111,7 +121,9 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
         if spec.type != FieldType.FILE
     ]
     steps = []
-    for step in application.steps.select_related("department", "assigned_to", "completed_by"):
+    all_steps = list(application.steps.select_related("department", "assigned_to", "completed_by"))
+    nobody = selectors.unassignable_step_ids(steps=all_steps)
+    for step in all_steps:
         may_act = selectors.may_act_on_step(user=request.user, step=step)
         may_reassign = has_permission(request.user, REASSIGN, step.department)
         steps.append(
@@ -119,6 +131,8 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 "step": step,
                 "name": step.name(language),
                 "overdue": selectors.is_step_overdue(step),
+                "nobody_may_act": step.pk in nobody
+                and step.status in (StepStatus.WAITING, StepStatus.OPEN),
                 "may_act": may_act,
                 "is_inspection": step.kind == StepKind.INSPECTION,
                 "may_reassign": may_reassign

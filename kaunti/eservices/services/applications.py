@@ -48,7 +48,11 @@ from kaunti.eservices.selectors.applications import (
 )
 from kaunti.eservices.services.files import removed_unless_completed, store_checked_upload
 from kaunti.eservices.services.issuing import holder_name_for, run_checks
-from kaunti.eservices.services.notices import record_application_event, text_applicant
+from kaunti.eservices.services.notices import (
+    record_application_event,
+    text_applicant,
+    text_applicant_in_review,
+)
 from kaunti.eservices.services.workflow import restart_open_steps, start_review
 from kaunti.eservices.uploads import Upload, check_upload
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
@@ -399,7 +403,7 @@ def submit_application(
     else:
         start_review(locked, actor=actor, event_kind=EventKind.REVIEW_STARTED)
         if locked.status == ApplicationStatus.IN_REVIEW:
-            text_applicant(application=locked, template="application_in_review")
+            text_applicant_in_review(application=locked)
     record_event(
         actor=actor,
         action="eservices.application_submitted",

@@ -31,6 +31,7 @@ from kaunti.eservices.forms import NoteForm, SectionForm, UploadForm
 from kaunti.eservices.models import Application, ApplicationStatus, EventKind, ServiceVersion
 from kaunti.eservices.selectors import applications as application_selectors
 from kaunti.eservices.selectors import catalogue
+from kaunti.eservices.selectors.progress import get_application_progress
 from kaunti.eservices.services import applications as application_services
 from kaunti.eservices.views import signed_in_user
 from kaunti.payments.models import BillStatus
@@ -326,6 +327,7 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "application": application,
             "service_name": application.service.name(language),
             "timeline": timeline,
+            "progress": get_application_progress(application=application, language=language),
             "returned_note": returned[-1] if returned else "",
             "fee_lines": [(line.description(language), line.amount) for line in fees.lines],
             "fees": fees,

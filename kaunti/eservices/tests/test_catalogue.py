@@ -303,5 +303,5 @@ def test_the_load_catalogue_command_says_what_it_loaded(catalogue: None) -> None
     )
     # No staff at all yet: every step of every service has nobody to act on it.
     assert lines[1].startswith("Warning: no active officer holds the role")
-    assert len(lines) == 2 + 22
+    assert len(lines) == 2 + 21
     assert lines[2] == "  unified-business-permit: review (approver in trade)"

@@ -23,11 +23,13 @@ from django.views.decorators.http import require_GET, require_POST
 from kaunti.accounts.decorators import staff_required
 from kaunti.accounts.models import Role, User
 from kaunti.accounts.permissions import has_permission
-from kaunti.eservices.definitions import FieldType, StepKind, current_language
+from kaunti.core.selectors import list_wards
+from kaunti.eservices.definitions import StepKind, current_language
 from kaunti.eservices.forms import InspectionForm, NoteForm, QueueFilterForm, ReassignForm
 from kaunti.eservices.models import Application, ApplicationStep, StepStatus
 from kaunti.eservices.selectors import applications as selectors
 from kaunti.eservices.selectors import catalogue
+from kaunti.eservices.selectors.answers import label_documents, list_answers_for_display
 from kaunti.eservices.services import workflow
 from kaunti.eservices.views import signed_in_user
 
@@ -61,7 +63,15 @@ def _step(request: HttpRequest, reference: str, code: str) -> ApplicationStep:
 @staff_required(VIEW)
 @require_GET
 def work_queue(request: HttpRequest) -> HttpResponse:
-    form = QueueFilterForm(request.GET or None)
+    language = current_language()
+    form = QueueFilterForm(
+        request.GET or None,
+        services=[
+            (service.code, service.name(language))
+            for service in catalogue.list_services().order_by("order", "name_en")
+        ],
+        wards=list(list_wards().order_by("name")),
+    )
     filters = form.cleaned_data if form.is_valid() else {}
     service_code = filters.get("service", "")
     ward_code = filters.get("ward", "")
@@ -80,7 +90,6 @@ def work_queue(request: HttpRequest) -> HttpResponse:
             overdue_only=overdue,
         )[:200]
     )
-    language = current_language()
     unassignable = [
         (
             step,
@@ -111,14 +120,11 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
     application = _application(request, reference)
     language = current_language()
-    definition = catalogue.get_version_definition(version=application.version)
     answers = [
-        (
-            spec.label(language),
-            spec.choice_label(str(application.answers.get(spec.name, "")), language),
+        (label, value)
+        for _name, label, value in list_answers_for_display(
+            application=application, language=language
         )
-        for spec in definition.fields
-        if spec.type != FieldType.FILE
     ]
     steps = []
     all_steps = list(application.steps.select_related("department", "assigned_to", "completed_by"))
@@ -149,10 +155,14 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "service_name": application.service.name(language),
             "answers": answers,
             "steps": steps,
-            "documents": list(
-                selectors.list_application_documents(
-                    application=application, include_superseded=True
-                )
+            "documents": label_documents(
+                list(
+                    selectors.list_application_documents(
+                        application=application, include_superseded=True
+                    )
+                ),
+                application=application,
+                language=language,
             ),
             "timeline": list(
                 selectors.list_application_timeline(application=application, for_applicant=False)

@@ -287,7 +287,7 @@ def check_and_submit(request: HttpRequest, reference: str) -> HttpResponse:
     application = _own_application(request, reference)
     if not application.is_editable:
         return redirect("eservices:application_detail", reference=application.reference)
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     form = NoteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -185,3 +185,17 @@ def test_the_filters_refuse_a_service_that_is_not_offered(
     body = response.content.decode()
     assert "Select a valid choice." in body
     assert in_review_ubp.reference in body  # not filtered by a choice nobody can make
+
+
+def test_a_refused_upload_is_linked_to_its_own_file_field(
+    draft_ubp: Application, citizen: User
+) -> None:
+    response = signed_in(citizen).post(
+        reverse("eservices:documents", args=[draft_ubp.reference]),
+        {"kind": "kra_certificate"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<li><a href="#file-kra_certificate">Choose the file to upload.</a></li>' in body
+    assert 'id="file-kra_certificate"' in body
+    assert 'href="#id_file"' not in body

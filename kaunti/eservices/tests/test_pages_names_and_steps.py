@@ -199,3 +199,16 @@ def test_a_refused_upload_is_linked_to_its_own_file_field(
     assert '<li><a href="#file-kra_certificate">Choose the file to upload.</a></li>' in body
     assert 'id="file-kra_certificate"' in body
     assert 'href="#id_file"' not in body
+
+
+def test_the_applicant_sees_each_document_by_its_name(
+    draft_ubp: Application, citizen: User
+) -> None:
+    body = (
+        signed_in(citizen)
+        .get(reverse("eservices:application_detail", args=[draft_ubp.reference]))
+        .content.decode()
+    )
+    assert "<li>Copy of the owner&#x27;s national ID: <a" in body
+    assert "<li>KRA PIN certificate: <a" in body
+    assert "id_copy" not in body

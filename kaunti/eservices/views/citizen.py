@@ -31,7 +31,7 @@ from kaunti.eservices.forms import NoteForm, SectionForm, UploadForm
 from kaunti.eservices.models import Application, ApplicationStatus, EventKind, ServiceVersion
 from kaunti.eservices.selectors import applications as application_selectors
 from kaunti.eservices.selectors import catalogue
-from kaunti.eservices.selectors.answers import list_answers_for_display
+from kaunti.eservices.selectors.answers import label_documents, list_answers_for_display
 from kaunti.eservices.selectors.progress import get_application_progress
 from kaunti.eservices.services import applications as application_services
 from kaunti.eservices.views import signed_in_user
@@ -363,8 +363,10 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "fees": fees,
             "bill_is_open": application.bill is not None
             and application.bill.status not in (BillStatus.PAID, BillStatus.CANCELLED),
-            "documents": list(
-                application_selectors.list_application_documents(application=application)
+            "documents": label_documents(
+                list(application_selectors.list_application_documents(application=application)),
+                application=application,
+                language=language,
             ),
         },
     )

@@ -74,7 +74,7 @@ def _percent(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _zone_names(rule: ParsedRule, language: str) -> dict[tuple[str, str], str]:
+def _zone_names(rule: ParsedRule) -> dict[tuple[str, str], str]:
     """(lookup key, zone) to the wards it covers, by name: "Engineer, Karau" or "other wards"."""
     names = dict(list_wards().values_list("code", "name"))
     described: dict[tuple[str, str], str] = {}
@@ -100,7 +100,7 @@ def _rule_rows(rule: ParsedRule, language: str) -> list[FeeScheduleRow]:
     if kind == RuleKind.FIXED:
         return [FeeScheduleRow(description, format_kes(rule.amount))]
     if kind == RuleKind.RATE_CARD:
-        zones = _zone_names(rule, language)
+        zones = _zone_names(rule)
         rows = []
         for row in rule.rows:
             label = (

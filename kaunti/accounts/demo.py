@@ -27,6 +27,17 @@ DEMO_STAFF = [
     ("revenue.supervisor", "Lucy Njeri", "revenue", [Role.SUPERVISOR], False),
     ("approver", "John Kariuki", "trade", [Role.APPROVER], False),
     ("inspector", "Mary Wanjiru", "health", [Role.INSPECTOR], False),
+    # Every step of every demo service has someone who may act on it (the catalogue's
+    # departments), and inspections and approvals of one application are different
+    # people (separation of duties): `test_demo_services` walks each service with these.
+    ("fire.inspector", "Daniel Kamau", "public-service", [Role.INSPECTOR], False),
+    ("compliance.inspector", "Faith Wanjiku", "enforcement", [Role.INSPECTOR], False),
+    ("health.approver", "Alice Nyambura", "health", [Role.APPROVER], False),
+    ("planning.approver", "David Maina", "lands", [Role.APPROVER], False),
+    ("planning.inspector", "Ruth Wangui", "lands", [Role.INSPECTOR], False),
+    ("works.approver", "Francis Ndungu", "public-works", [Role.APPROVER], False),
+    ("vet.inspector", "Stephen Kimani", "agriculture", [Role.INSPECTOR], False),
+    ("livestock.approver", "Jane Nduta", "agriculture", [Role.APPROVER], False),
     ("ict.officer", "Samuel Gitau", "ict", [Role.ICT_OFFICER], False),
     ("auditor", "Ann Muthoni", "audit", [Role.AUDITOR], False),
     ("land.officer", "Joseph Ndirangu", "lands", [Role.LAND_OFFICER], False),
@@ -75,10 +86,12 @@ def load_demo_people() -> list[DemoSignIn]:
             user = created.user
             passwords[username] = password
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        department_name = Department.objects.get(code=department_code).name
         sign_ins.append(
             DemoSignIn(
                 username=username,
                 roles=", ".join(str(role.label) for role in roles)
+                + f", {department_name}"
                 + (" (superuser)" if is_superuser else ""),
                 password=passwords.get(username, "(set before this file was kept)"),
                 totp_secret=_base32(device) if device else "",

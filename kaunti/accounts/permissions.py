@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from kaunti.accounts.models import Role, RoleAssignment
+from kaunti.accounts.models import Role, RoleAssignment, UserKind
 from kaunti.core.models import Department
 
 ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -193,6 +193,25 @@ def department_ids_where(user: Any, action: str) -> set[int]:
     """Departments where `user` may do `action`, with their directorates (a role held in a
     department covers its directorates, as `has_permission` decides)."""
     found = {department.pk for department in departments_where(user, action)}
+    frontier = set(found)
+    while frontier:
+        children = set(
+            Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
+        frontier = children - found
+        found |= frontier
+    return found
+
+
+def department_ids_anyone_may(action: str) -> set[int]:
+    """Departments (with their directorates) where at least one active staff member holds
+    a role granting `action`: work routed anywhere else has nobody to do it."""
+    held = RoleAssignment.objects.filter(
+        role__in=roles_granting(action), user__is_active=True, user__kind=UserKind.STAFF
+    )
+    if held.filter(role__in=COUNTY_WIDE_ROLES).exists():
+        return set(Department.objects.values_list("pk", flat=True))
+    found = set(held.values_list("department_id", flat=True))
     frontier = set(found)
     while frontier:
         children = set(

@@ -117,17 +117,17 @@ class InspectionForm(NoteForm):
 
 
 class QueueFilterForm(forms.Form):
-    service = forms.CharField(
-        label=_("Service code"),
+    """The work queue's filters, offered by name: services and wards to choose from."""
+
+    service = forms.ChoiceField(
+        label=_("Service"),
         required=False,
-        max_length=40,
-        widget=forms.TextInput(attrs={"class": INPUT}),
+        widget=forms.Select(attrs={"class": SELECT}),
     )
-    ward = forms.CharField(
-        label=_("Ward code"),
+    ward = forms.ChoiceField(
+        label=_("Ward"),
         required=False,
-        max_length=10,
-        widget=forms.TextInput(attrs={"class": INPUT}),
+        widget=forms.Select(attrs={"class": SELECT}),
     )
     status = forms.ChoiceField(
         label=_("Status"),
@@ -136,6 +136,21 @@ class QueueFilterForm(forms.Form):
         widget=forms.Select(attrs={"class": SELECT}),
     )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        services: Sequence[tuple[str, str]],
+        wards: Sequence[Ward],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        service = self.fields["service"]
+        ward = self.fields["ward"]
+        assert isinstance(service, forms.ChoiceField)
+        assert isinstance(ward, forms.ChoiceField)
+        service.choices = [("", _("Any service")), *services]
+        ward.choices = [("", _("Any ward")), *((w.code, w.name) for w in wards)]
 
 
 class ComplaintForm(forms.Form):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.permissions import (
+    department_ids_anyone_may,
     department_ids_where,
     has_permission,
     has_permission_in_any,
@@ -426,6 +427,42 @@ def list_overdue_steps(*, user: Any, now: datetime | None = None) -> QuerySet[Ap
         )
         .select_related("application__service", "application__ward", "department", "assigned_to")
         .order_by("due_at", "pk")
+    )
+
+
+def _nobody_may_act() -> Q:
+    """Steps whose department (nor a department above it) has no active officer holding a
+    role that may act on a step of their kind."""
+    someone = Q(pk__in=[])
+    for kind, action in STEP_ACTIONS.items():
+        someone |= Q(kind=kind.value, department_id__in=department_ids_anyone_may(action))
+    return ~someone
+
+
+def list_unassignable_steps(*, user: Any) -> QuerySet[ApplicationStep]:
+    """Steps of applications in review (open, or waiting for earlier ones) that nobody
+    may act on, for a supervisor of the step's department or of the service's: they
+    would only ever turn overdue, so they are shown at once (issue 14)."""
+    ids = department_ids_where(user, "eservices.reassign")
+    if not ids:
+        return ApplicationStep.objects.none()
+    return (
+        ApplicationStep.objects.filter(
+            Q(department_id__in=ids) | Q(application__service__department_id__in=ids),
+            _nobody_may_act(),
+            status__in=(StepStatus.OPEN, StepStatus.WAITING),
+            application__status=ApplicationStatus.IN_REVIEW,
+        )
+        .select_related("application__service", "application__ward", "department")
+        .order_by("application__paid_at", "application_id", "position")
+    )
+
+
+def unassignable_step_ids(*, steps: list[ApplicationStep]) -> set[int]:
+    """Which of `steps` nobody may act on (the application page flags them)."""
+    ids = [step.pk for step in steps]
+    return set(
+        ApplicationStep.objects.filter(_nobody_may_act(), pk__in=ids).values_list("pk", flat=True)
     )
 
 

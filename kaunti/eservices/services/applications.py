@@ -48,7 +48,11 @@ from kaunti.eservices.selectors.applications import (
 )
 from kaunti.eservices.services.files import removed_unless_completed, store_checked_upload
 from kaunti.eservices.services.issuing import holder_name_for, run_checks
-from kaunti.eservices.services.notices import record_application_event, text_applicant
+from kaunti.eservices.services.notices import (
+    record_application_event,
+    text_applicant,
+    text_applicant_in_review,
+)
 from kaunti.eservices.services.workflow import restart_open_steps, start_review
 from kaunti.eservices.uploads import Upload, check_upload
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
@@ -103,6 +107,30 @@ def _renewal_answers(previous: Application, fields: tuple[FieldSpec, ...]) -> di
     return answers
 
 
+# Text questions that ask for the applicant's own name (the form's other answers about
+# the person are recognised by their type: phone, national ID, KRA PIN).
+NAME_FIELDS = frozenset({"full_name", "owner_name", "applicant_name"})
+
+
+def _account_answers(applicant: User, fields: tuple[FieldSpec, ...]) -> dict[str, str]:
+    """What the applicant's account already holds, for the questions that ask for it, so
+    nobody types their name, phone or ID number again (they may still change them)."""
+    held = {
+        FieldType.PHONE: applicant.phone or "",
+        FieldType.NATIONAL_ID: applicant.national_id,
+        FieldType.KRA_PIN: applicant.kra_pin,
+    }
+    answers = {}
+    for field in fields:
+        if field.type == FieldType.TEXT and field.name in NAME_FIELDS:
+            value = applicant.full_name
+        else:
+            value = held.get(field.type, "")
+        if value:
+            answers[field.name] = value
+    return answers
+
+
 @transaction.atomic
 def create_draft(
     *, applicant: User, service: Service, renewal_of: Application | None = None
@@ -118,7 +146,7 @@ def create_draft(
     if not service.is_active or version is None:
         raise ValidationError(_("This service is not taking applications."))
     fields = parse_form(version.form)
-    answers: dict[str, str] = {}
+    answers = _account_answers(applicant, fields)
     if renewal_of is not None:
         if (
             renewal_of.applicant_id != applicant.pk
@@ -132,7 +160,7 @@ def create_draft(
             raise ValidationError(_("This service cannot be renewed; apply afresh."))
         if refusal := why_not_renewable(application=renewal_of):
             raise ValidationError(refusal)
-        answers = _renewal_answers(renewal_of, fields)
+        answers.update(_renewal_answers(renewal_of, fields))
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -179,20 +207,26 @@ class DraftUpdate:
 
 @transaction.atomic
 def update_draft(
-    *, application: Application, actor: User, answers: Mapping[str, Any]
+    *,
+    application: Application,
+    actor: User,
+    answers: Mapping[str, Any],
+    require_answers: bool = False,
 ) -> DraftUpdate:
     """Save answers to a draft (or a returned application), each checked on its own.
 
     What was typed is kept even where it is wrong, so nothing is lost; the messages say
-    what to fix, in the active language. Required answers are only enforced on submit,
-    so a half-filled draft can be saved and finished later.
+    what to fix, in the active language. With `require_answers` (a step of the form sent
+    on), the required questions among `answers` must be answered too; without it a
+    half-filled draft can be saved and finished later (submission checks them all).
     """
     locked = _lock(application)
     _require_applicant(locked, actor)
     if not locked.is_editable:
         raise ValidationError(_("This application can no longer be changed."))
     fields = parse_form(locked.version.form)
-    cleaned = clean_answers(fields, answers, ward_codes=ward_codes(), require_all=False)
+    asked = [spec for spec in fields if spec.name in answers]
+    cleaned = clean_answers(asked, answers, ward_codes=ward_codes(), require_all=require_answers)
     locked.answers = {**locked.answers, **cleaned.answers}
     locked.ward = _ward_from(
         fields, {k: v for k, v in locked.answers.items() if k not in cleaned.errors}
@@ -399,7 +433,7 @@ def submit_application(
     else:
         start_review(locked, actor=actor, event_kind=EventKind.REVIEW_STARTED)
         if locked.status == ApplicationStatus.IN_REVIEW:
-            text_applicant(application=locked, template="application_in_review")
+            text_applicant_in_review(application=locked)
     record_event(
         actor=actor,
         action="eservices.application_submitted",

@@ -8,6 +8,7 @@ nothing the second time.
 """
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,8 +19,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
+from kaunti.accounts.permissions import department_ids_anyone_may
 from kaunti.core.audit import record_event
 from kaunti.core.models import Department
+from kaunti.eservices.definitions import STEP_ACTIONS, parse_workflow
 from kaunti.eservices.models import (
     VERSION_CONTENT_FIELDS,
     ComplaintCategory,
@@ -34,6 +37,8 @@ from kaunti.eservices.services.catalogue import (
     make_draft_version,
     make_published,
 )
+
+logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -66,6 +71,7 @@ class CatalogueLoadResult:
     versions_published: int
     complaint_categories: int
     services_with_pending_drafts: list[str] = field(default_factory=list)
+    steps_nobody_can_act_on: list[str] = field(default_factory=list)
 
 
 def _read(path: Path) -> Any:
@@ -180,6 +186,23 @@ def _load_categories(rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
+def find_steps_nobody_can_act_on() -> list[str]:
+    """Steps of services taking applications whose department (nor one above it) has no
+    active officer with a role that may act on them: an application would wait there for
+    ever. Each as "service: step (role in department)"."""
+    anyone = {action: department_ids_anyone_may(action) for action in STEP_ACTIONS.values()}
+    departments = {department.code: department for department in Department.objects.all()}
+    found = []
+    services = Service.objects.filter(is_active=True, current_version__isnull=False)
+    for service in services.select_related("current_version", "department").order_by("order"):
+        version = service.current_version
+        for spec in parse_workflow(version.workflow if version else []):
+            department = departments.get(spec.department, service.department)
+            if department.pk not in anyone[spec.action]:
+                found.append(f"{service.code}: {spec.code} ({spec.role} in {department.code})")
+    return found
+
+
 @transaction.atomic
 def load_catalogue(
     *, county_code: str, data_dir: Path | None = None, actor: User | None = None
@@ -202,7 +225,10 @@ def load_catalogue(
         versions_published=published,
         complaint_categories=categories,
         services_with_pending_drafts=pending,
+        steps_nobody_can_act_on=find_steps_nobody_can_act_on(),
     )
+    for step in result.steps_nobody_can_act_on:
+        logger.warning("catalogue step nobody can act on: %s", step)
     record_event(
         actor=actor,
         action="eservices.catalogue_loaded",

@@ -22,6 +22,7 @@ from kaunti.eservices.models import (
     Complaint,
     ComplaintEvent,
 )
+from kaunti.eservices.selectors.progress import project_steps
 
 
 def _user_or_none(actor: Any) -> User | None:
@@ -98,4 +99,38 @@ def text_applicant(*, application: Application, template: str, **context: Any) -
             "service": application.service.name(language),
             **context,
         },
+    )
+
+
+def _applicant_language(application: Application) -> str:
+    return application.applicant.preferred_language or settings.LANGUAGE_CODE
+
+
+def text_applicant_in_review(*, application: Application) -> None:
+    """Tell the applicant review has started and when the decision is expected; the
+    message promises a text as each step is done, which `text_applicant_step_done` keeps."""
+    progress = project_steps(
+        list(application.steps.order_by("position")), language=_applicant_language(application)
+    )
+    text_applicant(
+        application=application,
+        template="application_in_review",
+        expected_by=progress.decision_expected_by,
+    )
+
+
+def text_applicant_step_done(
+    *, application: Application, step: ApplicationStep, steps: list[ApplicationStep]
+) -> None:
+    """Tell the applicant that `step` is done, which steps are now under way and when the
+    decision is expected (`steps`: all the application's steps, as they now stand)."""
+    language = _applicant_language(application)
+    progress = project_steps(steps, language=language)
+    under_way = [row.name for row in progress.steps if row.is_open]
+    text_applicant(
+        application=application,
+        template="application_step_done",
+        step=step.name(language),
+        next=", ".join(under_way or [row.name for row in progress.remaining]),
+        expected_by=progress.decision_expected_by,
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kaunti.core.audit import record_event
 from kaunti.eservices.models import Application, ApplicationStatus, EventKind
-from kaunti.eservices.services.notices import text_applicant
+from kaunti.eservices.services.notices import text_applicant_in_review
 from kaunti.eservices.services.workflow import start_review
 from kaunti.payments.models import Bill
 
@@ -30,7 +30,7 @@ def handle_bill_settled(bill: Bill) -> None:
         application, actor=None, event_kind=EventKind.PAID, event_data={"bill": bill.number}
     )
     if application.status == ApplicationStatus.IN_REVIEW:
-        text_applicant(application=application, template="application_in_review")
+        text_applicant_in_review(application=application)
     record_event(
         actor=None,
         action="eservices.application_paid",

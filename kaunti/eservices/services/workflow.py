@@ -32,7 +32,11 @@ from kaunti.eservices.models import (
 )
 from kaunti.eservices.services.files import removed_unless_completed, store_checked_upload
 from kaunti.eservices.services.issuing import issue_approved_application
-from kaunti.eservices.services.notices import record_application_event, text_applicant
+from kaunti.eservices.services.notices import (
+    record_application_event,
+    text_applicant,
+    text_applicant_step_done,
+)
 from kaunti.eservices.uploads import CheckedUpload, Upload, check_upload
 
 MAX_INSPECTION_PHOTOS = 6
@@ -265,6 +269,8 @@ def approve_step(*, step: ApplicationStep, actor: User, note: str = "") -> Appli
     )
     _open_ready_steps(steps, timezone.now())
     completed = _approve_and_issue_if_complete(application, steps, actor=actor)
+    if not completed:  # the issue itself is texted when the last step completes it
+        text_applicant_step_done(application=application, step=step, steps=steps)
     record_event(
         actor=actor,
         action="eservices.step_approved",
@@ -360,6 +366,8 @@ def record_inspection_result(
         if passed:
             _open_ready_steps(steps, timezone.now())
             completed = _approve_and_issue_if_complete(application, steps, actor=actor)
+            if not completed:
+                text_applicant_step_done(application=application, step=step, steps=steps)
         else:
             text_applicant(
                 application=application, template="application_returned", note=notes.strip()

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -31,6 +31,8 @@ from kaunti.eservices.forms import NoteForm, SectionForm, UploadForm
 from kaunti.eservices.models import Application, ApplicationStatus, EventKind, ServiceVersion
 from kaunti.eservices.selectors import applications as application_selectors
 from kaunti.eservices.selectors import catalogue
+from kaunti.eservices.selectors.answers import label_documents, list_answers_for_display
+from kaunti.eservices.selectors.progress import get_application_progress
 from kaunti.eservices.services import applications as application_services
 from kaunti.eservices.views import signed_in_user
 from kaunti.payments.models import BillStatus
@@ -70,6 +72,35 @@ def _error_messages(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
+def _linked_problems(error: ValidationError, application: Application) -> list[tuple[str, str]]:
+    """A refusal's messages, each with the address of what to fix (GOV.UK error summary):
+    an answer on its step's page, at its field; a document on the documents page."""
+    definition = catalogue.get_version_definition(version=application.version)
+    section_of = {
+        spec.name: number
+        for number, (_code, specs) in enumerate(_answer_sections(definition), start=1)
+        for spec in specs
+    }
+    kinds = {spec.kind for spec in definition.documents} | {
+        spec.document for spec in definition.fields if spec.type == FieldType.FILE
+    }
+    if not hasattr(error, "error_dict"):
+        return [(message, "") for message in error.messages]
+    problems = []
+    for key, found in error.message_dict.items():
+        if key in section_of:
+            href = (
+                reverse("eservices:edit_section", args=[application.reference, section_of[key]])
+                + f"#id_{key}"
+            )
+        elif key in kinds:
+            href = reverse("eservices:documents", args=[application.reference]) + f"#file-{key}"
+        else:
+            href = ""
+        problems += [(message, href) for message in found]
+    return problems
+
+
 @require_GET
 def service_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
@@ -101,12 +132,11 @@ def service_detail(request: HttpRequest, code: str) -> HttpResponse:
             "eligibility": service.eligibility(language),
             "documents": [(spec.label(language), spec.required) for spec in definition.documents],
             "schedule": schedule,
-            "rules": [
-                rule.description_sw
-                if language == "sw" and rule.description_sw
-                else rule.description_en
-                for rule in (schedule.rules.order_by("order") if schedule else [])
-            ],
+            "fee_rows": catalogue.describe_fee_schedule(
+                schedule=schedule, language=language, on_date=timezone.localdate()
+            )
+            if schedule
+            else [],
             "renewable": application_selectors.get_renewable_application(
                 user=request.user, service=service
             ),
@@ -163,6 +193,9 @@ def edit_section(request: HttpRequest, reference: str, number: int) -> HttpRespo
             application=application,
             actor=signed_in_user(request),
             answers=form.cleaned_data,
+            # Going on checks this step's required answers now, not at the very end;
+            # saving to come back later keeps a half-done step.
+            require_answers="save_and_leave" not in request.POST,
         )
         for field, field_errors in update.errors.items():
             for message in field_errors:
@@ -254,7 +287,7 @@ def check_and_submit(request: HttpRequest, reference: str) -> HttpResponse:
     application = _own_application(request, reference)
     if not application.is_editable:
         return redirect("eservices:application_detail", reference=application.reference)
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     form = NoteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -270,19 +303,17 @@ def check_and_submit(request: HttpRequest, reference: str) -> HttpResponse:
                     actor=signed_in_user(request),
                 )
         except ValidationError as exc:
-            problems = _error_messages(exc)
+            problems = _linked_problems(exc, application)
         else:
             messages.success(request, _("Your application is sent."))
             return redirect("eservices:application_detail", reference=application.reference)
     language = current_language()
     definition = catalogue.get_version_definition(version=application.version)
     answers = [
-        (
-            spec.label(language),
-            spec.choice_label(str(application.answers.get(spec.name, "")), language),
+        (label, value)
+        for _name, label, value in list_answers_for_display(
+            application=application, language=language
         )
-        for spec in definition.fields
-        if spec.type != FieldType.FILE
     ]
     try:
         fees: FeeBreakdown | None = application_selectors.preview_fees(
@@ -290,7 +321,7 @@ def check_and_submit(request: HttpRequest, reference: str) -> HttpResponse:
         )
     except ValidationError as exc:
         fees = None
-        problems = problems or _error_messages(exc)
+        problems = problems or _linked_problems(exc, application)
     return render(
         request,
         "eservices/apply_check.html",
@@ -326,13 +357,16 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "application": application,
             "service_name": application.service.name(language),
             "timeline": timeline,
+            "progress": get_application_progress(application=application, language=language),
             "returned_note": returned[-1] if returned else "",
             "fee_lines": [(line.description(language), line.amount) for line in fees.lines],
             "fees": fees,
             "bill_is_open": application.bill is not None
             and application.bill.status not in (BillStatus.PAID, BillStatus.CANCELLED),
-            "documents": list(
-                application_selectors.list_application_documents(application=application)
+            "documents": label_documents(
+                list(application_selectors.list_application_documents(application=application)),
+                application=application,
+                language=language,
             ),
         },
     )

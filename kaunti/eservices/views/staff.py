@@ -21,13 +21,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kaunti.accounts.decorators import staff_required
-from kaunti.accounts.models import User
+from kaunti.accounts.models import Role, User
 from kaunti.accounts.permissions import has_permission
-from kaunti.eservices.definitions import FieldType, StepKind, current_language
+from kaunti.core.selectors import list_wards
+from kaunti.eservices.definitions import StepKind, current_language
 from kaunti.eservices.forms import InspectionForm, NoteForm, QueueFilterForm, ReassignForm
 from kaunti.eservices.models import Application, ApplicationStep, StepStatus
 from kaunti.eservices.selectors import applications as selectors
 from kaunti.eservices.selectors import catalogue
+from kaunti.eservices.selectors.answers import label_documents, list_answers_for_display
 from kaunti.eservices.services import workflow
 from kaunti.eservices.views import signed_in_user
 
@@ -61,7 +63,15 @@ def _step(request: HttpRequest, reference: str, code: str) -> ApplicationStep:
 @staff_required(VIEW)
 @require_GET
 def work_queue(request: HttpRequest) -> HttpResponse:
-    form = QueueFilterForm(request.GET or None)
+    language = current_language()
+    form = QueueFilterForm(
+        request.GET or None,
+        services=[
+            (service.code, service.name(language))
+            for service in catalogue.list_services().order_by("order", "name_en")
+        ],
+        wards=list(list_wards().order_by("name")),
+    )
     filters = form.cleaned_data if form.is_valid() else {}
     service_code = filters.get("service", "")
     ward_code = filters.get("ward", "")
@@ -80,12 +90,21 @@ def work_queue(request: HttpRequest) -> HttpResponse:
             overdue_only=overdue,
         )[:200]
     )
-    language = current_language()
+    unassignable = [
+        (
+            step,
+            step.application.service.name(language),
+            step.name(language),
+            Role(step.role).label if step.role in Role.values else step.role,
+        )
+        for step in selectors.list_unassignable_steps(user=request.user)[:200]
+    ]
     return render(
         request,
         "eservices/staff_queue.html",
         {
             "form": form,
+            "unassignable": unassignable,
             "steps": [
                 (step, step.name(language), selectors.is_step_overdue(step)) for step in steps
             ],
@@ -101,17 +120,16 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
     application = _application(request, reference)
     language = current_language()
-    definition = catalogue.get_version_definition(version=application.version)
     answers = [
-        (
-            spec.label(language),
-            spec.choice_label(str(application.answers.get(spec.name, "")), language),
+        (label, value)
+        for _name, label, value in list_answers_for_display(
+            application=application, language=language
         )
-        for spec in definition.fields
-        if spec.type != FieldType.FILE
     ]
     steps = []
-    for step in application.steps.select_related("department", "assigned_to", "completed_by"):
+    all_steps = list(application.steps.select_related("department", "assigned_to", "completed_by"))
+    nobody = selectors.unassignable_step_ids(steps=all_steps)
+    for step in all_steps:
         may_act = selectors.may_act_on_step(user=request.user, step=step)
         may_reassign = has_permission(request.user, REASSIGN, step.department)
         steps.append(
@@ -119,6 +137,8 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 "step": step,
                 "name": step.name(language),
                 "overdue": selectors.is_step_overdue(step),
+                "nobody_may_act": step.pk in nobody
+                and step.status in (StepStatus.WAITING, StepStatus.OPEN),
                 "may_act": may_act,
                 "is_inspection": step.kind == StepKind.INSPECTION,
                 "may_reassign": may_reassign
@@ -135,10 +155,14 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "service_name": application.service.name(language),
             "answers": answers,
             "steps": steps,
-            "documents": list(
-                selectors.list_application_documents(
-                    application=application, include_superseded=True
-                )
+            "documents": label_documents(
+                list(
+                    selectors.list_application_documents(
+                        application=application, include_superseded=True
+                    )
+                ),
+                application=application,
+                language=language,
             ),
             "timeline": list(
                 selectors.list_application_timeline(application=application, for_applicant=False)

@@ -28,3 +28,12 @@ class Command(BaseCommand):
                 "Left alone (a draft is being edited): "
                 + ", ".join(result.services_with_pending_drafts)
             )
+        if result.steps_nobody_can_act_on:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Warning: no active officer holds the role these steps need in their "
+                    "department, so applications will wait there until one does:"
+                )
+            )
+            for step in result.steps_nobody_can_act_on:
+                self.stdout.write(self.style.WARNING(f"  {step}"))

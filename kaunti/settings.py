@@ -240,6 +240,11 @@ AFRICASTALKING_BASE_URL = env.str("AFRICASTALKING_BASE_URL", default="")
 # Africa's Talking does not sign its callbacks (USSD, delivery reports, inbound SMS): when
 # set, each must carry it as `?token=` in the URL registered with Africa's Talking.
 AFRICASTALKING_CALLBACK_TOKEN = env.str("AFRICASTALKING_CALLBACK_TOKEN", default="")
+# USSD limits: against a script, not a person whose sessions drop and who dials again (a
+# few a minute at most); steps per session far beyond what any menu needs.
+USSD_SESSIONS_PER_PHONE_PER_MINUTE = env.int("USSD_SESSIONS_PER_PHONE_PER_MINUTE", default=10)
+USSD_SESSIONS_PER_PHONE_PER_HOUR = env.int("USSD_SESSIONS_PER_PHONE_PER_HOUR", default=60)
+USSD_STEPS_PER_SESSION = env.int("USSD_STEPS_PER_SESSION", default=40)
 EMAIL_BACKEND_NAME = env.str("EMAIL_BACKEND", default="console")  # console | file | smtp
 EMAIL_BACKEND = {
     "console": "django.core.mail.backends.console.EmailBackend",

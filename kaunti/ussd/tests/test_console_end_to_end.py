@@ -101,7 +101,7 @@ def test_a_new_caller_pays_a_bill_from_the_console_and_gets_the_sms_receipt(
         "\nNyandarua County\n1. Pay a bill\n2. Land rates\n3. Renew business permit\n"
         "4. Application status\n5. Report a problem\n6. Verify permit/receipt\n7. Language\n> "
         "\nEnter the bill number\n0. Back\n> "
-        f"\nBill {bill.number}\nWanjiru Njoroge\nMarket fees\nBalance KES 1,500.00\n"
+        f"\nBill {bill.number}\nMarket fees\nBalance KES 1,500.00\n"
         "1. Pay from 0712 *** 222\n0. Back\n> "
         "\nYou will get an M-Pesa prompt for KES 1,500.00 on this phone. Enter your M-Pesa "
         "PIN to pay. Your receipt comes by SMS.\n[session ended]\n"

@@ -28,7 +28,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 COUNTY_CODE = env.str("COUNTY_CODE", default="018")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# By default the port this process serves on (`make run PORT=8080` sets PORT), so links
+# and receipts' QR codes lead back to it.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+# `make run` writes the address it serves on here, for `ussd_console` in another terminal.
+RUN_URL_FILE = VAR_DIR / "run-url"
 
 INSTALLED_APPS = [
     "kaunti.accounts.admin_site.KauntiAdminConfig",

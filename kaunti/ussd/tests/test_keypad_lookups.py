@@ -4,11 +4,15 @@ as numbered choices."""
 
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
 
 from kaunti.accounts.models import User
+from kaunti.conftest import read_sms
+from kaunti.core.simulators.africastalking import inbound_sms_form
 from kaunti.eservices.models import Application
 from kaunti.eservices.services.applications import submit_application
 from kaunti.eservices.tests.conftest import draft_ubp  # noqa: F401  (fixture)
@@ -193,3 +197,24 @@ def test_a_reference_may_still_be_typed_where_the_choices_are(
     applicant.dial()
     applicant.press("4")
     assert applicant.press(submitted.reference.lower()).startswith(f"END {submitted.reference}\n")
+
+
+# --- The same by SMS ---------------------------------------------------------------------------
+
+
+def test_a_texted_balance_of_digits_several_parcels_end_with_lists_them(
+    client: Client,
+    register: dict[str, Parcel],
+    sms_file: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/sms/africastalking/inbound/",
+            inbound_sms_form(sender="0733000444", text="BAL 1234", message_id="ATXid_7"),
+        )
+    assert response.status_code == 200
+    assert read_sms(sms_file)[-1]["message"] == (
+        "Several parcels match 1234: NYANDARUA/OL KALOU/1234, NYANDARUA/RURII/1234. "
+        "Send BAL and the full number."
+    )

@@ -41,8 +41,8 @@ class TableRegionNode(template.Node):
         self.label = label
 
     def render(self, context: template.Context) -> str:
-        inner = self.nodelist.render(context)
-        counter = context.render_context.get(self, 0) + 1
+        inner = str(self.nodelist.render(context))
+        counter = int(context.render_context.get(self) or 0) + 1
         context.render_context[self] = counter
         if self.label is not None:
             name = format_html('aria-label="{}"', self.label.resolve(context))

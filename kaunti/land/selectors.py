@@ -170,6 +170,8 @@ def find_parcels_typed_on_keypad(*, typed: str, limit: int = 20) -> list[str]:
     if not all(ch.isdigit() or ch in " /-" for ch in text):
         return []
     typed_groups = _DIGIT_GROUPS.findall(text)
+    if not typed_groups:
+        return []
     candidates = Parcel.objects.filter(number_key__endswith="/" + typed_groups[-1]).order_by(
         "number_key"
     )

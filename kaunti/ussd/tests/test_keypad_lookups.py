@@ -218,3 +218,21 @@ def test_a_texted_balance_of_digits_several_parcels_end_with_lists_them(
         "Several parcels match 1234: NYANDARUA/OL KALOU/1234, NYANDARUA/RURII/1234. "
         "Send BAL and the full number."
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "screen_starts"),
+    [
+        *[(typed, "CON No parcel has this number.\n") for typed in ("*", "#", "/", "-", " * ")],
+        ("\u0661\u0662\u0663\u0664", "CON No parcel has this number.\n"),  # ASCII digits only
+        ("x" * 200, "CON No parcel has this number.\n"),
+        ("1234*", "CON Which parcel?\n"),  # a stray * is a slash with nothing after it
+        ("**1234", "CON Which parcel?\n"),
+    ],
+)
+def test_keypad_input_that_is_no_parcel_number_is_asked_again(
+    phone: Phone, register: dict[str, Parcel], typed: str, screen_starts: str
+) -> None:
+    to_land_rates(phone)
+    assert phone.press(typed).startswith(screen_starts)
+    assert StkRequest.objects.count() == 0

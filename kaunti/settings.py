@@ -30,7 +30,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 COUNTY_CODE = env.str("COUNTY_CODE", default="018")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# By default the port this process serves on (`make run PORT=8080` sets PORT), so links
+# and receipts' QR codes lead back to it.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+# `make run` writes the address it serves on here, for `ussd_console` in another terminal.
+RUN_URL_FILE = VAR_DIR / "run-url"
 
 INSTALLED_APPS = [
     "kaunti.accounts.admin_site.KauntiAdminConfig",
@@ -255,6 +259,11 @@ AFRICASTALKING_BASE_URL = env.str("AFRICASTALKING_BASE_URL", default="")
 AFRICASTALKING_CALLBACK_TOKEN = env.str("AFRICASTALKING_CALLBACK_TOKEN", default="").strip()
 if not DEBUG and not AFRICASTALKING_CALLBACK_TOKEN:
     raise ImproperlyConfigured("Set AFRICASTALKING_CALLBACK_TOKEN to a secret value in production.")
+# USSD limits: against a script, not a person whose sessions drop and who dials again (a
+# few a minute at most); steps per session far beyond what any menu needs.
+USSD_SESSIONS_PER_PHONE_PER_MINUTE = env.int("USSD_SESSIONS_PER_PHONE_PER_MINUTE", default=10)
+USSD_SESSIONS_PER_PHONE_PER_HOUR = env.int("USSD_SESSIONS_PER_PHONE_PER_HOUR", default=60)
+USSD_STEPS_PER_SESSION = env.int("USSD_STEPS_PER_SESSION", default=40)
 EMAIL_BACKEND_NAME = env.str("EMAIL_BACKEND", default="console")  # console | file | smtp
 EMAIL_BACKEND = {
     "console": "django.core.mail.backends.console.EmailBackend",

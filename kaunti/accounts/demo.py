@@ -44,6 +44,17 @@ DEMO_STAFF = [
     ("lands.supervisor", "Esther Wambui", "lands", [Role.SUPERVISOR], False),
     ("admin", "ICT Administrator", "ict", [Role.ICT_OFFICER], True),
 ]
+# Roles the demo staff hold beyond their own department's. The Revenue Directorate's
+# officers collect the fees of the departments whose price-list items are billed at the
+# point of service (market fees, hawkers and weights and measures for Trade; cess, livestock
+# movement and machinery hire for Agriculture; house rent for Public Works): without
+# these, "Raise a bill" offers the demo revenue officer nothing.
+DEMO_EXTRA_ROLES = [
+    # username, department, role
+    ("revenue.officer", "trade", Role.REVENUE_OFFICER),
+    ("revenue.officer", "agriculture", Role.REVENUE_OFFICER),
+    ("revenue.officer", "public-works", Role.REVENUE_OFFICER),
+]
 DEMO_CITIZEN_PHONE = "254712345678"
 DEMO_CITIZEN_NAME = "Wanjiku Kamau"
 
@@ -98,6 +109,13 @@ def load_demo_people() -> list[DemoSignIn]:
             )
         )
     path.write_text(json.dumps(passwords, indent=2))
+    for username, department_code, role in DEMO_EXTRA_ROLES:
+        services.assign_role(
+            user=User.objects.get(username=username),
+            department=Department.objects.get(code=department_code),
+            role=str(role),
+            granted_by=None,
+        )
 
     if not User.objects.filter(phone=DEMO_CITIZEN_PHONE).exists():
         citizen = User(

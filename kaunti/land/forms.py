@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from kaunti.core.selectors import list_wards
 from kaunti.land.models import LandUse, ObjectionStatus, OwnerKind
 from kaunti.land.page_selectors import RatesStatus
+from kaunti.land.selectors import parcel_number_example
 
 INPUT = "govuk-input"
 SELECT = "govuk-select"
@@ -381,10 +382,16 @@ class PenaltyRunForm(forms.Form):
 class BalanceCheckForm(forms.Form):
     number = forms.CharField(
         label=_("Parcel number"),
-        help_text=_("As on the title deed, like NYANDARUA/OL KALOU/1234."),
         max_length=120,
         error_messages={"required": _("Enter the parcel number.")},
         widget=forms.TextInput(
             attrs={"class": INPUT, "spellcheck": "false", "autocapitalize": "characters"}
         ),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The example is a number of this register, so the hint shows the real format.
+        self.fields["number"].help_text = _(
+            "As on the title deed: county, registration section and number, like %(example)s."
+        ) % {"example": parcel_number_example()}

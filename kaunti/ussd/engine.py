@@ -16,13 +16,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 
 MAX_SCREEN = 182  # carriers cut longer USSD screens (shared/reference/kenya.md 2.2)
 HINT_WIDTH = 40  # a hint is short: it shares the screen with the question it repeats
 SESSION_SECONDS = 180  # a USSD session lasts about 180 s
-MAX_STEPS = 40  # far more than any menu needs: beyond it a session is a script, not a person
+# Far more than any menu needs: beyond it a session is a script, not a person. The
+# setting `USSD_STEPS_PER_SESSION` overrides it.
+MAX_STEPS = 40
 BACK, HOME = "0", "00"
 MAIN = "main"
 FIRST_LANGUAGE = "first_language"
@@ -123,6 +126,16 @@ def end(text: str) -> str:
 # --- Sessions ----------------------------------------------------------------------------
 
 
+def max_steps() -> int:
+    return int(getattr(settings, "USSD_STEPS_PER_SESSION", MAX_STEPS))
+
+
+def is_open_session(session_id: str) -> bool:
+    """Whether the engine already holds this session (a first step sent again is no new
+    session)."""
+    return cache.get(session_key(session_id)) is not None
+
+
 def session_key(session_id: str) -> str:
     return "ussd:session:" + hashlib.sha256(session_id.encode()).hexdigest()[:40]
 
@@ -176,7 +189,7 @@ class Engine:
             state = {"phone": phone, "language": chosen or "en", "stack": [[first, {}]]}
             reply = self._show(key, state)
             outcome = "start"
-        elif state.get("steps", 0) >= MAX_STEPS:
+        elif state.get("steps", 0) >= max_steps():
             reply, outcome = end(self.expired_text(state["language"])), "too many steps"
         else:
             reply, outcome = self._step(key, state, new_input(state["text"], text))

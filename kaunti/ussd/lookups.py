@@ -12,10 +12,18 @@ from django.utils import translation
 
 from kaunti.core import documents
 from kaunti.core.money import ZERO
-from kaunti.eservices.selectors.applications import get_citizen_application
-from kaunti.eservices.selectors.complaints import get_citizen_complaint
+from kaunti.eservices.selectors.applications import (
+    get_citizen_application,
+    list_citizen_applications,
+)
+from kaunti.eservices.selectors.complaints import get_citizen_complaint, list_citizen_complaints
 from kaunti.eservices.services.renewals import renew_by_document_number
-from kaunti.land.selectors import parcel_balance
+from kaunti.land.selectors import (
+    find_parcels_typed_on_keypad,
+    list_parcels_of_phone,
+    parcel_balance,
+    parcel_number_example,
+)
 from kaunti.payments.models import Bill, BillStatus
 from kaunti.payments.numbers import is_valid_bill_number, normalise_bill_number
 from kaunti.payments.selectors import get_bill_for_counter
@@ -25,7 +33,6 @@ from kaunti.ussd.selectors import get_citizen_by_phone
 @dataclass(frozen=True)
 class BillFacts:
     number: str
-    payer_name: str
     description: str
     balance: Decimal
     is_paid: bool
@@ -47,7 +54,6 @@ def bill_facts(bill: Bill) -> BillFacts:
     balance = max(ZERO, bill.total - bill.paid)
     return BillFacts(
         number=bill.number,
-        payer_name=bill.payer_name,
         description=bill.description,
         balance=balance,
         is_paid=bill.status == BillStatus.PAID or balance <= ZERO,
@@ -110,8 +116,9 @@ def verify_document(*, code: str) -> DocumentFacts | None:
 
 @dataclass(frozen=True)
 class ParcelFacts:
+    """No owner: a caller who types a parcel number learns what it owes, never who holds it."""
+
     parcel_number: str
-    owner_name: str
     balance: Decimal  # all that is owed on the parcel
     bill_number: str | None  # the oldest open bill, paid first
     bill_balance: Decimal  # what paying that bill now costs
@@ -125,11 +132,46 @@ def find_parcel(*, number: str) -> ParcelFacts | None:
     bill = find_bill(number=found.bill_number) if found.bill_number else None
     return ParcelFacts(
         parcel_number=found.parcel_number,
-        owner_name=found.owner_name,
         balance=found.balance,
         bill_number=bill.number if bill is not None else None,
         bill_balance=bill_facts(bill).balance if bill is not None else ZERO,
     )
+
+
+def find_parcel_numbers(*, typed: str, limit: int = 20) -> list[str]:
+    """Parcel numbers a keypad input may mean (digits, spaces, `*` for `/`), best first."""
+    return find_parcels_typed_on_keypad(typed=typed, limit=limit)
+
+
+def parcels_of_caller(*, phone: str) -> list[str]:
+    """Numbers of the parcels the caller holds or is billed for, by their own phone."""
+    return list_parcels_of_phone(phone=phone)
+
+
+def parcel_example() -> str:
+    return parcel_number_example()
+
+
+@dataclass(frozen=True)
+class ReferenceChoice:
+    reference: str
+    title: str
+
+
+def references_of_caller(*, phone: str, language: str, limit: int = 20) -> list[ReferenceChoice]:
+    """The caller's own applications and reports, newest first, to choose from."""
+    citizen = get_citizen_by_phone(phone=phone)
+    if citizen is None:
+        return []
+    choices = [
+        (application.created_at, application.reference, application.service.name(language))
+        for application in list_citizen_applications(user=citizen)[:limit]
+    ] + [
+        (complaint.created_at, complaint.reference, complaint.category.name(language))
+        for complaint in list_citizen_complaints(user=citizen)[:limit]
+    ]
+    choices.sort(key=lambda choice: choice[0], reverse=True)
+    return [ReferenceChoice(reference, title) for _at, reference, title in choices[:limit]]
 
 
 @dataclass(frozen=True)

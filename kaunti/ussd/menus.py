@@ -129,17 +129,70 @@ class MainScreen:
             if get_citizen_by_phone(phone=hop.phone) is None:
                 return Goto("report_consent")
             return Goto("report_category")
+        if answer == "2":
+            own = lookups.parcels_of_caller(phone=hop.phone)
+            return Goto("land", {"own": own}) if own else Goto("parcel_number")
+        if answer == "4":
+            choices = lookups.references_of_caller(phone=hop.phone, language=hop.language)
+            return Goto(
+                "status_reference",
+                {"choices": [[choice.reference, choice.title] for choice in choices]},
+            )
         targets = {
             "1": "bill_number",
-            "2": "parcel_number",
             "3": "permit_number",
-            "4": "status_reference",
             "6": "verify_code",
             "7": "language",
         }
         if answer not in targets:
             return Retry(_("Choose a number from the menu."))
         return Goto(targets[answer])
+
+
+# --- Lists ------------------------------------------------------------------------------
+
+
+class ListScreen:
+    """Choose one of a list, `PAGE_SIZE` at a time; "9" shows the next page."""
+
+    title = ""
+
+    def items(self, hop: Hop, data: Data) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def chosen(self, hop: Hop, data: Data, key: str) -> Outcome:
+        raise NotImplementedError
+
+    def heading(self) -> str:
+        raise NotImplementedError
+
+    def _page(self, hop: Hop, data: Data) -> tuple[list[tuple[str, str]], bool]:
+        items = self.items(hop, data)
+        start = int(data.get("page", 0)) * PAGE_SIZE
+        return items[start : start + PAGE_SIZE], start + PAGE_SIZE < len(items)
+
+    def render(self, hop: Hop, data: Data) -> str:
+        page, has_more = self._page(hop, data)
+        lines = [self.heading()]
+        lines += [
+            f"{number}. {clip(label, ITEM_WIDTH)}" for number, (_key, label) in enumerate(page, 1)
+        ]
+        if has_more:
+            lines.append(_("9. More"))
+        lines.append(_back())
+        return _lines(*lines)
+
+    def handle(self, hop: Hop, data: Data, answer: str) -> Outcome:
+        page, has_more = self._page(hop, data)
+        if answer == MORE and has_more:
+            return Goto(self.name, {**data, "page": int(data.get("page", 0)) + 1})
+        if answer.isdigit() and 1 <= int(answer) <= len(page):
+            return self.chosen(
+                hop, {k: v for k, v in data.items() if k != "page"}, page[int(answer) - 1][0]
+            )
+        return Retry(_("Choose a number from the list."))
+
+    name = ""
 
 
 # --- Pay a bill --------------------------------------------------------------------------
@@ -162,7 +215,6 @@ class BillNumberScreen:
             "bill_confirm",
             {
                 "number": facts.number,
-                "payer": facts.payer_name,
                 "description": facts.description,
                 "balance": str(facts.balance),
             },
@@ -173,7 +225,6 @@ class BillConfirmScreen:
     def render(self, hop: Hop, data: Data) -> str:
         return _lines(
             _("Bill %(number)s") % {"number": data["number"]},
-            clip(data["payer"], NAME_WIDTH),
             clip(data["description"], NAME_WIDTH),
             _("Balance %(amount)s") % {"amount": format_kes(Decimal(data["balance"]))},
             _("1. Pay from %(phone)s") % {"phone": mask_phone(hop.phone)},
@@ -189,36 +240,99 @@ class BillConfirmScreen:
 # --- Land rates --------------------------------------------------------------------------
 
 
-class ParcelNumberScreen:
-    def render(self, hop: Hop, data: Data) -> str:
-        return _lines(_("Enter the parcel number"), _back())
+def short_parcel_number(number: str) -> str:
+    """Without the county's part (every parcel here has the same): `OL KALOU TOWNSHIP/287`."""
+    rest = number.partition("/")[2]
+    return rest if rest and "/" in rest else number
+
+
+def parcel_outcome(number: str) -> Outcome:
+    """The balance screen of one parcel, or the end when it owes nothing."""
+    facts = lookups.find_parcel(number=number)
+    if facts is None:
+        return End(_("No parcel has this number."))
+    if facts.balance <= 0 or not facts.bill_number or facts.bill_balance <= 0:
+        return End(
+            _("Parcel %(parcel)s has no rates to pay.") % {"parcel": clip(facts.parcel_number, 40)}
+        )
+    return Goto(
+        "parcel_confirm",
+        {
+            "parcel": facts.parcel_number,
+            "balance": str(facts.balance),
+            "bill": facts.bill_number,
+            "pay": str(facts.bill_balance),
+        },
+    )
+
+
+def typed_parcel_outcome(answer: str) -> Outcome | None:
+    """What a parcel number typed on the keypad leads to: its balance, a choice between the
+    parcels it may mean, or None when no parcel matches."""
+    numbers = lookups.find_parcel_numbers(typed=answer)
+    if not numbers:
+        return None
+    if len(numbers) == 1:
+        return parcel_outcome(numbers[0])
+    return Goto("parcel_pick", {"numbers": numbers})
+
+
+class LandScreen(ListScreen):
+    """The caller's own parcels to choose from, then "another parcel"; a parcel number may
+    also be typed here straight away."""
+
+    name = "land"
+
+    def heading(self) -> str:
+        return _("Choose a parcel or type its number")
+
+    def items(self, hop: Hop, data: Data) -> list[tuple[str, str]]:
+        own = [(number, short_parcel_number(number)) for number in data.get("own", [])]
+        return [*own, ("", _("Another parcel"))]
+
+    def chosen(self, hop: Hop, data: Data, key: str) -> Outcome:
+        return parcel_outcome(key) if key else Goto("parcel_number")
 
     def handle(self, hop: Hop, data: Data, answer: str) -> Outcome:
-        facts = lookups.find_parcel(number=answer)
-        if facts is None:
-            return Retry(_("No parcel has this number."))
-        if facts.balance <= 0 or not facts.bill_number or facts.bill_balance <= 0:
-            return End(
-                _("Parcel %(parcel)s has no rates to pay.")
-                % {"parcel": clip(facts.parcel_number, 40)}
-            )
-        return Goto(
-            "parcel_confirm",
-            {
-                "parcel": facts.parcel_number,
-                "owner": facts.owner_name,
-                "balance": str(facts.balance),
-                "bill": facts.bill_number,
-                "pay": str(facts.bill_balance),
-            },
+        outcome = super().handle(hop, data, answer)
+        if isinstance(outcome, Retry):
+            return typed_parcel_outcome(answer) or Retry(_("No parcel has this number."))
+        return outcome
+
+
+class ParcelNumberScreen:
+    def render(self, hop: Hop, data: Data) -> str:
+        example = lookups.parcel_example()
+        return _lines(
+            _("Enter the parcel number, or just its last part: %(last)s for %(number)s")
+            % {"last": example.rsplit("/", 1)[-1], "number": clip(example, 40)},
+            _("Use * for /"),
+            _back(),
         )
+
+    def handle(self, hop: Hop, data: Data, answer: str) -> Outcome:
+        return typed_parcel_outcome(answer) or Retry(_("No parcel has this number."))
+
+
+class ParcelPickScreen(ListScreen):
+    """Several parcels end with the digits typed: the caller picks theirs."""
+
+    name = "parcel_pick"
+
+    def heading(self) -> str:
+        return _("Which parcel?")
+
+    def items(self, hop: Hop, data: Data) -> list[tuple[str, str]]:
+        return [(number, short_parcel_number(number)) for number in data["numbers"]]
+
+    def chosen(self, hop: Hop, data: Data, key: str) -> Outcome:
+        return parcel_outcome(key)
 
 
 class ParcelConfirmScreen:
     def render(self, hop: Hop, data: Data) -> str:
         return _lines(
-            _("Parcel %(parcel)s") % {"parcel": clip(data["parcel"], 30)},
-            clip(data["owner"], NAME_WIDTH),
+            _("Parcel %(parcel)s") % {"parcel": clip(data["parcel"], 40)},
             _("Rates due %(amount)s") % {"amount": format_kes(Decimal(data["balance"]))},
             _("1. Pay %(amount)s from %(phone)s")
             % {"amount": format_kes(Decimal(data["pay"])), "phone": mask_phone(hop.phone)},
@@ -282,67 +396,51 @@ class RenewalPayScreen:
 # --- Application status --------------------------------------------------------------------
 
 
-class StatusReferenceScreen:
-    def render(self, hop: Hop, data: Data) -> str:
-        return _lines(_("Enter the reference, like APP-7KQ3MXA"), _back())
-
-    def handle(self, hop: Hop, data: Data, answer: str) -> Outcome:
-        facts = lookups.find_status(phone=hop.phone, reference=answer, language=hop.language)
-        if facts is None:
-            return Retry(_("Not found for this phone."))
-        return End(
-            _lines(
-                facts.reference,
-                clip(facts.title, 60),
-                _("Status: %(status)s") % {"status": clip(facts.status, 60)},
-            )
+def status_outcome(hop: Hop, reference: str) -> Outcome:
+    facts = lookups.find_status(phone=hop.phone, reference=reference, language=hop.language)
+    if facts is None:
+        return Retry(_("Not found for this phone."))
+    return End(
+        _lines(
+            facts.reference,
+            clip(facts.title, 60),
+            _("Status: %(status)s") % {"status": clip(facts.status, 60)},
         )
+    )
 
 
-# --- Report a problem ----------------------------------------------------------------------
-
-
-class ListScreen:
-    """Choose one of a list, `PAGE_SIZE` at a time; "9" shows the next page."""
-
-    title = ""
-
-    def items(self, hop: Hop, data: Data) -> list[tuple[str, str]]:
-        raise NotImplementedError
-
-    def chosen(self, hop: Hop, data: Data, key: str) -> Outcome:
-        raise NotImplementedError
-
-    def heading(self) -> str:
-        raise NotImplementedError
-
-    def _page(self, hop: Hop, data: Data) -> tuple[list[tuple[str, str]], bool]:
-        items = self.items(hop, data)
-        start = int(data.get("page", 0)) * PAGE_SIZE
-        return items[start : start + PAGE_SIZE], start + PAGE_SIZE < len(items)
+class StatusReferenceScreen:
+    """The caller's own applications and reports to choose from (newest first); a
+    reference may still be typed, like one sent by SMS."""
 
     def render(self, hop: Hop, data: Data) -> str:
-        page, has_more = self._page(hop, data)
-        lines = [self.heading()]
+        choices = data.get("choices")
+        if not choices:
+            return _lines(_("Enter the reference, like APP-7KQ3MXA"), _back())
+        start = int(data.get("page", 0)) * PAGE_SIZE
+        page = choices[start : start + PAGE_SIZE]
+        lines = [_("Choose one, or type its reference")]
         lines += [
-            f"{number}. {clip(label, ITEM_WIDTH)}" for number, (_key, label) in enumerate(page, 1)
+            f"{number}. {reference} {clip(title, ITEM_WIDTH - len(reference))}"
+            for number, (reference, title) in enumerate(page, 1)
         ]
-        if has_more:
+        if start + PAGE_SIZE < len(choices):
             lines.append(_("9. More"))
         lines.append(_back())
         return _lines(*lines)
 
     def handle(self, hop: Hop, data: Data, answer: str) -> Outcome:
-        page, has_more = self._page(hop, data)
-        if answer == MORE and has_more:
-            return Goto(self.name, {**data, "page": int(data.get("page", 0)) + 1})
+        choices = data.get("choices") or []
+        start = int(data.get("page", 0)) * PAGE_SIZE
+        page = choices[start : start + PAGE_SIZE]
+        if answer == MORE and start + PAGE_SIZE < len(choices):
+            return Goto("status_reference", {**data, "page": int(data.get("page", 0)) + 1})
         if answer.isdigit() and 1 <= int(answer) <= len(page):
-            return self.chosen(
-                hop, {k: v for k, v in data.items() if k != "page"}, page[int(answer) - 1][0]
-            )
-        return Retry(_("Choose a number from the list."))
+            return status_outcome(hop, page[int(answer) - 1][0])
+        return status_outcome(hop, answer)
 
-    name = ""
+
+# --- Report a problem ----------------------------------------------------------------------
 
 
 class ReportConsentScreen:
@@ -494,7 +592,9 @@ SCREENS: dict[str, Screen] = {
     MAIN: MainScreen(),
     "bill_number": BillNumberScreen(),
     "bill_confirm": BillConfirmScreen(),
+    "land": LandScreen(),
     "parcel_number": ParcelNumberScreen(),
+    "parcel_pick": ParcelPickScreen(),
     "parcel_confirm": ParcelConfirmScreen(),
     "permit_number": PermitNumberScreen(),
     "renewal_pay": RenewalPayScreen(),

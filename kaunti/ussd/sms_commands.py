@@ -57,7 +57,13 @@ def _balance(number: str) -> str:
                 "description": facts.description[:60],
                 "amount": format_kes(facts.balance),
             }
-    parcel = lookups.find_parcel(number=number)
+    numbers = lookups.find_parcel_numbers(typed=number, limit=4)
+    if len(numbers) > 1:
+        return _("Several parcels match %(typed)s: %(numbers)s. Send BAL and the full number.") % {
+            "typed": number[:20],
+            "numbers": ", ".join(numbers[:3]),
+        }
+    parcel = lookups.find_parcel(number=numbers[0]) if numbers else None
     if parcel is not None:
         return _("Parcel %(parcel)s: rates balance %(amount)s.") % {
             "parcel": parcel.parcel_number,

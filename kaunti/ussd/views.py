@@ -21,7 +21,9 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,7 +31,7 @@ from kaunti.accounts.decorators import staff_required
 from kaunti.core import outbox, ratelimit
 from kaunti.core.identifiers import mask_phone, normalise_phone
 from kaunti.core.models import OutboxMessage
-from kaunti.ussd import services
+from kaunti.ussd import engine, services
 from kaunti.ussd.engine import Engine, end
 from kaunti.ussd.menus import SCREENS
 from kaunti.ussd.selectors import get_phone_language
@@ -37,7 +39,8 @@ from kaunti.ussd.selectors import get_phone_language
 logger = logging.getLogger(__name__)
 
 VIEW_OUTBOX = "core.view_outbox"
-SESSIONS_PER_PHONE_PER_MINUTE = 6
+SESSIONS_PER_PHONE_PER_MINUTE = 10
+SESSIONS_PER_PHONE_PER_HOUR = 60
 PAGE_SIZE = 50
 
 
@@ -49,6 +52,23 @@ def _expired_text(language: str) -> str:
 ENGINE = Engine(
     SCREENS, language_of=lambda phone: get_phone_language(phone=phone), expired_text=_expired_text
 )
+
+
+def _session_refusal(phone: str) -> Promise | None:
+    """Why `phone` may not start a session now, or None. Two windows: a burst a minute
+    (a script dialling in a loop) and a total an hour (one dialling all day). A person
+    whose sessions drop and who dials again stays far below both."""
+    per_minute = int(
+        getattr(settings, "USSD_SESSIONS_PER_PHONE_PER_MINUTE", SESSIONS_PER_PHONE_PER_MINUTE)
+    )
+    per_hour = int(
+        getattr(settings, "USSD_SESSIONS_PER_PHONE_PER_HOUR", SESSIONS_PER_PHONE_PER_HOUR)
+    )
+    if not ratelimit.allow(scope="ussd", identity=phone, limit=per_minute, window_seconds=60):
+        return gettext_lazy("Too many requests. Please try again in a minute.")
+    if not ratelimit.allow(scope="ussd-hour", identity=phone, limit=per_hour, window_seconds=3600):
+        return gettext_lazy("This phone has dialled many times this hour. Please try again later.")
+    return None
 
 
 def _text(body: str, status: int = 200) -> HttpResponse:
@@ -79,12 +99,12 @@ def africastalking_ussd(request: HttpRequest) -> HttpResponse:
     if not session_id or len(session_id) > 200:
         return _text(end(_("Your session has ended. Please dial again.")))
     # Sessions started per phone are limited here; steps within a session by the engine
-    # (MAX_STEPS), so a continuing step costs no rate-limit round trip to Redis.
-    if not text and not ratelimit.allow(
-        scope="ussd", identity=phone, limit=SESSIONS_PER_PHONE_PER_MINUTE, window_seconds=60
-    ):
-        with translation.override(get_phone_language(phone=phone) or "en"):
-            return _text(end(_("Too many requests. Please try again in a minute.")))
+    # (`USSD_STEPS_PER_SESSION`), so a continuing step costs no rate-limit round trip.
+    if not text and not engine.is_open_session(session_id):
+        refusal = _session_refusal(phone)
+        if refusal:
+            with translation.override(get_phone_language(phone=phone) or "en"):
+                return _text(end(str(refusal)))
     started = time.monotonic()
     try:
         step = ENGINE.answer(session_id=session_id, phone=phone, text=text)

@@ -655,6 +655,18 @@ def test_an_unknown_parcel_number_is_told_so(land_world: LandWorld, client: Clie
     assert "We have no parcel with that number." in response.content.decode()
 
 
+def test_the_parcel_number_hint_shows_the_register_s_own_format(
+    land_world: LandWorld, client: Client
+) -> None:
+    html = client.get(reverse("land:check_balance")).content.decode()
+
+    assert (
+        "As on the title deed: county, registration section and number, like "
+        f"{land_world.p1.number}."
+    ) in html
+    assert land_world.p1.number == "NYANDARUA/OL KALOU/1001"
+
+
 def test_the_balance_check_is_rate_limited_per_address(
     land_world: LandWorld, client: Client, settings: Any
 ) -> None:

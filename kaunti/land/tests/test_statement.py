@@ -87,7 +87,7 @@ def test_parcel_balance_for_ussd_reads_a_loosely_typed_number(parcel: Parcel) ->
 
     assert balance is not None
     assert balance.parcel_number == "NYANDARUA/OL KALOU/1234"
-    assert balance.owner_name == "Wanjiku Kamau & John Mwangi"
+    assert not hasattr(balance, "owner_name")  # USSD and SMS never learn who owns it
     assert balance.balance == Decimal("1000.00")
     assert balance.bill_number == ParcelCharge.objects.get(parcel=parcel).bill.number
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from kaunti.core.models import OutboxMessage, OutboxStatus
 from kaunti.core.simulators.africastalking import AfricasTalkingSimulator
@@ -101,7 +102,7 @@ def test_a_new_caller_pays_a_bill_from_the_console_and_gets_the_sms_receipt(
         "\nNyandarua County\n1. Pay a bill\n2. Land rates\n3. Renew business permit\n"
         "4. Application status\n5. Report a problem\n6. Verify permit/receipt\n7. Language\n> "
         "\nEnter the bill number\n0. Back\n> "
-        f"\nBill {bill.number}\nWanjiru Njoroge\nMarket fees\nBalance KES 1,500.00\n"
+        f"\nBill {bill.number}\nMarket fees\nBalance KES 1,500.00\n"
         "1. Pay from 0712 *** 222\n0. Back\n> "
         "\nYou will get an M-Pesa prompt for KES 1,500.00 on this phone. Enter your M-Pesa "
         "PIN to pay. Your receipt comes by SMS.\n[session ended]\n"
@@ -136,4 +137,32 @@ def test_the_console_stops_when_input_runs_out(live_server: Any, reference_data:
         "\nKaunti ya Nyandarua\n1. Lipa bili\n2. Kodi ya ardhi\n3. Rejesha kibali cha biashara\n"
         "4. Hali ya ombi\n5. Ripoti tatizo\n6. Thibitisha kibali/risiti\n7. Lugha\n> \n"
         "[no more input: session left]\n"
+    )
+
+
+def test_the_console_calls_the_server_make_run_serves_whatever_its_port(
+    live_server: Any, settings: Any, tmp_path: Any, reference_data: None
+) -> None:
+    """`make run PORT=...` writes the address it serves on; the console needs no --url."""
+    run_url = tmp_path / "run-url"
+    run_url.write_text(live_server.url + "\n")
+    settings.RUN_URL_FILE = run_url
+    settings.SITE_URL = "http://127.0.0.1:1"  # not where the demo is served
+    out = io.StringIO()
+    call_command("ussd_console", phone="0712000222", stdin=io.StringIO("2\n"), stdout=out)
+
+    assert out.getvalue().startswith(
+        f"Dialling *000*18# from +{PAYER} ({live_server.url}/ussd/africastalking/)\n"
+        "\nKaribu Nyandarua\n"
+    )
+
+
+def test_without_make_run_the_console_calls_site_url(settings: Any, tmp_path: Any) -> None:
+    settings.RUN_URL_FILE = tmp_path / "no-run-url"
+    settings.SITE_URL = "http://127.0.0.1:1"
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="the server did not answer"):
+        call_command("ussd_console", phone="0712000222", stdin=io.StringIO(""), stdout=out)
+    assert out.getvalue() == (
+        f"Dialling *000*18# from +{PAYER} (http://127.0.0.1:1/ussd/africastalking/)\n"
     )

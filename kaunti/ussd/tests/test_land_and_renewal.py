@@ -46,14 +46,14 @@ def parcel(
     [
         (
             "en",
-            "CON Parcel NYANDARUA/OL KALOU/1234\nWanjiku Kamau & John Mwangi\n"
+            "CON Parcel NYANDARUA/OL KALOU/1234\n"
             "Rates due KES 1,000.00\n1. Pay KES 1,000.00 from 0712 *** 333\n0. Back",
             "END You will get an M-Pesa prompt for KES 1,000.00 on this phone. Enter your "
             "M-Pesa PIN to pay. Your receipt comes by SMS.",
         ),
         (
             "sw",
-            "CON Shamba NYANDARUA/OL KALOU/1234\nWanjiku Kamau & John Mwangi\n"
+            "CON Shamba NYANDARUA/OL KALOU/1234\n"
             "Kodi inayodaiwa KES 1,000.00\n1. Lipa KES 1,000.00 kutoka 0712 *** 333\n0. Rudi",
             "END Utapokea ombi la M-Pesa la KES 1,000.00 kwenye simu hii. Weka PIN yako ya "
             "M-Pesa kulipa. Risiti itakuja kwa SMS.",

@@ -38,7 +38,6 @@ DATA_SCREENS = {
     "bill_confirm": st.fixed_dictionaries(
         {
             "number": st.text(alphabet="ACDEFGHJKMNPQRTUVWXY34679", min_size=9, max_size=9),
-            "payer": names,
             "description": names,
             "balance": amounts.map(str),
         }
@@ -46,7 +45,6 @@ DATA_SCREENS = {
     "parcel_confirm": st.fixed_dictionaries(
         {
             "parcel": references,
-            "owner": names,
             "balance": amounts.map(str),
             "bill": references,
             "pay": amounts.map(str),
@@ -57,6 +55,31 @@ DATA_SCREENS = {
             "reference": st.text(alphabet="ACDEFGHJKMNPQRTUVWXY34679", min_size=11, max_size=11),
             "bill": st.text(alphabet="ACDEFGHJKMNPQRTUVWXY34679", min_size=9, max_size=9),
             "amount": amounts.map(str),
+        }
+    ),
+}
+
+
+# Screens listing choices: the longest values a register or an account may hold.
+parcel_numbers = st.lists(
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ /0123456789", min_size=1, max_size=120),
+    min_size=1,
+    max_size=20,
+)
+LIST_SCREENS = {
+    "land": st.fixed_dictionaries({"own": parcel_numbers, "page": st.integers(0, 5)}),
+    "parcel_pick": st.fixed_dictionaries({"numbers": parcel_numbers, "page": st.integers(0, 5)}),
+    "status_reference": st.fixed_dictionaries(
+        {
+            "choices": st.lists(
+                st.tuples(
+                    st.text(alphabet="ACDEFGHJKMNPQRTUVWXY34679-", min_size=11, max_size=11),
+                    names,
+                ).map(list),
+                min_size=1,
+                max_size=20,
+            ),
+            "page": st.integers(0, 5),
         }
     ),
 }
@@ -89,7 +112,25 @@ def test_screens_showing_data_fit_for_any_data(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("name", sorted(set(SCREENS) - set(DATA_SCREENS) - {"report_ward"}))
+@pytest.mark.parametrize("name", sorted(LIST_SCREENS))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_screens_listing_choices_fit_for_any_choices(
+    reference_data: None, name: str, language: str, data: st.DataObject
+) -> None:
+    values = data.draw(LIST_SCREENS[name])
+    hop = Hop(session_key="k", phone=MSISDN, language=language)
+    with translation.override(language):
+        body = SCREENS[name].render(hop, values)
+        assert_fits(with_hint(LONG_HINT, body), options=(translation.gettext("0. Back"),))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    "name", sorted(set(SCREENS) - set(DATA_SCREENS) - {"report_ward", "parcel_pick"})
+)
 def test_every_other_screen_fits_with_its_longest_hint(
     catalogue: None, name: str, language: str
 ) -> None:

@@ -3,12 +3,14 @@
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from kaunti.accounts.models import PrivacyConsent, User
+from kaunti.core import ratelimit
 from kaunti.core.documents import register_document
 from kaunti.core.models import OutboxMessage
 from kaunti.eservices.models import Application, Complaint
@@ -138,14 +140,14 @@ def test_a_number_that_is_not_a_kenyan_mobile_is_turned_away(client: Client, db:
     [
         (
             "en",
-            "CON Bill {number}\nWanjiru Njoroge\nMarket fees\nBalance KES 1,500.00\n"
+            "CON Bill {number}\nMarket fees\nBalance KES 1,500.00\n"
             "1. Pay from 0712 *** 333\n0. Back",
             "END You will get an M-Pesa prompt for KES 1,500.00 on this phone. Enter your "
             "M-Pesa PIN to pay. Your receipt comes by SMS.",
         ),
         (
             "sw",
-            "CON Bili {number}\nWanjiru Njoroge\nMarket fees\nSalio KES 1,500.00\n"
+            "CON Bili {number}\nMarket fees\nSalio KES 1,500.00\n"
             "1. Lipa kutoka 0712 *** 333\n0. Rudi",
             "END Utapokea ombi la M-Pesa la KES 1,500.00 kwenye simu hii. Weka PIN yako ya "
             "M-Pesa kulipa. Risiti itakuja kwa SMS.",
@@ -381,6 +383,49 @@ def test_a_phone_starting_too_many_sessions_is_asked_to_wait(phone: Phone) -> No
     assert phone.dial() == "END Too many requests. Please try again in a minute."
     other = Phone(phone.client, number="0722000444")
     assert other.dial() == FIRST  # another phone is not held up
+
+
+def test_a_person_dialling_again_and_again_is_not_refused(phone: Phone) -> None:
+    """Seven sessions in three minutes (a caller whose sessions dropped) were refused."""
+    speaks(phone, "en")
+    for _session in range(9):
+        assert phone.dial() == MAIN_EN
+        assert phone.press("6").startswith("CON Enter the code")
+
+
+def test_the_gateway_resending_a_first_step_is_not_another_session(phone: Phone) -> None:
+    speaks(phone, "en")
+    for _session in range(SESSIONS_PER_PHONE_PER_MINUTE):
+        assert phone.dial() == MAIN_EN
+        for _resend in range(3):
+            assert phone.resend() == MAIN_EN
+
+    assert phone.dial() == "END Too many requests. Please try again in a minute."
+
+
+def test_sessions_an_hour_are_limited_too_and_the_limits_are_settings(
+    phone: Phone, settings: Any
+) -> None:
+    settings.USSD_SESSIONS_PER_PHONE_PER_MINUTE = 2
+    settings.USSD_SESSIONS_PER_PHONE_PER_HOUR = 3
+    speaks(phone, "en")
+    assert [phone.dial(), phone.dial()] == [MAIN_EN, MAIN_EN]
+    assert phone.dial() == "END Too many requests. Please try again in a minute."
+    ratelimit.reset(scope="ussd", identity=MSISDN)  # the minute's window closes
+    assert phone.dial() == MAIN_EN
+    ratelimit.reset(scope="ussd", identity=MSISDN)
+    assert phone.dial() == (
+        "END This phone has dialled many times this hour. Please try again later."
+    )
+
+
+def test_steps_a_session_are_a_setting(phone: Phone, settings: Any) -> None:
+    settings.USSD_STEPS_PER_SESSION = 3
+    speaks(phone, "en")
+    phone.dial()
+    assert phone.press("8").startswith("CON Choose a number from the menu.")
+    assert phone.press("8").startswith("CON Choose a number from the menu.")
+    assert phone.press("8") == "END Your session has ended. Please dial again."
 
 
 def test_a_session_ends_after_more_steps_than_any_menu_needs(phone: Phone) -> None:

@@ -209,6 +209,17 @@
     focusPopupLink(layer);
   }
 
+  // The table lists the parcels in view a page at a time: the whole county would make
+  // the page thousands of pixels long under the map.
+  var pageRows = number(data.pageRows, 25);
+  var pager = document.getElementById("land-map-pages");
+  var pagerText = document.getElementById("land-map-page");
+  var previousLink = document.getElementById("land-map-previous");
+  var nextLink = document.getElementById("land-map-next");
+  var tableRegion = tableBody ? tableBody.closest(".kaunti-table-scroll") : null;
+  var tableFeatures = [];
+  var tablePage = 0;
+
   function fillTable(features, truncated) {
     if (count) {
       var template = features.length === 1 ? data.countOne : data.countMany;
@@ -218,51 +229,85 @@
       }
       count.textContent = text;
     }
+    tableFeatures = features.slice(0, maxRows);
+    tablePage = 0;
+    showTablePage();
+  }
+
+  function showTablePage() {
     if (!tableBody) {
       return;
     }
+    var pages = Math.max(1, Math.ceil(tableFeatures.length / pageRows));
+    tablePage = Math.min(Math.max(tablePage, 0), pages - 1);
     while (tableBody.firstChild) {
       tableBody.removeChild(tableBody.firstChild);
     }
-    features.slice(0, maxRows).forEach(function (feature) {
-      var properties = feature.properties || {};
-      var row = element("tr", "govuk-table__row");
-      var numberCell = element("td", "govuk-table__cell");
-      if (properties.url) {
-        var link = element("a", "govuk-link", properties.number);
-        link.href = properties.url;
-        numberCell.appendChild(link);
-      } else {
-        numberCell.textContent = properties.number;
-      }
-      row.appendChild(numberCell);
-      row.appendChild(element("td", "govuk-table__cell", properties.ward || ""));
-      var statusCell = element("td", "govuk-table__cell");
-      statusCell.appendChild(
-        element(
-          "span",
-          "land-swatch land-swatch--" + String(properties.status || "").replace(/[^a-z_]/g, ""),
-        ),
-      );
-      statusCell.appendChild(document.createTextNode(statusLabel(properties.status)));
-      row.appendChild(statusCell);
-      row.appendChild(
-        element(
-          "td",
-          "govuk-table__cell govuk-table__cell--numeric",
-          properties.balance === null || properties.balance === undefined ? "" : properties.balance,
-        ),
-      );
-      var actionCell = element("td", "govuk-table__cell");
-      var button = element("button", "govuk-button govuk-button--secondary govuk-!-margin-bottom-0 land-show-button", data.showText || "Show");
-      button.type = "button";
-      button.addEventListener("click", function () {
-        showParcel(properties.number);
-      });
-      actionCell.appendChild(button);
-      row.appendChild(actionCell);
-      tableBody.appendChild(row);
+    tableFeatures.slice(tablePage * pageRows, (tablePage + 1) * pageRows).forEach(addRow);
+    if (pager) {
+      pager.hidden = pages < 2;
+      previousLink.parentNode.hidden = tablePage === 0;
+      nextLink.parentNode.hidden = tablePage === pages - 1;
+      pagerText.textContent = format(pager.dataset.pageText, { page: tablePage + 1, pages: pages });
+    }
+  }
+
+  function turnTablePage(event, step) {
+    event.preventDefault();
+    tablePage += step;
+    showTablePage();
+    if (tableRegion) {
+      tableRegion.focus();
+    }
+  }
+
+  if (pager) {
+    previousLink.addEventListener("click", function (event) {
+      turnTablePage(event, -1);
     });
+    nextLink.addEventListener("click", function (event) {
+      turnTablePage(event, 1);
+    });
+  }
+
+  function addRow(feature) {
+    var properties = feature.properties || {};
+    var row = element("tr", "govuk-table__row");
+    var numberCell = element("td", "govuk-table__cell");
+    if (properties.url) {
+      var link = element("a", "govuk-link", properties.number);
+      link.href = properties.url;
+      numberCell.appendChild(link);
+    } else {
+      numberCell.textContent = properties.number;
+    }
+    row.appendChild(numberCell);
+    row.appendChild(element("td", "govuk-table__cell", properties.ward || ""));
+    var statusCell = element("td", "govuk-table__cell");
+    statusCell.appendChild(
+      element(
+        "span",
+        "land-swatch land-swatch--" + String(properties.status || "").replace(/[^a-z_]/g, ""),
+      ),
+    );
+    statusCell.appendChild(document.createTextNode(statusLabel(properties.status)));
+    row.appendChild(statusCell);
+    row.appendChild(
+      element(
+        "td",
+        "govuk-table__cell govuk-table__cell--numeric",
+        properties.balance === null || properties.balance === undefined ? "" : properties.balance,
+      ),
+    );
+    var actionCell = element("td", "govuk-table__cell");
+    var button = element("button", "govuk-button govuk-button--secondary govuk-!-margin-bottom-0 land-show-button", data.showText || "Show");
+    button.type = "button";
+    button.addEventListener("click", function () {
+      showParcel(properties.number);
+    });
+    actionCell.appendChild(button);
+    row.appendChild(actionCell);
+    tableBody.appendChild(row);
   }
 
   function load() {

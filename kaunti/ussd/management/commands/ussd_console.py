@@ -2,6 +2,9 @@
 
     manage.py ussd_console --phone 0712345678 [--url http://127.0.0.1:8000]
 
+Without `--url` it calls the server `make run` is serving (whatever its PORT), else
+`SITE_URL`.
+
 Each line typed is one answer; the form posted is exactly what Africa's Talking posts
 (`sessionId`, `serviceCode`, `phoneNumber`, `networkCode`, `text` with every answer so
 far joined by "*"), so support staff and demos see what a caller sees. The session ends
@@ -10,9 +13,11 @@ at the server's "END" screen, or at the end of input.
 
 import sys
 import uuid
+from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -22,6 +27,16 @@ from kaunti.core.simulators.africastalking import ussd_form
 USSD_PATH = "/ussd/africastalking/"
 
 
+def default_server_url() -> str:
+    """The address `make run` wrote when it started serving, else `SITE_URL`."""
+    run_url_file = Path(settings.RUN_URL_FILE)
+    if run_url_file.is_file():
+        written = run_url_file.read_text(encoding="utf-8").strip()
+        if written.startswith(("http://", "https://")):
+            return written
+    return str(settings.SITE_URL)
+
+
 class Command(BaseCommand):
     help = "Play a USSD session in the terminal against a running Kaunti server."
     stealth_options = ("stdin",)
@@ -29,7 +44,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--phone", required=True, help="the caller's number, e.g. 0712345678")
         parser.add_argument(
-            "--url", default="http://127.0.0.1:8000", help="the server (default %(default)s)"
+            "--url",
+            default="",
+            help="the server (default: the one `make run` serves, else SITE_URL)",
         )
         parser.add_argument("--service-code", default="*000*18#", help="the code dialled")
         parser.add_argument("--network", default="63902", help="network code (63902 Safaricom)")
@@ -41,7 +58,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(exc.messages[0]) from exc
         stdin: TextIO = options.get("stdin") or sys.stdin
-        url = options["url"].rstrip("/") + USSD_PATH
+        url = (options["url"] or default_server_url()).rstrip("/") + USSD_PATH
         params = {"token": options["token"]} if options["token"] else {}
         session_id = f"console-{uuid.uuid4().hex}"
         answers: list[str] = []

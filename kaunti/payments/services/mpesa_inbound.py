@@ -9,13 +9,18 @@ for a retry. Paybill payments are matched by the bill number the payer typed.
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from kaunti.core.bulk import update_objects
@@ -31,10 +36,12 @@ from kaunti.payments.models import (
 from kaunti.payments.mpesa.callbacks import (
     InvalidAmount,
     MalformedCallback,
+    NeedsReview,
+    check_mpesa_amount,
     parse_c2b,
     parse_stk_callback,
 )
-from kaunti.payments.mpesa.protocol import C2BValidationResult
+from kaunti.payments.mpesa.protocol import MPESA_MIN_AMOUNT, C2BValidationResult
 from kaunti.payments.numbers import normalise_bill_number
 from kaunti.payments.services.collections import (
     IncomingPayment,
@@ -56,13 +63,51 @@ STORED_COLUMNS = frozenset(
         "kind",
         "reference",
         "body",
+        "raw_body",
         "remote_addr",
         "received_at",
         "status",
         "error",
         "attempts",
+        "processed_at",
     }
 )
+
+# Safaricom's payloads are at most 5 levels deep. A deeper body is kept for review, never
+# parsed: Python's JSON reader gives up (RecursionError) somewhere below 1,000 levels.
+MAX_CALLBACK_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_NESTING = re.compile(rb"[\[\]{}]")
+
+
+def _is_nested_too_deep(body: bytes) -> bool:
+    """Whether the JSON text `body` opens more than MAX_CALLBACK_DEPTH levels at once."""
+    # Fewer brackets in all than the limit (every real callback): no need to look closer.
+    if body.count(b"{") + body.count(b"[") <= MAX_CALLBACK_DEPTH:
+        return False
+    depth = 0
+    for bracket in _JSON_NESTING.findall(_JSON_STRING.sub(b"", body)):
+        depth += 1 if bracket in (b"{", b"[") else -1
+        if depth > MAX_CALLBACK_DEPTH:
+            return True
+    return False
+
+
+def _storable(body: bytes) -> tuple[str, bytes | None, str]:
+    """The text to keep, the raw bytes when that text cannot hold them exactly, and why the
+    body is not to be read ("" when it may be)."""
+    try:
+        text, raw = body.decode("utf-8"), None
+    except UnicodeDecodeError:
+        # Read as far as it goes (a name in Latin-1 should not lose a payment); the bytes
+        # are kept as well.
+        text, raw = body.decode("utf-8", errors="replace"), body
+    if "\x00" in text:
+        # PostgreSQL refuses NUL in text and jsonb; JSON never carries a raw one.
+        return text.replace("\x00", "\ufffd"), body, "the body contains a NUL byte"
+    if _is_nested_too_deep(body):
+        return text, raw, f"the body is nested more than {MAX_CALLBACK_DEPTH} levels deep"
+    return text, raw, ""
 
 
 def store_callback(
@@ -76,16 +121,26 @@ def store_callback(
     """Keep a provider's payload exactly as it came: called outside any transaction (as
     the callback views are), the row is committed before anything else happens.
 
+    A body that cannot be read (a NUL byte, nesting deeper than any real callback) is
+    stored already marked malformed, so no later step tries to read it.
+
     One plain INSERT: this runs for every callback Safaricom sends, before it is answered.
     """
+    text, raw, problem = _storable(body)
+    now = timezone.now()
+    if problem and status == CallbackStatus.RECEIVED:
+        status, error = CallbackStatus.MALFORMED, problem
+        logger.warning("malformed %s callback: %s", kind, problem)
     callback = InboundCallback(
         public_id=uuid.uuid4(),
         kind=kind,
-        body=body.decode("utf-8", errors="replace"),
+        body=text,
+        raw_body=raw,
         remote_addr=remote_addr[:64],
         status=status,
         error=error,
-        received_at=timezone.now(),
+        received_at=now,
+        processed_at=None if status == CallbackStatus.RECEIVED else now,
     )
     fields = [
         field for field in InboundCallback._meta.concrete_fields if field.name in STORED_COLUMNS
@@ -105,27 +160,120 @@ def store_callback(
     return callback
 
 
-def _mark_malformed(callback: InboundCallback, reason: str) -> None:
-    callback.status = CallbackStatus.MALFORMED
-    callback.error = reason[:2000]
+def _status_for(exc: MalformedCallback) -> str:
+    """MALFORMED for a payload that cannot be read; REVIEW for one that reads but carries
+    what M-Pesa never sends (it may be money: an officer looks)."""
+    return CallbackStatus.REVIEW if isinstance(exc, NeedsReview) else CallbackStatus.MALFORMED
+
+
+def _mark_malformed(callback: InboundCallback, exc: MalformedCallback) -> None:
+    callback.status = _status_for(exc)
+    callback.error = str(exc)[:2000]
     callback.processed_at = timezone.now()
     callback.save(update_fields=["status", "error", "processed_at"])
-    logger.warning("malformed %s callback %s: %s", callback.kind, callback.public_id, reason)
+    logger.warning("%s %s callback %s: %s", callback.status, callback.kind, callback.pk, exc)
+
+
+def _has_unstorable_text(value: object) -> bool:
+    """Whether a parsed payload holds a string PostgreSQL cannot store (NUL, a lone
+    surrogate), anywhere: it would fail the whole batch that records it."""
+    if isinstance(value, str):
+        return "\x00" in value or _has_surrogate(value)
+    if isinstance(value, dict):
+        return any(_has_unstorable_text(k) or _has_unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_unstorable_text(item) for item in value)
+    return False
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _load_json(callback: InboundCallback) -> dict[str, Any]:
     try:
         payload = json.loads(callback.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MalformedCallback(f"not JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise MalformedCallback("not a JSON object")
+    # Only an escape (\u0000, \udXXX) can put such a character in: look closer then.
+    lowered = callback.body.lower()
+    if ("\\u0000" in lowered or "\\ud" in lowered) and _has_unstorable_text(payload):
+        raise MalformedCallback("a value holds a NUL character or a lone surrogate")
     return payload
+
+
+def _check_amount(amount: Decimal, name: str) -> None:
+    """M-Pesa's own limits for one payment: KES 1 to MPESA_MAX_AMOUNT."""
+    check_mpesa_amount(
+        amount,
+        least=Decimal(MPESA_MIN_AMOUNT),
+        most=Decimal(settings.MPESA_MAX_AMOUNT),
+        name=name,
+    )
 
 
 def retry_delay_seconds(attempts: int) -> int:
     """How long a WAITING callback waits before its next try: 2, 4, 8... up to 60 s."""
     return min(60, 2**attempts)
+
+
+STK_CALLBACK = "mpesa_stk"
+# A stored STK callback still unapplied this long after it came is retried by the sweep.
+STK_SWEEP_AFTER = timedelta(seconds=60)
+
+
+def process_stk_callback_or_note_failure(*, public_id: UUID | str) -> str:
+    """`process_stk_callback`, where a failure (the database, a value the payment refuses)
+    is noted on the stored callback instead of raised: the sweep tries it again, and after
+    `MAX_CONFIRMATION_ATTEMPTS` it waits for review. Returns the callback's status."""
+    try:
+        return process_stk_callback(public_id=public_id)
+    except (DatabaseError, ValidationError, ValueError) as exc:
+        logger.exception("could not apply STK callback %s", public_id)
+        _note_failure(public_id=public_id, error=exc)
+    return str(InboundCallback.objects.values_list("status", flat=True).get(public_id=public_id))
+
+
+def sweep_stk_callbacks(*, older_than: timedelta = STK_SWEEP_AFTER, limit: int = 200) -> int:
+    """Try again every STK callback left unapplied (its recording failed, or the retry of a
+    WAITING one was lost); each ends applied, or for review after its attempts run out.
+    Returns how many it tried."""
+    public_ids = list(
+        InboundCallback.objects.filter(
+            kind=STK_CALLBACK,
+            status__in=(CallbackStatus.RECEIVED, CallbackStatus.WAITING),
+            received_at__lte=timezone.now() - older_than,
+        )
+        .order_by("pk")
+        .values_list("public_id", flat=True)[:limit]
+    )
+    for public_id in public_ids:
+        process_stk_callback_or_note_failure(public_id=public_id)
+    return len(public_ids)
+
+
+def _stk_checkout_request_id(payload: dict[str, Any]) -> str:
+    """The CheckoutRequestID of a payload that did not parse as a whole, if it has one."""
+    body = payload.get("Body")
+    callback = body.get("stkCallback") if isinstance(body, dict) else None
+    value = callback.get("CheckoutRequestID") if isinstance(callback, dict) else None
+    return value[:64] if isinstance(value, str) else ""
+
+
+def _hold_prompt_for_review(*, checkout_request_id: str, reason: str) -> None:
+    """A callback set aside for review answers this prompt: the periodic query must not
+    settle it by itself (it would record the prompt's amount, not what was paid)."""
+    if checkout_request_id:
+        StkRequest.objects.filter(
+            checkout_request_id=checkout_request_id,
+            status__in=(StkStatus.REQUESTED, StkStatus.PENDING),
+        ).update(status=StkStatus.REVIEW, result_desc=reason[:255], resolved_at=timezone.now())
 
 
 def process_stk_callback(*, public_id: UUID | str) -> str:
@@ -134,11 +282,18 @@ def process_stk_callback(*, public_id: UUID | str) -> str:
         callback = InboundCallback.objects.select_for_update().get(public_id=public_id)
         if callback.status not in (CallbackStatus.RECEIVED, CallbackStatus.WAITING):
             return callback.status
+        payload: dict[str, Any] = {}
         try:
             payload = _load_json(callback)
             parsed = parse_stk_callback(payload)
+            if parsed.amount is not None:
+                _check_amount(parsed.amount, "Amount")
         except MalformedCallback as exc:
-            _mark_malformed(callback, str(exc))
+            _mark_malformed(callback, exc)
+            if callback.status == CallbackStatus.REVIEW:
+                callback.reference = _stk_checkout_request_id(payload)
+                callback.save(update_fields=["reference"])
+                _hold_prompt_for_review(checkout_request_id=callback.reference, reason=str(exc))
             return callback.status
         callback.reference = parsed.checkout_request_id
         callback.attempts += 1
@@ -156,18 +311,30 @@ def process_stk_callback(*, public_id: UUID | str) -> str:
                 callback.status = CallbackStatus.WAITING
             callback.save(update_fields=["reference", "attempts", "status", "error"])
             return callback.status
-        callback.status = _apply_stk_result(request=request, parsed=parsed, payload=payload)
+        try:
+            callback.status = _apply_stk_result(request=request, parsed=parsed, payload=payload)
+        except NeedsReview as exc:
+            callback.status, callback.error = CallbackStatus.REVIEW, str(exc)[:2000]
+            logger.warning("STK callback %s held for review: %s", callback.pk, exc)
         callback.processed_at = timezone.now()
-        callback.save(update_fields=["reference", "attempts", "status", "processed_at"])
+        callback.save(update_fields=["reference", "attempts", "status", "error", "processed_at"])
         return callback.status
 
 
 def _apply_stk_result(*, request: StkRequest, parsed: Any, payload: dict[str, Any]) -> str:
-    if request.status == StkStatus.PAID:
+    if request.status in (StkStatus.PAID, StkStatus.REVIEW):
         return CallbackStatus.DUPLICATE
     if parsed.result_code == 0:
         if parsed.amount is None:
             raise MalformedCallback("a successful callback without an Amount")
+        if parsed.amount != Decimal(request.amount):
+            # Not what was asked for: recording it would settle the bill with other money
+            # than the payer agreed to; the prompt waits for an officer instead.
+            reason = f"Amount {parsed.amount} does not match the prompt's KES {request.amount}"
+            request.status, request.result_desc = StkStatus.REVIEW, reason
+            request.result_code, request.resolved_at = str(parsed.result_code), timezone.now()
+            request.save(update_fields=["status", "result_code", "result_desc", "resolved_at"])
+            raise NeedsReview(reason)
         recorded = record_payment(
             provider=STK_PROVIDER,
             external_ref=request.checkout_request_id or "",
@@ -197,11 +364,14 @@ def _apply_stk_result(*, request: StkRequest, parsed: Any, payload: dict[str, An
 def validate_c2b(*, public_id: UUID | str) -> C2BValidationResult:
     """Accept a paybill payment only for an open bill number and a positive amount."""
     callback = InboundCallback.objects.get(public_id=public_id)
+    if callback.status != CallbackStatus.RECEIVED:  # stored as unreadable
+        return C2BValidationResult.OTHER_ERROR
     try:
         parsed = parse_c2b(_load_json(callback))
+        _check_amount(parsed.amount, "TransAmount")
     except MalformedCallback as exc:
-        _mark_malformed(callback, str(exc))
-        # The parser refuses a zero or unreadable amount; Safaricom's code for it is C2B00013.
+        _mark_malformed(callback, exc)
+        # A zero, unreadable or out-of-range amount; Safaricom's code for it is C2B00013.
         if isinstance(exc, InvalidAmount):
             return C2BValidationResult.INVALID_AMOUNT
         return C2BValidationResult.OTHER_ERROR
@@ -272,10 +442,16 @@ def process_c2b_confirmations(
             callback.processed_at = now
             try:
                 payload = _load_json(callback)
-                readable.append((callback, _c2b_payment(parse_c2b(payload), payload)))
+                parsed = parse_c2b(payload)
+                # Validation refuses these, but a confirmation may come without it (or
+                # forged): out of M-Pesa's limits, it is kept for review, never money.
+                _check_amount(parsed.amount, "TransAmount")
+                readable.append((callback, _c2b_payment(parsed, payload)))
             except MalformedCallback as exc:
-                callback.status, callback.error = CallbackStatus.MALFORMED, str(exc)[:2000]
-                logger.warning("malformed %s callback %s: %s", callback.kind, callback.pk, exc)
+                callback.status, callback.error = _status_for(exc), str(exc)[:2000]
+                logger.warning(
+                    "%s %s callback %s: %s", callback.status, callback.kind, callback.pk, exc
+                )
         recorded = record_payments([payment for _, payment in readable])
         for (callback, payment), result in zip(readable, recorded, strict=True):
             callback.reference = payment.external_ref[:64]

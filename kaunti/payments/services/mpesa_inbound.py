@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from kaunti.core.audit import record_event
 from kaunti.core.bulk import update_objects
 from kaunti.payments.models import (
     Bill,
@@ -269,11 +270,31 @@ def _stk_checkout_request_id(payload: dict[str, Any]) -> str:
 def _hold_prompt_for_review(*, checkout_request_id: str, reason: str) -> None:
     """A callback set aside for review answers this prompt: the periodic query must not
     settle it by itself (it would record the prompt's amount, not what was paid)."""
-    if checkout_request_id:
-        StkRequest.objects.filter(
+    request = (
+        StkRequest.objects.select_for_update()
+        .select_related("bill")
+        .filter(
             checkout_request_id=checkout_request_id,
             status__in=(StkStatus.REQUESTED, StkStatus.PENDING),
-        ).update(status=StkStatus.REVIEW, result_desc=reason[:255], resolved_at=timezone.now())
+        )
+        .first()
+        if checkout_request_id
+        else None
+    )
+    if request is not None:
+        _set_prompt_aside(request=request, result_code="", reason=reason)
+
+
+def _set_prompt_aside(*, request: StkRequest, result_code: str, reason: str) -> None:
+    request.status, request.result_desc = StkStatus.REVIEW, reason[:255]
+    request.result_code, request.resolved_at = result_code, timezone.now()
+    request.save(update_fields=["status", "result_code", "result_desc", "resolved_at"])
+    record_event(
+        actor=None,
+        action="payments.stk_held_for_review",
+        target=request,
+        data={"bill": request.bill.number, "amount": request.amount, "reason": reason},
+    )
 
 
 def process_stk_callback(*, public_id: UUID | str) -> str:
@@ -331,9 +352,7 @@ def _apply_stk_result(*, request: StkRequest, parsed: Any, payload: dict[str, An
             # Not what was asked for: recording it would settle the bill with other money
             # than the payer agreed to; the prompt waits for an officer instead.
             reason = f"Amount {parsed.amount} does not match the prompt's KES {request.amount}"
-            request.status, request.result_desc = StkStatus.REVIEW, reason
-            request.result_code, request.resolved_at = str(parsed.result_code), timezone.now()
-            request.save(update_fields=["status", "result_code", "result_desc", "resolved_at"])
+            _set_prompt_aside(request=request, result_code=str(parsed.result_code), reason=reason)
             raise NeedsReview(reason)
         recorded = record_payment(
             provider=STK_PROVIDER,

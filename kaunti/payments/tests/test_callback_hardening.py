@@ -13,6 +13,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from kaunti.core.models import AuditEvent
 from kaunti.payments.models import (
     Bill,
     BillStatus,
@@ -160,6 +161,8 @@ def test_an_stk_amount_other_than_the_prompts_goes_to_review_and_is_not_recorded
         "Amount 1.00 does not match the prompt's KES 1500",
     )
     assert state()[:3] == before[:3]
+    held = AuditEvent.objects.get(action="payments.stk_held_for_review")
+    assert held.data["reason"] == "Amount 1.00 does not match the prompt's KES 1500"
     # The periodic query leaves it to the officer: it would record the prompt's KES 1500.
     assert resolve_pending_stk_requests(older_than_seconds=0) == 0
     assert Payment.objects.count() == 0
@@ -196,6 +199,7 @@ def test_an_stk_success_that_cannot_be_money_is_answered_and_kept_for_review(
     )
     pending_stk.refresh_from_db()
     assert pending_stk.status == StkStatus.REVIEW
+    assert AuditEvent.objects.filter(action="payments.stk_held_for_review").count() == 1
     assert state()[:3] == before[:3]
 
 
@@ -300,7 +304,7 @@ def test_an_stk_callback_with_a_nul_byte_is_stored_raw_and_answered(
         CallbackStatus.MALFORMED,
         "the body contains a NUL byte",
     )
-    assert bytes(callback.raw_body) == body
+    assert bytes(callback.raw_body or b"") == body
     assert "\x00" not in callback.body
     assert Payment.objects.count() == 0
 
@@ -333,7 +337,7 @@ def test_a_body_that_is_not_utf8_keeps_its_bytes_and_is_recorded(
 
     assert response.json() == ACKNOWLEDGED
     callback = InboundCallback.objects.get()
-    assert (callback.status, bytes(callback.raw_body)) == (CallbackStatus.PROCESSED, latin)
+    assert (callback.status, bytes(callback.raw_body or b"")) == (CallbackStatus.PROCESSED, latin)
     assert Payment.objects.get().payer_name == "John Wanjir\ufffd"
 
 

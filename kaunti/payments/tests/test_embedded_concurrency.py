@@ -55,6 +55,9 @@ def served_from_a_sqlite_file(tmp_path: Path) -> Iterator[Callable[[], str]]:
     def start() -> str:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM INTO %s", [str(database)])
+        # In WAL, as `migrate` leaves the file (its connection runs the same init_command).
+        with sqlite3.connect(database) as copy:
+            copy.execute("PRAGMA journal_mode=WAL")
         environment = {
             key: value
             for key, value in os.environ.items()

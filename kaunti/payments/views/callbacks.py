@@ -35,13 +35,16 @@ def _refusal(request: HttpRequest, token: str, kind: str) -> HttpResponse | None
         return HttpResponse(status=404)
     address = _source_address(request)
     if not mpesa.is_allowed_sender(address):
-        mpesa_inbound.store_callback(
-            kind=kind,
-            body=request.body,
-            remote_addr=address,
-            status=CallbackStatus.REVIEW,
-            error="source address not on MPESA_ALLOWED_IPS",
-        )
+        try:
+            mpesa_inbound.store_callback(
+                kind=kind,
+                body=request.body,
+                remote_addr=address,
+                status=CallbackStatus.REVIEW,
+                error="source address not on MPESA_ALLOWED_IPS",
+            )
+        except DatabaseError:  # kept only for review: the refusal stands without it
+            logger.exception("could not keep a refused %s callback", kind)
         logger.warning("refused a %s callback from %s", kind, address)
         return HttpResponse(status=403)
     return None

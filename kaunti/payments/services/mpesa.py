@@ -28,7 +28,7 @@ from kaunti.payments.models import (
     InboundCallback,
     StkRequest,
 )
-from kaunti.payments.services import mpesa_inbound
+from kaunti.payments.services import callback_store, mpesa_inbound
 from kaunti.payments.tasks import (
     drain_c2b_confirmations_task,
     retry_waiting_stk_callback,
@@ -120,7 +120,7 @@ def receive_stk_callback(*, body: bytes, remote_addr: str) -> InboundCallback:
 
     Raises only when it could not be stored (then Safaricom must be told to send it again).
     """
-    callback = mpesa_inbound.store_callback(
+    callback = callback_store.store_callback(
         kind=mpesa_inbound.STK_CALLBACK, body=body, remote_addr=remote_addr
     )
     try:
@@ -155,7 +155,7 @@ def receive_c2b_confirmation(*, body: bytes, remote_addr: str) -> InboundCallbac
     one drain is queued at a time, however many confirmations arrive. Without a broker
     (the embedded demo, the tests) it is recorded now, before the answer.
     """
-    callback = mpesa_inbound.store_callback(
+    callback = callback_store.store_callback(
         kind=mpesa_inbound.C2B_CONFIRMATION, body=body, remote_addr=remote_addr
     )
     if callback.status != CallbackStatus.RECEIVED:  # stored as unreadable: nothing to record

@@ -9,9 +9,7 @@ for a retry. Paybill payments are matched by the bill number the payer typed.
 
 import json
 import logging
-import re
 import time
-import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -20,7 +18,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from kaunti.core.audit import record_event
@@ -44,6 +42,7 @@ from kaunti.payments.mpesa.callbacks import (
 )
 from kaunti.payments.mpesa.protocol import MPESA_MIN_AMOUNT, C2BValidationResult
 from kaunti.payments.numbers import normalise_bill_number
+from kaunti.payments.services.callback_store import has_unstorable_text
 from kaunti.payments.services.collections import (
     IncomingPayment,
     record_payment,
@@ -55,110 +54,6 @@ logger = logging.getLogger(__name__)
 MAX_CALLBACK_WAITS = 10
 STK_PROVIDER = "mpesa-stk"
 C2B_PROVIDER = "mpesa-c2b"
-
-
-# What a new callback row is written with (the rest keep their database defaults).
-STORED_COLUMNS = frozenset(
-    {
-        "public_id",
-        "kind",
-        "reference",
-        "body",
-        "raw_body",
-        "remote_addr",
-        "received_at",
-        "status",
-        "error",
-        "attempts",
-        "processed_at",
-    }
-)
-
-# Safaricom's payloads are at most 5 levels deep. A deeper body is kept for review, never
-# parsed: Python's JSON reader gives up (RecursionError) somewhere below 1,000 levels.
-MAX_CALLBACK_DEPTH = 32
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_JSON_NESTING = re.compile(rb"[\[\]{}]")
-
-
-def _is_nested_too_deep(body: bytes) -> bool:
-    """Whether the JSON text `body` opens more than MAX_CALLBACK_DEPTH levels at once."""
-    # Fewer brackets in all than the limit (every real callback): no need to look closer.
-    if body.count(b"{") + body.count(b"[") <= MAX_CALLBACK_DEPTH:
-        return False
-    depth = 0
-    for bracket in _JSON_NESTING.findall(_JSON_STRING.sub(b"", body)):
-        depth += 1 if bracket in (b"{", b"[") else -1
-        if depth > MAX_CALLBACK_DEPTH:
-            return True
-    return False
-
-
-def _storable(body: bytes) -> tuple[str, bytes | None, str]:
-    """The text to keep, the raw bytes when that text cannot hold them exactly, and why the
-    body is not to be read ("" when it may be)."""
-    try:
-        text, raw = body.decode("utf-8"), None
-    except UnicodeDecodeError:
-        # Read as far as it goes (a name in Latin-1 should not lose a payment); the bytes
-        # are kept as well.
-        text, raw = body.decode("utf-8", errors="replace"), body
-    if "\x00" in text:
-        # PostgreSQL refuses NUL in text and jsonb; JSON never carries a raw one.
-        return text.replace("\x00", "\ufffd"), body, "the body contains a NUL byte"
-    if _is_nested_too_deep(body):
-        return text, raw, f"the body is nested more than {MAX_CALLBACK_DEPTH} levels deep"
-    return text, raw, ""
-
-
-def store_callback(
-    *,
-    kind: str,
-    body: bytes,
-    remote_addr: str,
-    status: str = CallbackStatus.RECEIVED,
-    error: str = "",
-) -> InboundCallback:
-    """Keep a provider's payload exactly as it came: called outside any transaction (as
-    the callback views are), the row is committed before anything else happens.
-
-    A body that cannot be read (a NUL byte, nesting deeper than any real callback) is
-    stored already marked malformed, so no later step tries to read it.
-
-    One plain INSERT: this runs for every callback Safaricom sends, before it is answered.
-    """
-    text, raw, problem = _storable(body)
-    now = timezone.now()
-    if problem and status == CallbackStatus.RECEIVED:
-        status, error = CallbackStatus.MALFORMED, problem
-        logger.warning("malformed %s callback: %s", kind, problem)
-    callback = InboundCallback(
-        public_id=uuid.uuid4(),
-        kind=kind,
-        body=text,
-        raw_body=raw,
-        remote_addr=remote_addr[:64],
-        status=status,
-        error=error,
-        received_at=now,
-        processed_at=None if status == CallbackStatus.RECEIVED else now,
-    )
-    fields = [
-        field for field in InboundCallback._meta.concrete_fields if field.name in STORED_COLUMNS
-    ]
-    columns = [field.column for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {InboundCallback._meta.db_table} ({', '.join(columns)})"  # noqa: S608
-            f" VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id",
-            [
-                field.get_db_prep_save(getattr(callback, field.attname), connection)
-                for field in fields
-            ],
-        )
-        callback.pk = cursor.fetchone()[0]
-    callback._state.adding = False
-    return callback
 
 
 def _status_for(exc: MalformedCallback) -> str:
@@ -175,26 +70,6 @@ def _mark_malformed(callback: InboundCallback, exc: MalformedCallback) -> None:
     logger.warning("%s %s callback %s: %s", callback.status, callback.kind, callback.pk, exc)
 
 
-def _has_unstorable_text(value: object) -> bool:
-    """Whether a parsed payload holds a string PostgreSQL cannot store (NUL, a lone
-    surrogate), anywhere: it would fail the whole batch that records it."""
-    if isinstance(value, str):
-        return "\x00" in value or _has_surrogate(value)
-    if isinstance(value, dict):
-        return any(_has_unstorable_text(k) or _has_unstorable_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_unstorable_text(item) for item in value)
-    return False
-
-
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _load_json(callback: InboundCallback) -> dict[str, Any]:
     try:
         payload = json.loads(callback.body)
@@ -204,7 +79,7 @@ def _load_json(callback: InboundCallback) -> dict[str, Any]:
         raise MalformedCallback("not a JSON object")
     # Only an escape (\u0000, \udXXX) can put such a character in: look closer then.
     lowered = callback.body.lower()
-    if ("\\u0000" in lowered or "\\ud" in lowered) and _has_unstorable_text(payload):
+    if ("\\u0000" in lowered or "\\ud" in lowered) and has_unstorable_text(payload):
         raise MalformedCallback("a value holds a NUL character or a lone surrogate")
     return payload
 

@@ -24,11 +24,10 @@ from kaunti.payments.models import (
     StkStatus,
 )
 from kaunti.payments.services import mpesa_inbound
+from kaunti.payments.services.callback_store import MAX_CALLBACK_DEPTH, store_callback
 from kaunti.payments.services.mpesa_inbound import (
     C2B_CONFIRMATION,
-    MAX_CALLBACK_DEPTH,
     process_c2b_confirmations,
-    store_callback,
     sweep_stk_callbacks,
 )
 from kaunti.payments.services.mpesa_outbound import resolve_pending_stk_requests

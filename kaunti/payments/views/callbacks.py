@@ -20,7 +20,7 @@ from kaunti.payments.mpesa.protocol import (
     callback_acknowledgement,
     callback_refusal,
 )
-from kaunti.payments.services import mpesa, mpesa_inbound
+from kaunti.payments.services import callback_store, mpesa, mpesa_inbound
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def _refusal(request: HttpRequest, token: str, kind: str) -> HttpResponse | None
     address = _source_address(request)
     if not mpesa.is_allowed_sender(address):
         try:
-            mpesa_inbound.store_callback(
+            callback_store.store_callback(
                 kind=kind,
                 body=request.body,
                 remote_addr=address,
@@ -85,7 +85,7 @@ def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
     if not request.body:
         return _empty_body()
     try:
-        callback = mpesa_inbound.store_callback(
+        callback = callback_store.store_callback(
             kind="mpesa_c2b_validation", body=request.body, remote_addr=_source_address(request)
         )
         result: C2BValidationResult = mpesa_inbound.validate_c2b(public_id=callback.public_id)

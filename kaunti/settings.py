@@ -107,8 +107,17 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'k
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", 0 if DEBUG else 60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # One writer at a time: wait for the lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded default must take a small county's concurrency (callbacks arriving
+    # together): one writer at a time, so a writer waits for the lock (timeout, seconds)
+    # instead of failing; transactions take the write lock when they begin (IMMEDIATE), so
+    # two readers never deadlock upgrading to writers ("database is locked" at once, which
+    # no timeout waits out); WAL lets readers go on while one writes, and NORMAL syncing is
+    # safe with WAL (a power cut may lose the last commits, never corrupt the file).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):
@@ -234,6 +243,10 @@ CELERY_BEAT_SCHEDULE = {
     "record-stored-paybill-confirmations": {
         "task": "kaunti.payments.tasks.retry_c2b_confirmations",
         "schedule": 30.0,
+    },
+    "apply-stored-stk-callbacks": {
+        "task": "kaunti.payments.tasks.retry_stored_stk_callbacks",
+        "schedule": 60.0,
     },
     "query-unanswered-stk-prompts": {
         "task": "kaunti.payments.tasks.resolve_pending_stk_requests",

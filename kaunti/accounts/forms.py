@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kaunti.core.identifiers import normalise_phone
+from kaunti.core.identifiers import is_ascii_digits, normalise_phone
 
 
 class PhoneField(forms.CharField):
@@ -68,8 +68,10 @@ class CodeForm(forms.Form):
     )
 
     def clean_code(self) -> str:
+        # Whatever separates the digits is dropped; a digit other than 0-9 (full-width,
+        # Arabic-Indic: str.isdigit() takes them) makes it not the code we sent.
         code = "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())
-        if len(code) != 6:
+        if not (len(code) == 6 and is_ascii_digits(code)):
             raise ValidationError(_("The code is 6 digits, like 123456."))
         return code
 

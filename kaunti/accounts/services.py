@@ -125,7 +125,8 @@ def _try_sign_in_code(*, code_id: UUID | str, code: str) -> tuple[SignInCode | N
     if record.attempts >= settings.SIGN_IN_CODE_MAX_ATTEMPTS:
         return None, _("Too many wrong codes. Ask for a new one.")
     record.attempts += 1
-    entered = "".join(ch for ch in code if ch.isdigit())
+    # ASCII digits only: a full-width "123" is not the code we sent, whatever str.isdigit() says.
+    entered = "".join(ch for ch in code if "0" <= ch <= "9")
     if not hmac.compare_digest(record.code_hash, _hash_code(record.public_id, entered)):
         record.save(update_fields=["attempts"])
         left = settings.SIGN_IN_CODE_MAX_ATTEMPTS - record.attempts

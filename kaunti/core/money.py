@@ -5,6 +5,7 @@ shillings only, so a bill's amount is rounded *up* to the next shilling for a pu
 rounding down would leave a few cents owing for ever.
 """
 
+import re
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,28 @@ SHILLING = Decimal("1")
 ZERO = Decimal("0.00")
 MAX_DIGITS = 14
 DECIMAL_PLACES = 2
+# ASCII digits with at most one decimal point and an optional minus sign. Decimal() alone
+# also reads 100 in full-width digits (U+FF11 U+FF10 U+FF10) or 300 in Arabic-Indic ones,
+# "1e3", "NaN" and "1_000": none of them is an amount a person or a provider means to send.
+_ASCII_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+
+def is_ascii_amount(text: str) -> bool:
+    """Whether `text` is an amount written plainly: ASCII digits, at most one point."""
+    return _ASCII_AMOUNT.fullmatch(text) is not None
+
+
+def parse_amount(text: str) -> Decimal:
+    """Read an amount typed or sent as text (surrounding spaces allowed), in ASCII digits only.
+
+    The result is exact (not rounded); callers decide how many places they accept.
+    """
+    stripped = text.strip()
+    if not is_ascii_amount(stripped):
+        raise ValidationError(
+            _("Enter an amount in shillings, like 1500 or 1500.50."), code="amount"
+        )
+    return Decimal(stripped)
 
 
 def kes(value: Decimal | int | str) -> Decimal:
@@ -24,12 +47,15 @@ def kes(value: Decimal | int | str) -> Decimal:
     """
     if isinstance(value, float):
         raise TypeError("money must not be a float; pass a Decimal, int or str")
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationError(
-            _("Enter an amount in shillings, like 1500 or 1500.50."), code="amount"
-        ) from exc
+    if isinstance(value, str):
+        amount = parse_amount(value)
+    else:
+        try:
+            amount = Decimal(value)
+        except (InvalidOperation, ValueError) as exc:
+            raise ValidationError(
+                _("Enter an amount in shillings, like 1500 or 1500.50."), code="amount"
+            ) from exc
     if not amount.is_finite():
         raise ValidationError(
             _("Enter an amount in shillings, like 1500 or 1500.50."), code="amount"

@@ -552,7 +552,7 @@ def parse_sections(raw: Any) -> tuple[SectionSpec, ...]:
 
 def year_day(raw: str) -> tuple[int, int] | None:
     """ "12-01" as (12, 1): a day of any year (29 February is refused: not every year has it)."""
-    match = re.fullmatch(r"(\d\d)-(\d\d)", raw or "")
+    match = re.fullmatch(r"([0-9]{2})-([0-9]{2})", raw or "")
     if match is None:
         return None
     month, day = int(match[1]), int(match[2])

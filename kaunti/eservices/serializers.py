@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from kaunti.core.fields import AsciiDecimalInput, AsciiIntegerInput
 from kaunti.eservices.definitions import current_language
 from kaunti.eservices.fees import FeeBreakdown
 from kaunti.eservices.models import (
@@ -239,10 +240,10 @@ class ComplaintCreateInput(serializers.Serializer):
     location_text = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
     )
-    latitude = serializers.DecimalField(
+    latitude = AsciiDecimalInput(
         max_digits=9, decimal_places=6, required=False, allow_null=True, default=None
     )
-    longitude = serializers.DecimalField(
+    longitude = AsciiDecimalInput(
         max_digits=9, decimal_places=6, required=False, allow_null=True, default=None
     )
     photo = serializers.FileField(required=False, allow_null=True, default=None)
@@ -256,7 +257,7 @@ class ComplaintActionInput(serializers.Serializer):
         max_length=4000,
         help_text=_("The resolution, the reason to reopen, or a comment on the rating."),
     )
-    rating = serializers.IntegerField(required=False, min_value=1, max_value=5, allow_null=True)
+    rating = AsciiIntegerInput(required=False, min_value=1, max_value=5, allow_null=True)
 
 
 class ComplaintOutput(serializers.Serializer):

@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kaunti.core.fields import AsciiDecimalField, AsciiIntegerField
 from kaunti.core.selectors import list_wards
 from kaunti.land.models import LandUse, ObjectionStatus, OwnerKind
 from kaunti.land.page_selectors import RatesStatus
@@ -57,7 +58,7 @@ def _date(label: Any, *, required: bool = True, help_text: Any = "") -> forms.Da
 
 
 def _money(label: Any, *, required: bool = True) -> forms.DecimalField:
-    return forms.DecimalField(
+    return AsciiDecimalField(
         label=label,
         required=required,
         max_digits=14,
@@ -71,7 +72,7 @@ def _money(label: Any, *, required: bool = True) -> forms.DecimalField:
 
 
 def _percent(label: Any) -> forms.DecimalField:
-    return forms.DecimalField(
+    return AsciiDecimalField(
         label=label,
         max_digits=7,
         decimal_places=4,
@@ -85,7 +86,7 @@ def _percent(label: Any) -> forms.DecimalField:
 
 
 def _year(label: Any) -> forms.IntegerField:
-    return forms.IntegerField(
+    return AsciiIntegerField(
         label=label,
         min_value=1990,
         max_value=2200,

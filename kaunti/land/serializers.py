@@ -5,6 +5,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from kaunti.core.fields import AsciiIntegerInput
 from kaunti.land import page_selectors
 from kaunti.land.models import BillingRun, Ownership, Parcel, RollEntry, Transfer, ValuationRoll
 
@@ -221,7 +222,7 @@ class BillingRunOutput(serializers.ModelSerializer):
 
 
 class StartBillingInput(serializers.Serializer):
-    financial_year = serializers.IntegerField(
+    financial_year = AsciiIntegerInput(
         min_value=1990, max_value=2200, help_text="2026 for July 2026 to June 2027."
     )
 

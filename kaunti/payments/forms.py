@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kaunti.accounts.forms import PhoneField
+from kaunti.core.fields import AsciiDecimalField
 from kaunti.core.models import Department, Ward
 from kaunti.payments.models import BillStatus, RevenueStream
 from kaunti.payments.numbers import normalise_bill_number
@@ -26,7 +27,7 @@ SELECT = "govuk-select"
 def _money_field(
     label: Any, *, required: bool = True, min_value: str = "0.01"
 ) -> forms.DecimalField:
-    return forms.DecimalField(
+    return AsciiDecimalField(
         label=label,
         required=required,
         max_digits=14,
@@ -160,7 +161,7 @@ class MiscellaneousBillForm(forms.Form):
                 error_messages={"required": _("Choose the item to charge.")},
                 widget=forms.Select(attrs={"class": SELECT}),
             )
-            self.fields[f"quantity_{number}"] = forms.DecimalField(
+            self.fields[f"quantity_{number}"] = AsciiDecimalField(
                 label=_("Quantity of item %(number)s") % {"number": number},
                 required=False,
                 max_digits=12,

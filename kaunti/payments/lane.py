@@ -11,28 +11,43 @@ payload and answers itself.
 
 Everything else goes to Django untouched, and so does a confirmation that must be refused
 (a wrong token: 404; an address outside `MPESA_ALLOWED_IPS`: 403, kept for review; a
-body over `DATA_UPLOAD_MAX_MEMORY_SIZE`: 400), so every refusal is decided, logged and
-answered in one place: the views.
+body over `DATA_UPLOAD_MAX_MEMORY_SIZE`: 400; an empty body: 400, so that Safaricom sends
+it again), so every refusal is decided, logged and answered in one place: the views.
+
+A callback sent with `Transfer-Encoding: chunked` has no Content-Length, and Django reads
+no body without one: before anything else, the lane reads such a body (gunicorn's
+`wsgi.input` ends where the chunks end) and hands it on with its length. A server whose
+input does not say where it ends cannot be read safely: that callback is refused (411).
+Once a confirmation is stored, it is answered as stored, whatever happens to its
+recording; one that could not be stored is answered 503, so that Safaricom sends it again.
 """
 
+import io
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import request_finished, request_started
+from django.db import DatabaseError
 
 from kaunti.core.logging import request_id_var
 from kaunti.core.middleware import request_id_for
-from kaunti.payments.mpesa.protocol import callback_acknowledgement
+from kaunti.payments.middleware import CALLBACK_PREFIXES
+from kaunti.payments.mpesa.protocol import callback_acknowledgement, callback_refusal
 from kaunti.payments.services import mpesa
+
+logger = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # The confirmation paths as registered with Safaricom (views/callbacks.py has the same).
 _CONFIRMATION_PATH = re.compile(r"^/payments/(?:mpesa/c2b|paybill)/confirmation/(?P<token>[^/]+)/$")
 _ACKNOWLEDGEMENT = json.dumps(callback_acknowledgement()).encode()
+_NOT_STORED = json.dumps(callback_refusal("Try again later")).encode()
+_LENGTH_REQUIRED = json.dumps(callback_refusal("Send a Content-Length")).encode()
 
 
 class PaybillConfirmationLane:
@@ -44,8 +59,13 @@ class PaybillConfirmationLane:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "POST" and self._is_allowed_confirmation(environ):
-            return self._store_and_answer(environ, start_response)
+        if environ.get("REQUEST_METHOD") == "POST":
+            if _is_chunked_callback(environ):
+                if not environ.get("wsgi.input_terminated"):
+                    return _answer(start_response, "411 Length Required", _LENGTH_REQUIRED, "")
+                _take_in_chunked_body(environ)
+            if self._is_allowed_confirmation(environ):
+                return self._store_and_answer(environ, start_response)
         return self.application(environ, start_response)
 
     @staticmethod
@@ -59,7 +79,7 @@ class PaybillConfirmationLane:
         ):
             return False
         length, limit = _content_length(environ), settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return length >= 0 and (limit is None or length <= limit)
+        return length > 0 and (limit is None or length <= limit)
 
     @staticmethod
     def _store_and_answer(
@@ -73,19 +93,46 @@ class PaybillConfirmationLane:
         try:
             body = _read_body(environ)
             mpesa.receive_c2b_confirmation(body=body, remote_addr=environ.get("REMOTE_ADDR", ""))
+        except DatabaseError:
+            # Not stored (receive_c2b_confirmation raises only then): Safaricom must retry.
+            logger.exception("could not store a paybill confirmation")
+            return _answer(start_response, "503 Service Unavailable", _NOT_STORED, request_id)
         finally:
             request_finished.send(sender=PaybillConfirmationLane)
             request_id_var.reset(token)
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(_ACKNOWLEDGEMENT))),
-                ("X-Request-ID", request_id),
-                ("X-Content-Type-Options", "nosniff"),
-            ],
-        )
-        return [_ACKNOWLEDGEMENT]
+        return _answer(start_response, "200 OK", _ACKNOWLEDGEMENT, request_id)
+
+
+def _answer(
+    start_response: Callable[..., Any], status: str, content: bytes, request_id: str
+) -> list[bytes]:
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(content))),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    if request_id:
+        headers.append(("X-Request-ID", request_id))
+    start_response(status, headers)
+    return [content]
+
+
+def _is_chunked_callback(environ: dict[str, Any]) -> bool:
+    return (
+        "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        and not environ.get("CONTENT_LENGTH")
+        and environ.get("PATH_INFO", "").startswith(CALLBACK_PREFIXES)
+    )
+
+
+def _take_in_chunked_body(environ: dict[str, Any]) -> None:
+    """Read a chunked body, and pass it on as if it had come with its length. Past Django's
+    size limit only the limit and a byte are read: the length then says too large (400)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    stream = environ["wsgi.input"]
+    body: bytes = stream.read() if limit is None else stream.read(limit + 1)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
 
 
 def _content_length(environ: dict[str, Any]) -> int:

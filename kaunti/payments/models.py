@@ -364,6 +364,9 @@ class StkStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Not paid")
     ERROR = "error", _("Could not send the prompt")
+    # M-Pesa reported a payment that does not match the prompt (another amount, a receipt
+    # number of another shape): an officer decides, and the periodic query leaves it alone.
+    REVIEW = "review", _("Being checked")
 
 
 class StkRequest(models.Model):
@@ -416,6 +419,9 @@ class InboundCallback(models.Model):
     )  # mpesa_stk, mpesa_c2b_validation, mpesa_c2b_confirmation
     reference = models.CharField(max_length=64, blank=True)  # CheckoutRequestID or TransID
     body = models.TextField()
+    # The bytes as they came, when `body` cannot hold them exactly (a NUL byte, which
+    # PostgreSQL refuses in text, or bytes that are not UTF-8); null otherwise.
+    raw_body = models.BinaryField(null=True, blank=True)
     remote_addr = models.CharField(max_length=64, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kaunti.accounts.models import User, UserKind
+from kaunti.core.fields import AsciiDecimalInput
 from kaunti.core.models import AuditEvent
 from kaunti.core.selectors import list_departments, list_wards
 from kaunti.payments.models import (
@@ -57,10 +58,10 @@ class PayerInput(serializers.Serializer):
 
 class BillLineInput(serializers.Serializer):
     stream = serializers.SlugField(max_length=40, help_text="A revenue stream code.")
-    quantity = serializers.DecimalField(
+    quantity = AsciiDecimalInput(
         max_digits=12, decimal_places=2, min_value=CENT, default=Decimal(1)
     )
-    unit_price = serializers.DecimalField(
+    unit_price = AsciiDecimalInput(
         **MONEY,
         min_value=CENT,
         required=False,
@@ -214,7 +215,7 @@ class BillDetailOutput(serializers.ModelSerializer):
 class StkPushInput(serializers.Serializer):
     bill_number = serializers.CharField(max_length=20)
     phone = serializers.CharField(max_length=20, help_text="The phone to prompt, any Kenyan form.")
-    amount = serializers.DecimalField(
+    amount = AsciiDecimalInput(
         **MONEY,
         min_value=Decimal(1),
         required=False,

@@ -15,7 +15,7 @@ def send_stk_push_task(public_id: str) -> str:
 @shared_task(acks_late=True)
 def retry_waiting_stk_callback(public_id: str) -> str:
     """Try a callback whose prompt was not visible yet; again later while it still waits."""
-    status = mpesa_inbound.process_stk_callback(public_id=public_id)
+    status = mpesa_inbound.process_stk_callback_or_note_failure(public_id=public_id)
     if status == CallbackStatus.WAITING and not settings.CELERY_TASK_ALWAYS_EAGER:
         attempts = (
             InboundCallback.objects.filter(public_id=public_id)
@@ -43,6 +43,12 @@ def retry_c2b_confirmations() -> int:
     return mpesa_inbound.drain_c2b_confirmations() + mpesa_inbound.drain_c2b_confirmations(
         first_try=False
     )
+
+
+@shared_task
+def retry_stored_stk_callbacks() -> int:
+    """The sweep: STK callbacks left unapplied (a failure, a lost retry) are tried again."""
+    return mpesa_inbound.sweep_stk_callbacks()
 
 
 @shared_task

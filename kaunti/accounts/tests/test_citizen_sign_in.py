@@ -325,6 +325,23 @@ def test_refused_code_form_shows_the_error_and_counts_no_attempt(
     assert not get_user(client).is_authenticated
 
 
+@pytest.mark.parametrize(
+    "code",
+    ["\u0661\u0662\u0663\u0664\u0665\u0666", "\uff11\uff12\uff13\uff14\uff15\uff16", "12345\u0666"],
+)
+def test_a_code_in_digits_other_than_0_to_9_is_refused_and_counts_no_attempt(
+    client: Client, sms_file: Path, code: str
+) -> None:
+    sign_up(client)
+    before = state(sms_file)
+
+    response = enter_code(client, code)
+
+    assertContains(response, "The code is 6 digits, like 123456.", count=2)
+    assert state(sms_file) == before
+    assert not get_user(client).is_authenticated
+
+
 def test_code_page_without_a_code_request_goes_to_sign_in(client: Client) -> None:
     assertRedirects(client.get(ENTER_CODE), SIGN_IN, fetch_redirect_response=False)
     assertRedirects(enter_code(client, "123456"), SIGN_IN, fetch_redirect_response=False)

@@ -117,3 +117,42 @@ def test_kra_pins_are_upper_cased_and_stripped(raw: str, expected: str) -> None:
 )
 def test_bad_kra_pins_are_refused(raw: str) -> None:
     assert _message_in("sw", normalise_kra_pin, raw).startswith("Andika PIN ya KRA")
+
+
+# Digits other than 0-9 that `\d`, str.isdigit(), int() and Decimal() all accept: full-width
+# (U+FF10...), Arabic-Indic (U+0660...), Devanagari (U+0966...) and the rest of category Nd.
+NON_ASCII_DIGITS = st.characters(categories=["Nd"]).filter(lambda ch: not "0" <= ch <= "9")
+
+
+def _one_digit_replaced(text: str, digit: str, position: int) -> str:
+    places = [index for index, ch in enumerate(text) if "0" <= ch <= "9"]
+    index = places[position % len(places)]
+    return text[:index] + digit + text[index + 1 :]
+
+
+@given(digit=NON_ASCII_DIGITS, position=st.integers(min_value=0))
+def test_identifiers_with_any_digit_other_than_0_to_9_are_refused(
+    digit: str, position: int
+) -> None:
+    for parse, valid in (
+        (normalise_phone, "0712345678"),
+        (normalise_phone, "+254 712 345 678"),
+        (normalise_national_id, "12345678"),
+        (normalise_kra_pin, "A004416331M"),
+    ):
+        with pytest.raises(ValidationError):
+            parse(_one_digit_replaced(valid, digit, position))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\u0660\u0667\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668",
+        "\uff10\uff17\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
+        "+\u0662\u0665\u0664\u0667\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668",
+    ],
+)
+def test_a_phone_number_in_arabic_indic_or_full_width_digits_is_refused(raw: str) -> None:
+    assert _message_in("en", normalise_phone, raw) == (
+        "Enter a phone number using digits only, like 0712 345 678."
+    )

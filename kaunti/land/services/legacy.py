@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import record_event
+from kaunti.core.identifiers import is_ascii_digits
 from kaunti.core.models import Department, Ward
 from kaunti.core.money import ZERO
 from kaunti.land.models import (
@@ -97,7 +98,7 @@ def _import_row(row: dict[str, Any], ctx: _Context) -> Decimal:
                 number=text("parcel_number"),
                 ward=ward,
                 area_hectares=Decimal(text("area_hectares") or "0")
-                if text("area_hectares").replace(".", "", 1).isdigit()
+                if is_ascii_digits(text("area_hectares").replace(".", "", 1))
                 else Decimal(0),
                 land_use=text("land_use").lower(),
                 tenure=text("tenure").lower() or Tenure.FREEHOLD,

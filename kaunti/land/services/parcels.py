@@ -29,7 +29,7 @@ EARTH_RADIUS_M = 6_371_008.8
 HECTARE = Decimal("0.0001")
 # A boundary whose area differs from the recorded one by more than this is flagged.
 AREA_TOLERANCE = Decimal("0.10")
-_LAST_PART = re.compile(r"^[A-Z]*\s?\d+[A-Z0-9]*$")
+_LAST_PART = re.compile(r"^[A-Z]*\s?[0-9]+[A-Z0-9]*$", re.ASCII)
 # The boundary's extent on `Parcel`, in the order shapely's `bounds` gives it.
 EXTENT_FIELDS = ("min_longitude", "min_latitude", "max_longitude", "max_latitude")
 

@@ -15,7 +15,9 @@ from kaunti.core.audit import record_event
 from kaunti.core.money import ZERO, kes
 from kaunti.land.models import LandUse, RatingRule, RatingYear, WaiverCampaign
 
-_YEAR = re.compile(r"^\s*(?:FY)?\s*(\d{4})\s*(?:[/-]\s*(\d{2}|\d{4}))?\s*$", re.IGNORECASE)
+_YEAR = re.compile(
+    r"^\s*(?:FY)?\s*([0-9]{4})\s*(?:[/-]\s*([0-9]{2}|[0-9]{4}))?\s*$", re.IGNORECASE | re.ASCII
+)
 
 
 def parse_financial_year(text: str) -> int:

@@ -66,6 +66,9 @@ def parse_amount(raw: Any) -> Decimal:
     text = str(raw if raw is not None else "").replace(",", "").replace("KES", "").strip()
     if not text:
         raise ValueError(_("the site value is missing"))
+    # ASCII digits only: Decimal() would also read full-width or Arabic-Indic ones.
+    if not text.isascii():
+        raise ValueError(_("the site value %(value)s is not a number") % {"value": text})
     try:
         value = Decimal(text)
     except InvalidOperation as exc:

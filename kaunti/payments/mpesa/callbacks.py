@@ -14,15 +14,19 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from kaunti.core.money import CENT, MAX_DIGITS
+from kaunti.core.money import CENT, MAX_DIGITS, is_ascii_amount
 
 NAIROBI: Final = ZoneInfo("Africa/Nairobi")
 
-# Digits with at most one decimal point; Decimal() itself would also take "1e3", "NaN",
-# "1_000" and surrounding spaces, none of which is an amount M-Pesa sends.
-_AMOUNT = re.compile(r"^-?\d+(?:\.\d+)?$")
-_TIMESTAMP = re.compile(r"^\d{14}$")
-_RESULT_CODE = re.compile(r"^-?\d{1,9}$")
+# ASCII digits only: `\d` would also take 100 in full-width digits or 300 in Arabic-Indic
+# ones, and Decimal() and int() read them as 100 and 300.
+_TIMESTAMP = re.compile(r"[0-9]{14}")
+_RESULT_CODE = re.compile(r"-?[0-9]{1,9}")
+# An M-Pesa receipt number (an STK MpesaReceiptNumber, a C2B TransID): 10 characters of
+# A-Z and 0-9 (shared/reference/kenya.md, "receipt").
+_RECEIPT = re.compile(r"[A-Z0-9]{10}")
+# A phone number in an STK callback: digits only, as Daraja sends it (2547XXXXXXXX).
+_PHONE_DIGITS = re.compile(r"[0-9]{9,15}")
 # The largest amount a DecimalField(max_digits=14, decimal_places=2) can hold.
 _MAX_AMOUNT: Final = Decimal(10) ** (MAX_DIGITS - 2) - CENT
 
@@ -38,6 +42,31 @@ class MalformedCallback(ValueError):
 class InvalidAmount(MalformedCallback):
     """A C2B payload whose TransAmount is missing, unreadable or not more than zero
     (validation answers it with C2B00013 "Invalid Amount")."""
+
+
+class NeedsReview(MalformedCallback):
+    """A payload that reads, but carries what M-Pesa itself never sends (an amount outside
+    its limits, a receipt number of another shape): kept for an officer, never recorded."""
+
+
+class AmountOutOfRange(NeedsReview, InvalidAmount):
+    """An amount outside what M-Pesa takes in one payment (validation: C2B00013)."""
+
+
+def check_mpesa_amount(amount: Decimal, *, least: Decimal, most: Decimal, name: str) -> None:
+    """Refuse an amount M-Pesa could not have carried: below `least` or above `most`."""
+    if not least <= amount <= most:
+        raise AmountOutOfRange(
+            f"{name} {amount} is outside M-Pesa's limits of KES {least} to {most}"
+        )
+
+
+def check_receipt_number(value: str, *, name: str) -> str:
+    """A receipt number of M-Pesa's shape; any other (too long, lower case, symbols) is a
+    case for review: it would not fit the payment's column, and M-Pesa does not send it."""
+    if not _RECEIPT.fullmatch(value):
+        raise NeedsReview(f"{name} is not 10 characters of A-Z and 0-9: {value!r:.40}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -117,7 +146,9 @@ def parse_stk_callback(payload: Mapping[str, object]) -> StkCallback:
         result_code=result_code,
         result_desc=result_desc,
         amount=_amount(amount, "Amount"),
-        receipt_number=_text(receipt, "MpesaReceiptNumber"),
+        receipt_number=check_receipt_number(
+            _text(receipt, "MpesaReceiptNumber"), name="MpesaReceiptNumber"
+        ),
         transaction_date=(
             None if transaction_date is None else _timestamp(transaction_date, "TransactionDate")
         ),
@@ -138,15 +169,9 @@ def parse_c2b(payload: Mapping[str, object]) -> C2BPayment:
         raise InvalidAmount(exc.reason) from exc
     if amount <= 0:
         raise InvalidAmount(f"TransAmount must be more than zero, not {amount}")
-    balance_raw = payload.get("OrgAccountBalance")
-    balance = (
-        None
-        if balance_raw is None or (isinstance(balance_raw, str) and not balance_raw.strip())
-        else _amount(balance_raw, "OrgAccountBalance")
-    )
     return C2BPayment(
         transaction_type=_optional_text(payload, "TransactionType", where="payload"),
-        trans_id=trans_id,
+        trans_id=check_receipt_number(trans_id, name="TransID"),
         trans_time=_timestamp(_require(payload, "TransTime", where="payload"), "TransTime"),
         amount=amount,
         shortcode=_required_text(payload, "BusinessShortCode", where="payload"),
@@ -155,10 +180,21 @@ def parse_c2b(payload: Mapping[str, object]) -> C2BPayment:
         first_name=_optional_text(payload, "FirstName", where="payload"),
         middle_name=_optional_text(payload, "MiddleName", where="payload"),
         last_name=_optional_text(payload, "LastName", where="payload"),
-        org_account_balance=balance,
+        org_account_balance=_informational_amount(payload.get("OrgAccountBalance")),
         invoice_number=_optional_text(payload, "InvoiceNumber", where="payload"),
         third_party_trans_id=_optional_text(payload, "ThirdPartyTransID", where="payload"),
     )
+
+
+def _informational_amount(value: object) -> Decimal | None:
+    """OrgAccountBalance: the paybill's balance after the payment, for information only,
+    so an unreadable one is left out rather than holding up the payment it came with."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return _amount(value, "OrgAccountBalance")
+    except MalformedCallback:
+        return None
 
 
 def _require(container: Mapping[str, object], key: str, *, where: str) -> object:
@@ -178,9 +214,13 @@ def _text(value: object, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise MalformedCallback(f"{name} must be text, not {type(value).__name__}")
     try:
-        return str(value).strip()
+        text = str(value).strip()
     except ValueError as exc:  # an integer too long to print (Python's digit limit)
         raise MalformedCallback(f"{name} is an integer too long to be text") from exc
+    if "\x00" in text:
+        # PostgreSQL keeps no NUL in text: it could not be stored, and M-Pesa sends none.
+        raise MalformedCallback(f"{name} contains a NUL character")
+    return text
 
 
 def _required_text(container: Mapping[str, object], key: str, *, where: str) -> str:
@@ -197,7 +237,7 @@ def _optional_text(container: Mapping[str, object], key: str, *, where: str) -> 
 
 def _result_code(value: object) -> int:
     text = _text(value, "ResultCode") if not isinstance(value, float) else ""
-    if not _RESULT_CODE.match(text):
+    if not _RESULT_CODE.fullmatch(text):
         raise MalformedCallback(f"ResultCode must be a whole number, not {value!r:.40}")
     return int(text)
 
@@ -210,7 +250,7 @@ def _amount(value: object, name: str) -> Decimal:
         text = str(value).strip()
     except ValueError as exc:
         raise MalformedCallback(f"{name} is a number too long to be an amount") from exc
-    if not _AMOUNT.match(text):
+    if not is_ascii_amount(text):
         raise MalformedCallback(f"{name} is not a number: {text!r:.40}")
     amount = Decimal(text)
     if amount < 0:
@@ -227,7 +267,7 @@ def _amount(value: object, name: str) -> Decimal:
 def _timestamp(value: object, name: str) -> datetime:
     """`YYYYMMDDHHmmss` in Nairobi time (a number in STK callbacks, text in C2B)."""
     text = _text(value, name) if not isinstance(value, float) else ""
-    if not _TIMESTAMP.match(text):
+    if not _TIMESTAMP.fullmatch(text):
         raise MalformedCallback(f"{name} must be 14 digits YYYYMMDDHHmmss, not {value!r:.40}")
     try:
         naive = datetime.strptime(text, "%Y%m%d%H%M%S")
@@ -236,14 +276,17 @@ def _timestamp(value: object, name: str) -> datetime:
     return naive.replace(tzinfo=NAIROBI)
 
 
-def _phone(value: object) -> str:
+def _phone(value: object) -> str | None:
+    """The payer's number, informational (the prompt has it too): one that is not plain
+    ASCII digits is left out rather than holding up the payment."""
     # JSON numbers arrive as int; a float with no fraction is the same number written oddly.
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = _text(value, "PhoneNumber")
-    if not text:
-        raise MalformedCallback("PhoneNumber is empty")
-    return text
+    try:
+        text = _text(value, "PhoneNumber")
+    except MalformedCallback:
+        return None
+    return text if _PHONE_DIGITS.fullmatch(text) else None
 
 
 def _metadata_items(callback: Mapping[str, object]) -> dict[str, object]:

@@ -18,6 +18,9 @@ SANDBOX_MSISDN: Final = "254708374149"
 # Longer values are refused (AccountReference) or truncated (TransactionDesc) by the client.
 ACCOUNT_REFERENCE_MAX_LENGTH: Final = 12
 TRANSACTION_DESC_MAX_LENGTH: Final = 13
+# The least M-Pesa carries in one payment (KES); the most is the setting MPESA_MAX_AMOUNT,
+# which Safaricom changes now and then (shared/reference/kenya.md).
+MPESA_MIN_AMOUNT: Final = 1
 STK_TRANSACTION_TYPES: Final = ("CustomerPayBillOnline", "CustomerBuyGoodsOnline")
 # What Safaricom does with a C2B payment when our validation URL does not answer.
 C2B_RESPONSE_TYPES: Final = ("Completed", "Cancelled")
@@ -117,3 +120,8 @@ def c2b_validation_response(
 def callback_acknowledgement() -> dict[str, int | str]:
     """The JSON body to answer an STK callback or a C2B confirmation with: HTTP 200 and this."""
     return {"ResultCode": 0, "ResultDesc": "Success"}
+
+
+def callback_refusal(reason: str) -> dict[str, int | str]:
+    """The JSON body of a callback we did not keep (with a 4xx or 5xx, so it is sent again)."""
+    return {"ResultCode": 1, "ResultDesc": reason}

@@ -4,6 +4,7 @@ views, the API and other channels call. The work itself is in `mpesa_inbound` an
 """
 
 import hmac
+import logging
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,9 +12,10 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import KombuError
 
 from kaunti.core.audit import record_event
 from kaunti.core.identifiers import normalise_phone
@@ -26,12 +28,14 @@ from kaunti.payments.models import (
     InboundCallback,
     StkRequest,
 )
-from kaunti.payments.services import mpesa_inbound
+from kaunti.payments.services import callback_store, mpesa_inbound
 from kaunti.payments.tasks import (
     drain_c2b_confirmations_task,
     retry_waiting_stk_callback,
     send_stk_push_task,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class IdempotencyConflict(Exception):
@@ -105,10 +109,24 @@ def request_stk_push(
     return request
 
 
+# What may go wrong after a callback is stored, and must not change its answer: the
+# database (locked, gone), the broker (a drain or retry not queued). The payload is kept
+# either way, and the periodic sweeps apply it.
+AFTER_STORING_ERRORS = (DatabaseError, OSError, KombuError)
+
+
 def receive_stk_callback(*, body: bytes, remote_addr: str) -> InboundCallback:
-    """Store an STK callback, apply it, and schedule a retry if its prompt is not visible yet."""
-    callback = mpesa_inbound.store_callback(kind="mpesa_stk", body=body, remote_addr=remote_addr)
-    schedule_if_waiting(public_id=callback.public_id)
+    """Store an STK callback, apply it, and schedule a retry if its prompt is not visible yet.
+
+    Raises only when it could not be stored (then Safaricom must be told to send it again).
+    """
+    callback = callback_store.store_callback(
+        kind=mpesa_inbound.STK_CALLBACK, body=body, remote_addr=remote_addr
+    )
+    try:
+        schedule_if_waiting(public_id=callback.public_id)
+    except AFTER_STORING_ERRORS:
+        logger.exception("STK callback %s stored; the sweep will apply it", callback.public_id)
     return callback
 
 
@@ -137,13 +155,18 @@ def receive_c2b_confirmation(*, body: bytes, remote_addr: str) -> InboundCallbac
     one drain is queued at a time, however many confirmations arrive. Without a broker
     (the embedded demo, the tests) it is recorded now, before the answer.
     """
-    callback = mpesa_inbound.store_callback(
+    callback = callback_store.store_callback(
         kind=mpesa_inbound.C2B_CONFIRMATION, body=body, remote_addr=remote_addr
     )
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        mpesa_inbound.process_c2b_confirmation(public_id=callback.public_id)
-    elif _raise_drain_flag(C2B_DRAIN):
-        drain_c2b_confirmations_task.apply_async(countdown=DRAIN_GATHER_SECONDS)
+    if callback.status != CallbackStatus.RECEIVED:  # stored as unreadable: nothing to record
+        return callback
+    try:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            mpesa_inbound.process_c2b_confirmation(public_id=callback.public_id)
+        elif _raise_drain_flag(C2B_DRAIN):
+            drain_c2b_confirmations_task.apply_async(countdown=DRAIN_GATHER_SECONDS)
+    except AFTER_STORING_ERRORS:
+        logger.exception("confirmation %s stored; the sweep will record it", callback.public_id)
     return callback
 
 
@@ -187,7 +210,7 @@ def drain_c2b_confirmations() -> int:
 
 
 def schedule_if_waiting(*, public_id: UUID | str) -> str:
-    status = mpesa_inbound.process_stk_callback(public_id=public_id)
+    status = mpesa_inbound.process_stk_callback_or_note_failure(public_id=public_id)
     if status == CallbackStatus.WAITING:
         attempts = (
             InboundCallback.objects.filter(public_id=public_id)

@@ -10,14 +10,18 @@ for a retry. Paybill payments are matched by the bill number the payer typed.
 import json
 import logging
 import time
-import uuid
 from collections.abc import Sequence
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from kaunti.core.audit import record_event
 from kaunti.core.bulk import update_objects
 from kaunti.payments.models import (
     Bill,
@@ -31,11 +35,14 @@ from kaunti.payments.models import (
 from kaunti.payments.mpesa.callbacks import (
     InvalidAmount,
     MalformedCallback,
+    NeedsReview,
+    check_mpesa_amount,
     parse_c2b,
     parse_stk_callback,
 )
-from kaunti.payments.mpesa.protocol import C2BValidationResult
+from kaunti.payments.mpesa.protocol import MPESA_MIN_AMOUNT, C2BValidationResult
 from kaunti.payments.numbers import normalise_bill_number
+from kaunti.payments.services.callback_store import has_unstorable_text
 from kaunti.payments.services.collections import (
     IncomingPayment,
     record_payment,
@@ -49,83 +56,120 @@ STK_PROVIDER = "mpesa-stk"
 C2B_PROVIDER = "mpesa-c2b"
 
 
-# What a new callback row is written with (the rest keep their database defaults).
-STORED_COLUMNS = frozenset(
-    {
-        "public_id",
-        "kind",
-        "reference",
-        "body",
-        "remote_addr",
-        "received_at",
-        "status",
-        "error",
-        "attempts",
-    }
-)
+def _status_for(exc: MalformedCallback) -> str:
+    """MALFORMED for a payload that cannot be read; REVIEW for one that reads but carries
+    what M-Pesa never sends (it may be money: an officer looks)."""
+    return CallbackStatus.REVIEW if isinstance(exc, NeedsReview) else CallbackStatus.MALFORMED
 
 
-def store_callback(
-    *,
-    kind: str,
-    body: bytes,
-    remote_addr: str,
-    status: str = CallbackStatus.RECEIVED,
-    error: str = "",
-) -> InboundCallback:
-    """Keep a provider's payload exactly as it came: called outside any transaction (as
-    the callback views are), the row is committed before anything else happens.
-
-    One plain INSERT: this runs for every callback Safaricom sends, before it is answered.
-    """
-    callback = InboundCallback(
-        public_id=uuid.uuid4(),
-        kind=kind,
-        body=body.decode("utf-8", errors="replace"),
-        remote_addr=remote_addr[:64],
-        status=status,
-        error=error,
-        received_at=timezone.now(),
-    )
-    fields = [
-        field for field in InboundCallback._meta.concrete_fields if field.name in STORED_COLUMNS
-    ]
-    columns = [field.column for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {InboundCallback._meta.db_table} ({', '.join(columns)})"  # noqa: S608
-            f" VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id",
-            [
-                field.get_db_prep_save(getattr(callback, field.attname), connection)
-                for field in fields
-            ],
-        )
-        callback.pk = cursor.fetchone()[0]
-    callback._state.adding = False
-    return callback
-
-
-def _mark_malformed(callback: InboundCallback, reason: str) -> None:
-    callback.status = CallbackStatus.MALFORMED
-    callback.error = reason[:2000]
+def _mark_malformed(callback: InboundCallback, exc: MalformedCallback) -> None:
+    callback.status = _status_for(exc)
+    callback.error = str(exc)[:2000]
     callback.processed_at = timezone.now()
     callback.save(update_fields=["status", "error", "processed_at"])
-    logger.warning("malformed %s callback %s: %s", callback.kind, callback.public_id, reason)
+    logger.warning("%s %s callback %s: %s", callback.status, callback.kind, callback.pk, exc)
 
 
 def _load_json(callback: InboundCallback) -> dict[str, Any]:
     try:
         payload = json.loads(callback.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MalformedCallback(f"not JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise MalformedCallback("not a JSON object")
+    # Only an escape (\u0000, \udXXX) can put such a character in: look closer then.
+    lowered = callback.body.lower()
+    if ("\\u0000" in lowered or "\\ud" in lowered) and has_unstorable_text(payload):
+        raise MalformedCallback("a value holds a NUL character or a lone surrogate")
     return payload
+
+
+def _check_amount(amount: Decimal, name: str) -> None:
+    """M-Pesa's own limits for one payment: KES 1 to MPESA_MAX_AMOUNT."""
+    check_mpesa_amount(
+        amount,
+        least=Decimal(MPESA_MIN_AMOUNT),
+        most=Decimal(settings.MPESA_MAX_AMOUNT),
+        name=name,
+    )
 
 
 def retry_delay_seconds(attempts: int) -> int:
     """How long a WAITING callback waits before its next try: 2, 4, 8... up to 60 s."""
     return min(60, 2**attempts)
+
+
+STK_CALLBACK = "mpesa_stk"
+# A stored STK callback still unapplied this long after it came is retried by the sweep.
+STK_SWEEP_AFTER = timedelta(seconds=60)
+
+
+def process_stk_callback_or_note_failure(*, public_id: UUID | str) -> str:
+    """`process_stk_callback`, where a failure (the database, a value the payment refuses)
+    is noted on the stored callback instead of raised: the sweep tries it again, and after
+    `MAX_CONFIRMATION_ATTEMPTS` it waits for review. Returns the callback's status."""
+    try:
+        return process_stk_callback(public_id=public_id)
+    except (DatabaseError, ValidationError, ValueError) as exc:
+        logger.exception("could not apply STK callback %s", public_id)
+        _note_failure(public_id=public_id, error=exc)
+    return str(InboundCallback.objects.values_list("status", flat=True).get(public_id=public_id))
+
+
+def sweep_stk_callbacks(*, older_than: timedelta = STK_SWEEP_AFTER, limit: int = 200) -> int:
+    """Try again every STK callback left unapplied (its recording failed, or the retry of a
+    WAITING one was lost); each ends applied, or for review after its attempts run out.
+    Returns how many it tried."""
+    public_ids = list(
+        InboundCallback.objects.filter(
+            kind=STK_CALLBACK,
+            status__in=(CallbackStatus.RECEIVED, CallbackStatus.WAITING),
+            received_at__lte=timezone.now() - older_than,
+        )
+        .order_by("pk")
+        .values_list("public_id", flat=True)[:limit]
+    )
+    for public_id in public_ids:
+        process_stk_callback_or_note_failure(public_id=public_id)
+    return len(public_ids)
+
+
+def _stk_checkout_request_id(payload: dict[str, Any]) -> str:
+    """The CheckoutRequestID of a payload that did not parse as a whole, if it has one."""
+    body = payload.get("Body")
+    callback = body.get("stkCallback") if isinstance(body, dict) else None
+    value = callback.get("CheckoutRequestID") if isinstance(callback, dict) else None
+    return value[:64] if isinstance(value, str) else ""
+
+
+def _hold_prompt_for_review(*, checkout_request_id: str, reason: str) -> None:
+    """A callback set aside for review answers this prompt: the periodic query must not
+    settle it by itself (it would record the prompt's amount, not what was paid)."""
+    request = (
+        StkRequest.objects.select_for_update()
+        .select_related("bill")
+        .filter(
+            checkout_request_id=checkout_request_id,
+            status__in=(StkStatus.REQUESTED, StkStatus.PENDING),
+        )
+        .first()
+        if checkout_request_id
+        else None
+    )
+    if request is not None:
+        _set_prompt_aside(request=request, result_code="", reason=reason)
+
+
+def _set_prompt_aside(*, request: StkRequest, result_code: str, reason: str) -> None:
+    request.status, request.result_desc = StkStatus.REVIEW, reason[:255]
+    request.result_code, request.resolved_at = result_code, timezone.now()
+    request.save(update_fields=["status", "result_code", "result_desc", "resolved_at"])
+    record_event(
+        actor=None,
+        action="payments.stk_held_for_review",
+        target=request,
+        data={"bill": request.bill.number, "amount": request.amount, "reason": reason},
+    )
 
 
 def process_stk_callback(*, public_id: UUID | str) -> str:
@@ -134,11 +178,18 @@ def process_stk_callback(*, public_id: UUID | str) -> str:
         callback = InboundCallback.objects.select_for_update().get(public_id=public_id)
         if callback.status not in (CallbackStatus.RECEIVED, CallbackStatus.WAITING):
             return callback.status
+        payload: dict[str, Any] = {}
         try:
             payload = _load_json(callback)
             parsed = parse_stk_callback(payload)
+            if parsed.amount is not None:
+                _check_amount(parsed.amount, "Amount")
         except MalformedCallback as exc:
-            _mark_malformed(callback, str(exc))
+            _mark_malformed(callback, exc)
+            if callback.status == CallbackStatus.REVIEW:
+                callback.reference = _stk_checkout_request_id(payload)
+                callback.save(update_fields=["reference"])
+                _hold_prompt_for_review(checkout_request_id=callback.reference, reason=str(exc))
             return callback.status
         callback.reference = parsed.checkout_request_id
         callback.attempts += 1
@@ -156,18 +207,28 @@ def process_stk_callback(*, public_id: UUID | str) -> str:
                 callback.status = CallbackStatus.WAITING
             callback.save(update_fields=["reference", "attempts", "status", "error"])
             return callback.status
-        callback.status = _apply_stk_result(request=request, parsed=parsed, payload=payload)
+        try:
+            callback.status = _apply_stk_result(request=request, parsed=parsed, payload=payload)
+        except NeedsReview as exc:
+            callback.status, callback.error = CallbackStatus.REVIEW, str(exc)[:2000]
+            logger.warning("STK callback %s held for review: %s", callback.pk, exc)
         callback.processed_at = timezone.now()
-        callback.save(update_fields=["reference", "attempts", "status", "processed_at"])
+        callback.save(update_fields=["reference", "attempts", "status", "error", "processed_at"])
         return callback.status
 
 
 def _apply_stk_result(*, request: StkRequest, parsed: Any, payload: dict[str, Any]) -> str:
-    if request.status == StkStatus.PAID:
+    if request.status in (StkStatus.PAID, StkStatus.REVIEW):
         return CallbackStatus.DUPLICATE
     if parsed.result_code == 0:
         if parsed.amount is None:
             raise MalformedCallback("a successful callback without an Amount")
+        if parsed.amount != Decimal(request.amount):
+            # Not what was asked for: recording it would settle the bill with other money
+            # than the payer agreed to; the prompt waits for an officer instead.
+            reason = f"Amount {parsed.amount} does not match the prompt's KES {request.amount}"
+            _set_prompt_aside(request=request, result_code=str(parsed.result_code), reason=reason)
+            raise NeedsReview(reason)
         recorded = record_payment(
             provider=STK_PROVIDER,
             external_ref=request.checkout_request_id or "",
@@ -197,11 +258,14 @@ def _apply_stk_result(*, request: StkRequest, parsed: Any, payload: dict[str, An
 def validate_c2b(*, public_id: UUID | str) -> C2BValidationResult:
     """Accept a paybill payment only for an open bill number and a positive amount."""
     callback = InboundCallback.objects.get(public_id=public_id)
+    if callback.status != CallbackStatus.RECEIVED:  # stored as unreadable
+        return C2BValidationResult.OTHER_ERROR
     try:
         parsed = parse_c2b(_load_json(callback))
+        _check_amount(parsed.amount, "TransAmount")
     except MalformedCallback as exc:
-        _mark_malformed(callback, str(exc))
-        # The parser refuses a zero or unreadable amount; Safaricom's code for it is C2B00013.
+        _mark_malformed(callback, exc)
+        # A zero, unreadable or out-of-range amount; Safaricom's code for it is C2B00013.
         if isinstance(exc, InvalidAmount):
             return C2BValidationResult.INVALID_AMOUNT
         return C2BValidationResult.OTHER_ERROR
@@ -272,10 +336,16 @@ def process_c2b_confirmations(
             callback.processed_at = now
             try:
                 payload = _load_json(callback)
-                readable.append((callback, _c2b_payment(parse_c2b(payload), payload)))
+                parsed = parse_c2b(payload)
+                # Validation refuses these, but a confirmation may come without it (or
+                # forged): out of M-Pesa's limits, it is kept for review, never money.
+                _check_amount(parsed.amount, "TransAmount")
+                readable.append((callback, _c2b_payment(parsed, payload)))
             except MalformedCallback as exc:
-                callback.status, callback.error = CallbackStatus.MALFORMED, str(exc)[:2000]
-                logger.warning("malformed %s callback %s: %s", callback.kind, callback.pk, exc)
+                callback.status, callback.error = _status_for(exc), str(exc)[:2000]
+                logger.warning(
+                    "%s %s callback %s: %s", callback.status, callback.kind, callback.pk, exc
+                )
         recorded = record_payments([payment for _, payment in readable])
         for (callback, payment), result in zip(readable, recorded, strict=True):
             callback.reference = payment.external_ref[:64]

@@ -1,4 +1,4 @@
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -8,8 +8,17 @@ from django.conf import settings
 
 from kaunti.core.models import Department
 from kaunti.ledger.services import load_chart_of_accounts
-from kaunti.payments.models import Bill
+from kaunti.payments.models import Bill, StkRequest, StkStatus
+from kaunti.payments.mpesa.simulator import (
+    DarajaSimulator,
+    DeliveryMode,
+    Outcome,
+    Script,
+    SimulatorConfig,
+)
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
+from kaunti.payments.services.mpesa import request_stk_push
+from kaunti.payments.services.mpesa_outbound import send_stk_push
 from kaunti.payments.services.price_list import load_price_list
 
 
@@ -44,3 +53,31 @@ def make_bill(price_list: None) -> Callable[..., Bill]:
         )
 
     return make
+
+
+@pytest.fixture
+def simulator(settings: Any) -> Iterator[DarajaSimulator]:
+    """A local Daraja that accepts pushes but never calls back: the tests post the callbacks."""
+    simulator = DarajaSimulator(
+        SimulatorConfig(
+            consumer_key=settings.MPESA_CONSUMER_KEY,
+            consumer_secret=settings.MPESA_CONSUMER_SECRET,
+            shortcode=settings.MPESA_SHORTCODE,
+            passkey=settings.MPESA_PASSKEY,
+            script=Script(outcome=Outcome.SUCCESS, delivery=DeliveryMode.NEVER),
+        )
+    ).start()
+    settings.MPESA_BASE_URL = simulator.base_url
+    settings.MPESA_CALLBACK_BASE_URL = "https://kaunti.example"
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def pending_stk(make_bill: Callable[..., Bill], simulator: DarajaSimulator) -> StkRequest:
+    """A prompt Daraja accepted, whose callback has not come yet."""
+    bill = make_bill(Decimal("1500.00"))
+    stk = request_stk_push(bill=bill, phone="0712000222", actor=None)
+    sent = send_stk_push(public_id=stk.public_id)
+    assert sent.status == StkStatus.PENDING
+    return sent

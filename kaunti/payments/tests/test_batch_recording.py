@@ -36,12 +36,12 @@ from kaunti.payments.models import (
 from kaunti.payments.numbers import new_bill_number
 from kaunti.payments.services import collections, mpesa
 from kaunti.payments.services.bills import cancel_bill
+from kaunti.payments.services.callback_store import store_callback
 from kaunti.payments.services.collections import IncomingPayment, record_payments
 from kaunti.payments.services.mpesa import request_stk_push
 from kaunti.payments.services.mpesa_inbound import (
     MAX_CONFIRMATION_ATTEMPTS,
     drain_c2b_confirmations,
-    store_callback,
 )
 
 pytestmark = pytest.mark.django_db

@@ -34,19 +34,33 @@ def _keep_the_test_connection() -> Iterator[None]:
 
 
 def serve(
-    path: str, body: bytes, *, method: str = "POST", address: str = "196.201.214.200", **extra: str
+    path: str,
+    body: bytes,
+    *,
+    method: str = "POST",
+    address: str = "196.201.214.200",
+    chunked: bool = False,
+    input_terminated: bool = True,
+    **extra: Any,
 ) -> tuple[str, dict[str, str], bytes]:
-    """One request through the WSGI application, as gunicorn would make it."""
+    """One request through the WSGI application, as gunicorn would make it (`chunked`: as
+    gunicorn passes a chunked body: no Content-Length, an input that ends with the body;
+    `input_terminated` false: as a server whose input does not say where it ends)."""
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
         "REMOTE_ADDR": address,
         "HTTP_HOST": "testserver",
         "wsgi.input": io.BytesIO(body),
-        **extra,
     }
+    if chunked:
+        environ.update(
+            HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": input_terminated}
+        )
+    else:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    environ.update(extra)
     setup_testing_defaults(environ)
     answer: dict[str, Any] = {}
 
@@ -141,3 +155,106 @@ def test_other_requests_go_through_django() -> None:
     get_status, _, _ = serve(url(CONFIRMATION), b"", method="GET")
     assert get_status.startswith("405")
     assert InboundCallback.objects.count() == 0
+
+
+def test_a_chunked_confirmation_is_read_whole_stored_and_recorded(
+    make_bill: Callable[..., Bill],
+) -> None:
+    bill = make_bill(Decimal("800.00"))
+    body = c2b_body(bill.number, trans_id="SKL0LANE03", amount="800.00").encode()
+
+    status, _, content = serve(url(CONFIRMATION), body, chunked=True)
+
+    assert (status, json.loads(content)) == ("200 OK", ACKNOWLEDGED)
+    callback = InboundCallback.objects.get()
+    assert (callback.body, callback.status) == (body.decode(), CallbackStatus.PROCESSED)
+    assert Payment.objects.get().amount == Decimal("800.00")
+
+
+def test_a_chunked_stk_callback_reaches_its_view_with_its_body() -> None:
+    body = b'{"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_1"}}}'
+
+    status, _, content = serve(
+        f"/payments/mpesa/stk/callback/{settings.MPESA_CALLBACK_TOKEN}/", body, chunked=True
+    )
+
+    assert (status, json.loads(content)) == ("200 OK", ACKNOWLEDGED)
+    assert InboundCallback.objects.get().body == body.decode()
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=200)
+def test_an_oversized_chunked_confirmation_is_refused() -> None:
+    status, _, _ = serve(
+        url(CONFIRMATION), c2b_body("ABCD2345").encode() + b" " * 300, chunked=True
+    )
+
+    assert status.startswith("400")
+    assert InboundCallback.objects.count() == 0
+
+
+def test_a_chunked_confirmation_whose_end_is_unknown_is_refused_for_a_retry() -> None:
+    status, _, content = serve(
+        url(CONFIRMATION),
+        c2b_body("ABCD2345").encode(),
+        chunked=True,
+        input_terminated=False,
+    )
+
+    assert status == "411 Length Required"
+    assert json.loads(content) == {"ResultCode": 1, "ResultDesc": "Send a Content-Length"}
+    assert InboundCallback.objects.count() == 0
+
+
+def test_an_empty_confirmation_is_refused_not_acknowledged() -> None:
+    status, _, content = serve(url(CONFIRMATION), b"")
+
+    assert status.startswith("400")
+    assert json.loads(content) == {"ResultCode": 1, "ResultDesc": "Empty body"}
+    assert InboundCallback.objects.count() == 0
+
+
+def test_a_confirmation_with_a_nul_byte_is_stored_raw_and_answered(
+    make_bill: Callable[..., Bill],
+) -> None:
+    bill = make_bill(Decimal("800.00"))
+    body = c2b_body(bill.number, amount="800.00").encode().replace(b"John", b"Jo\x00hn")
+
+    status, _, content = serve(url(CONFIRMATION), body)
+
+    assert (status, json.loads(content)) == ("200 OK", ACKNOWLEDGED)
+    callback = InboundCallback.objects.get()
+    assert (callback.status, callback.error) == (
+        CallbackStatus.MALFORMED,
+        "the body contains a NUL byte",
+    )
+    assert bytes(callback.raw_body or b"") == body
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.parametrize("amount", ["\uff11\uff10\uff10", "\u0663\u0660\u0660"])
+def test_a_confirmation_in_other_digits_records_nothing(
+    make_bill: Callable[..., Bill], amount: str
+) -> None:
+    bill = make_bill(Decimal("300.00"))
+
+    status, _, _ = serve(url(CONFIRMATION), c2b_body(bill.number, amount=amount).encode())
+
+    assert status == "200 OK"
+    assert InboundCallback.objects.get().status == CallbackStatus.MALFORMED
+    assert Payment.objects.count() == 0
+
+
+def test_a_confirmation_over_mpesa_limit_is_kept_for_review(
+    make_bill: Callable[..., Bill],
+) -> None:
+    bill = make_bill(Decimal("12000.00"))
+
+    status, _, _ = serve(
+        url(CONFIRMATION), c2b_body(bill.number, amount="999999999999.99").encode()
+    )
+
+    assert status == "200 OK"
+    assert InboundCallback.objects.get().status == CallbackStatus.REVIEW
+    assert Payment.objects.count() == 0
+    bill.refresh_from_db()
+    assert bill.paid == Decimal("0.00")

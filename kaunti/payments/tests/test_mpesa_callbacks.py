@@ -2,7 +2,7 @@
 1.4.1 and 1.5.2), to Kaunti's real endpoints: what is stored, recorded and answered."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -27,10 +27,6 @@ from kaunti.payments.models import (
 from kaunti.payments.mpesa.client import DarajaClient
 from kaunti.payments.mpesa.simulator import (
     DarajaSimulator,
-    DeliveryMode,
-    Outcome,
-    Script,
-    SimulatorConfig,
 )
 from kaunti.payments.services.bills import cancel_bill
 from kaunti.payments.services.mpesa import request_stk_push
@@ -332,24 +328,6 @@ def test_a_malformed_confirmation_is_acknowledged_kept_and_records_nothing(
 # --- STK callbacks ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def simulator(settings: Any) -> Iterator[DarajaSimulator]:
-    """A local Daraja that accepts pushes but never calls back: the tests post the callbacks."""
-    simulator = DarajaSimulator(
-        SimulatorConfig(
-            consumer_key=settings.MPESA_CONSUMER_KEY,
-            consumer_secret=settings.MPESA_CONSUMER_SECRET,
-            shortcode=settings.MPESA_SHORTCODE,
-            passkey=settings.MPESA_PASSKEY,
-            script=Script(outcome=Outcome.SUCCESS, delivery=DeliveryMode.NEVER),
-        )
-    ).start()
-    settings.MPESA_BASE_URL = simulator.base_url
-    settings.MPESA_CALLBACK_BASE_URL = "https://kaunti.example"
-    yield simulator
-    simulator.stop()
-
-
 class CallbackFirst(httpx.HTTPTransport):
     """Safaricom's callback overtakes its own answer to the push (it happens): the callback
     is posted to Kaunti after Daraja answered but before Kaunti has read the answer."""
@@ -402,16 +380,6 @@ def test_a_callback_before_its_checkout_request_id_waits_and_is_then_applied(
     )
     bill.refresh_from_db()
     assert bill.status == BillStatus.PAID
-
-
-@pytest.fixture
-def pending_stk(make_bill: MakeBill, simulator: DarajaSimulator) -> StkRequest:
-    """A prompt Daraja accepted, whose callback has not come yet."""
-    bill = make_bill(Decimal("1500.00"))
-    stk = request_stk_push(bill=bill, phone="0712000222", actor=None)
-    sent = send_stk_push(public_id=stk.public_id)
-    assert sent.status == StkStatus.PENDING
-    return sent
 
 
 def test_success_twice_records_one_payment(client: Client, pending_stk: StkRequest) -> None:

@@ -579,6 +579,23 @@ def test_paying_with_mpesa_records_one_prompt_request_per_form(world: World) -> 
     assert fragment.lstrip().startswith('<div id="stk-status"')
 
 
+def test_a_prompt_held_for_review_says_so_and_stops_asking(world: World) -> None:
+    client = citizen_client(world.citizen)
+    page = client.get(f"/account/bills/{world.bill.number}/pay/").content.decode()
+    sent = client.post(
+        f"/account/bills/{world.bill.number}/pay/",
+        {"token": _form_token(page), "phone": "0712 000 111"},
+    )
+    StkRequest.objects.update(status=StkStatus.REVIEW)
+
+    status = client.get(sent["Location"]).content.decode()
+
+    assert "We are checking this payment" in status
+    assert "Do not pay again for now." in status
+    assert "No money was taken" not in status
+    assert 'hx-trigger="every 3s"' not in status
+
+
 @pytest.fixture
 def daraja(settings: Any) -> Iterator[DarajaSimulator]:
     """The local Daraja; prompts wait for a person on its phone page, so no callback comes."""

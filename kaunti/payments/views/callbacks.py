@@ -7,6 +7,7 @@ Safaricom does not hammer us with retries), logged and kept for review.
 
 import logging
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -17,8 +18,9 @@ from kaunti.payments.mpesa.protocol import (
     C2BValidationResult,
     c2b_validation_response,
     callback_acknowledgement,
+    callback_refusal,
 )
-from kaunti.payments.services import mpesa, mpesa_inbound
+from kaunti.payments.services import callback_store, mpesa, mpesa_inbound
 
 logger = logging.getLogger(__name__)
 
@@ -33,16 +35,32 @@ def _refusal(request: HttpRequest, token: str, kind: str) -> HttpResponse | None
         return HttpResponse(status=404)
     address = _source_address(request)
     if not mpesa.is_allowed_sender(address):
-        mpesa_inbound.store_callback(
-            kind=kind,
-            body=request.body,
-            remote_addr=address,
-            status=CallbackStatus.REVIEW,
-            error="source address not on MPESA_ALLOWED_IPS",
-        )
+        try:
+            callback_store.store_callback(
+                kind=kind,
+                body=request.body,
+                remote_addr=address,
+                status=CallbackStatus.REVIEW,
+                error="source address not on MPESA_ALLOWED_IPS",
+            )
+        except DatabaseError:  # kept only for review: the refusal stands without it
+            logger.exception("could not keep a refused %s callback", kind)
         logger.warning("refused a %s callback from %s", kind, address)
         return HttpResponse(status=403)
     return None
+
+
+def _empty_body() -> HttpResponse:
+    """Nothing to keep (a body lost on the way, e.g. sent chunked past a proxy that drops
+    it): answering success would lose the payment, so Safaricom is asked to send it again."""
+    logger.warning("refused a callback with an empty body")
+    return JsonResponse(callback_refusal("Empty body"), status=400)
+
+
+def _not_stored(kind: str) -> HttpResponse:
+    """The payload could not be kept (the database is down or locked): Safaricom retries."""
+    logger.exception("could not store a %s callback", kind)
+    return JsonResponse(callback_refusal("Try again later"), status=503)
 
 
 @csrf_exempt
@@ -50,7 +68,12 @@ def _refusal(request: HttpRequest, token: str, kind: str) -> HttpResponse | None
 def stk_callback(request: HttpRequest, token: str) -> HttpResponse:
     if (refused := _refusal(request, token, "mpesa_stk")) is not None:
         return refused
-    mpesa.receive_stk_callback(body=request.body, remote_addr=_source_address(request))
+    if not request.body:
+        return _empty_body()
+    try:
+        mpesa.receive_stk_callback(body=request.body, remote_addr=_source_address(request))
+    except DatabaseError:
+        return _not_stored("mpesa_stk")
     return JsonResponse(callback_acknowledgement())
 
 
@@ -59,10 +82,15 @@ def stk_callback(request: HttpRequest, token: str) -> HttpResponse:
 def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
     if (refused := _refusal(request, token, "mpesa_c2b_validation")) is not None:
         return refused
-    callback = mpesa_inbound.store_callback(
-        kind="mpesa_c2b_validation", body=request.body, remote_addr=_source_address(request)
-    )
-    result: C2BValidationResult = mpesa_inbound.validate_c2b(public_id=callback.public_id)
+    if not request.body:
+        return _empty_body()
+    try:
+        callback = callback_store.store_callback(
+            kind="mpesa_c2b_validation", body=request.body, remote_addr=_source_address(request)
+        )
+        result: C2BValidationResult = mpesa_inbound.validate_c2b(public_id=callback.public_id)
+    except DatabaseError:
+        return _not_stored("mpesa_c2b_validation")
     return JsonResponse(c2b_validation_response(result))
 
 
@@ -71,7 +99,12 @@ def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
 def c2b_confirmation(request: HttpRequest, token: str) -> HttpResponse:
     if (refused := _refusal(request, token, "mpesa_c2b_confirmation")) is not None:
         return refused
-    mpesa.receive_c2b_confirmation(body=request.body, remote_addr=_source_address(request))
+    if not request.body:
+        return _empty_body()
+    try:
+        mpesa.receive_c2b_confirmation(body=request.body, remote_addr=_source_address(request))
+    except DatabaseError:
+        return _not_stored("mpesa_c2b_confirmation")
     return JsonResponse(callback_acknowledgement())
 
 

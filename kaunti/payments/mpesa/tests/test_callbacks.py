@@ -13,9 +13,13 @@ from hypothesis import strategies as st
 
 from kaunti.payments.mpesa.callbacks import (
     NAIROBI,
+    AmountOutOfRange,
     C2BPayment,
+    InvalidAmount,
     MalformedCallback,
+    NeedsReview,
     StkCallback,
+    check_mpesa_amount,
     parse_c2b,
     parse_stk_callback,
 )
@@ -268,7 +272,6 @@ def c2b_with(**changes: Any) -> dict[str, Any]:
         (c2b_with(TransTime="2019-11-22 06:38"), "TransTime must be 14 digits"),
         (c2b_with(TransTime="20191322063845"), "TransTime is not a real date and time"),
         (c2b_with(BusinessShortCode=""), "payload has an empty BusinessShortCode"),
-        (c2b_with(OrgAccountBalance="lots"), "OrgAccountBalance is not a number"),
         (c2b_with(MSISDN={"hash": "x"}), "payload MSISDN must be text, not dict"),
     ],
 )
@@ -341,3 +344,97 @@ def test_parse_stk_callback_raises_nothing_but_malformed_callback(
     payload = {"Body": {"stkCallback": {**STK_SUCCESS["Body"]["stkCallback"], **callback}}}
     outcome = outcome_of(parse_stk_callback, payload)
     assert isinstance(outcome, StkCallback | str)
+
+
+# Digits other than 0-9 that Python's `\d`, int() and Decimal() all read as numbers:
+# full-width (U+FF11), Arabic-Indic (U+0661), Devanagari (U+0967) and the rest of category Nd.
+NON_ASCII_DIGITS = st.characters(categories=["Nd"]).filter(lambda ch: not "0" <= ch <= "9")
+
+
+def with_one_digit_replaced(ascii_text: str, digit: str, position: int) -> str:
+    """`ascii_text` with one of its ASCII digits (chosen by `position`) replaced by `digit`."""
+    places = [index for index, ch in enumerate(ascii_text) if ch.isascii() and ch.isdigit()]
+    index = places[position % len(places)]
+    return ascii_text[:index] + digit + ascii_text[index + 1 :]
+
+
+@given(digit=NON_ASCII_DIGITS, position=st.integers(min_value=0))
+def test_a_c2b_amount_or_time_in_other_digits_is_refused(digit: str, position: int) -> None:
+    for field in ("TransAmount", "TransTime"):
+        changed = with_one_digit_replaced(C2B_CONFIRMATION[field], digit, position)
+        with pytest.raises(MalformedCallback):
+            parse_c2b(c2b_with(**{field: changed}))
+
+
+@given(digit=NON_ASCII_DIGITS, position=st.integers(min_value=0))
+def test_an_stk_amount_or_result_code_in_other_digits_is_refused(digit: str, position: int) -> None:
+    amount = with_one_digit_replaced("1500.00", digit, position)
+    metadata = {
+        "Item": [
+            {"Name": "Amount", "Value": amount},
+            {"Name": "MpesaReceiptNumber", "Value": "NLJ7RT61SV"},
+        ]
+    }
+    with pytest.raises(MalformedCallback):
+        parse_stk_callback(stk_with(CallbackMetadata=metadata))
+    with pytest.raises(MalformedCallback):
+        parse_stk_callback(stk_with(ResultCode=with_one_digit_replaced("1032", digit, position)))
+
+
+@pytest.mark.parametrize(
+    "amount", ["\uff11\uff10\uff10", "\u0663\u0660\u0660", "\u0967\u096b\u0966\u0966.\u0966\u0966"]
+)
+def test_the_amounts_of_the_attack_are_refused_as_invalid_amounts(amount: str) -> None:
+    with pytest.raises(InvalidAmount, match="TransAmount is not a number"):
+        parse_c2b(c2b_with(TransAmount=amount))
+
+
+def test_an_unreadable_org_account_balance_is_left_out_and_the_payment_reads() -> None:
+    payment = parse_c2b(c2b_with(OrgAccountBalance="lots"))
+
+    assert (payment.amount, payment.org_account_balance) == (Decimal("10.00"), None)
+
+
+def test_an_stk_phone_number_that_is_not_plain_digits_is_left_out() -> None:
+    items = copy.deepcopy(STK_SUCCESS["Body"]["stkCallback"]["CallbackMetadata"])
+    items["Item"][4]["Value"] = (
+        "\u0662\u0665\u0664\u0667\u0660\u0668\u0663\u0667\u0664\u0661\u0664\u0669"
+    )
+
+    assert parse_stk_callback(stk_with(CallbackMetadata=items)).phone is None
+
+
+@pytest.mark.parametrize(
+    "receipt",
+    [
+        "NLJ7RT61SV" * 3,
+        "NLJ7RT61S",
+        "nlj7rt61sv",
+        "NLJ7RT-1SV",
+        "\uff2e\uff2c\uff2a\uff17\uff32\uff34\uff16\uff11\uff33\uff36",
+    ],
+)
+def test_a_receipt_number_of_another_shape_is_a_case_for_review(receipt: str) -> None:
+    items = copy.deepcopy(STK_SUCCESS["Body"]["stkCallback"]["CallbackMetadata"])
+    items["Item"][1]["Value"] = receipt
+
+    with pytest.raises(NeedsReview, match="MpesaReceiptNumber is not 10 characters"):
+        parse_stk_callback(stk_with(CallbackMetadata=items))
+    with pytest.raises(NeedsReview, match="TransID is not 10 characters"):
+        parse_c2b(c2b_with(TransID=receipt))
+
+
+@pytest.mark.parametrize("amount", ["0.99", "250000.01", "999999999999.99"])
+def test_an_amount_outside_mpesa_limits_is_out_of_range(amount: str) -> None:
+    with pytest.raises(AmountOutOfRange, match=f"Amount {amount} is outside M-Pesa's limits"):
+        check_mpesa_amount(Decimal(amount), least=Decimal(1), most=Decimal(250_000), name="Amount")
+
+
+@pytest.mark.parametrize("amount", ["1", "1.00", "250000.00"])
+def test_an_amount_within_mpesa_limits_passes(amount: str) -> None:
+    check_mpesa_amount(Decimal(amount), least=Decimal(1), most=Decimal(250_000), name="Amount")
+
+
+def test_a_nul_in_a_text_value_is_refused() -> None:
+    with pytest.raises(MalformedCallback, match="FirstName contains a NUL character"):
+        parse_c2b(c2b_with(FirstName="Jo\x00hn"))

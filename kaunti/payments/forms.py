@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kaunti.accounts.forms import PhoneField
 from kaunti.core.models import Department, Ward
+from kaunti.core.money import format_amount
 from kaunti.payments.models import BillStatus, RevenueStream
 from kaunti.payments.numbers import normalise_bill_number
 from kaunti.payments.services.bills import LineInput
@@ -147,7 +148,7 @@ class MiscellaneousBillForm(forms.Form):
         for stream in streams:
             price = (
                 _("KES %(price)s %(unit)s")
-                % {"price": f"{stream.unit_price:,.2f}", "unit": stream.unit}
+                % {"price": format_amount(stream.unit_price), "unit": stream.unit}
                 if stream.unit_price is not None
                 else _("price to be entered")
             )

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from kaunti.accounts.models import User
 from kaunti.core.audit import record_event
 from kaunti.core.models import Ward
+from kaunti.core.money import format_amount
 from kaunti.eservices.definitions import (
     DocumentSpec,
     FieldSpec,
@@ -438,7 +439,7 @@ def resubmit_application(*, application: Application, actor: User, note: str = "
                 "These changes alter the fee (KES %(new)s instead of KES %(old)s). Change them "
                 "back, or apply afresh."
             )
-            % {"new": f"{breakdown.total:,.2f}", "old": f"{locked.fee_total:,.2f}"}
+            % {"new": format_amount(breakdown.total), "old": format_amount(locked.fee_total)}
         )
     fields = parse_form(locked.version.form)
     locked.answers = {**locked.answers, **answers}

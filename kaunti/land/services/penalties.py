@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from kaunti.core.audit import record_event
 from kaunti.core.bulk import insert_objects
 from kaunti.core.models import Department
-from kaunti.core.money import ZERO, kes
+from kaunti.core.money import ZERO, format_amount, kes
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     ChargeKind,
@@ -244,7 +244,7 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
                     _("Penalty %(percent)s%% on KES %(arrears)s unpaid, %(month)s")
                     % {
                         "percent": run.percent,
-                        "arrears": overdue[parcel_id],
+                        "arrears": format_amount(overdue[parcel_id]),
                         "month": f"{month:%m/%Y}",
                     }
                 )[:200],

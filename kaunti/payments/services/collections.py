@@ -24,7 +24,7 @@ from kaunti.core.audit import Event, record_event, record_events
 from kaunti.core.bulk import insert_objects, update_objects
 from kaunti.core.documents import DocumentRecord, new_verification_code, register_documents
 from kaunti.core.identifiers import normalise_phone
-from kaunti.core.money import ZERO, kes
+from kaunti.core.money import ZERO, format_kes, kes
 from kaunti.core.notifications import Sms, queue_sms_many
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import (
@@ -172,7 +172,7 @@ def _issue_receipts(payments: list[Payment], bills: list[Bill | None]) -> list[R
                 kind="receipt",
                 number=receipt.number,
                 holder_name=(bill.payer_name if bill else payment.payer_name) or "-",
-                summary=f"KES {payment.amount:,.2f}" + (f" for bill {bill.number}" if bill else ""),
+                summary=format_kes(payment.amount) + (f" for bill {bill.number}" if bill else ""),
                 issued_at=receipt.issued_at,
                 source_type="payments.receipt",
                 source_ref=receipt.number,

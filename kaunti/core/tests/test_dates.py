@@ -65,7 +65,7 @@ def test_a_date_is_read_from_its_day_month_and_year_boxes(
             "Enter a real date, for example 7 12 2026.",
         ),
         (
-            {"day_day": "٧", "day_month": "12", "day_year": "2026"},
+            {"day_day": "\u0667", "day_month": "12", "day_year": "2026"},
             "Enter a real date, for example 7 12 2026.",
         ),
         (

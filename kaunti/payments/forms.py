@@ -152,7 +152,7 @@ class MiscellaneousBillForm(forms.Form):
                 if stream.unit_price is not None
                 else _("price to be entered")
             )
-            choices.append((stream.code, f"{stream.name} ({price})"))
+            choices.append((stream.code, f"{stream.localized_name} ({price})"))
         for number in range(1, self.LINE_COUNT + 1):
             self.fields[f"stream_{number}"] = forms.ChoiceField(
                 label=_("Item %(number)s") % {"number": number},

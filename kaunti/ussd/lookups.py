@@ -48,7 +48,7 @@ def bill_facts(bill: Bill) -> BillFacts:
     return BillFacts(
         number=bill.number,
         payer_name=bill.payer_name,
-        description=bill.description,
+        description=bill.localized_description,
         balance=balance,
         is_paid=bill.status == BillStatus.PAID or balance <= ZERO,
     )
@@ -101,7 +101,7 @@ def verify_document(*, code: str) -> DocumentFacts | None:
         return None
     return DocumentFacts(
         state=result.state,
-        kind=document.kind,
+        kind=document.kind_label,
         number=document.number,
         holder_name=document.holder_name,
         valid_until=document.valid_until.isoformat() if document.valid_until else "",

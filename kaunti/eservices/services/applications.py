@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
 from kaunti.core.audit import record_event
+from kaunti.core.language import in_both_languages
 from kaunti.core.models import Ward
 from kaunti.core.money import format_amount
 from kaunti.eservices.definitions import (
@@ -364,6 +365,12 @@ def submit_application(
     )
     bill_number = ""
     if breakdown.total > 0:
+        description, description_sw = in_both_languages(
+            lambda: (
+                _("%(service)s: application %(reference)s")
+                % {"service": locked.service.localized_name, "reference": locked.reference}
+            )
+        )
         bill = create_bill(
             payer=_payer(locked),
             lines=[
@@ -372,13 +379,15 @@ def submit_application(
                     quantity=Decimal(1),
                     unit_price=line.amount,
                     description=line.description_en[:200],
+                    description_sw=line.description_sw[:200],
                 )
                 for line in breakdown.lines
             ],
             department=locked.service.department,
             ward=locked.ward,
             due_on=on_date + timedelta(days=BILL_DUE_DAYS),
-            description=f"{locked.service.name_en}: application {locked.reference}"[:200],
+            description=description,
+            description_sw=description_sw,
             actor=actor,
             source_type=APPLICATION_SOURCE_TYPE,
             source_ref=locked.reference,

@@ -90,7 +90,7 @@ def _facts(receipt: Receipt) -> ReceiptFacts:
         issued_at=timezone.localtime(receipt.issued_at),
         payer_name=(bill.payer_name if bill else payment.payer_name) or "-",
         bill_number=bill.number if bill else (payment.account_reference or "-"),
-        bill_description=bill.description if bill else _("Held in suspense for review"),
+        bill_description=bill.localized_description if bill else _("Held in suspense for review"),
         lines=lines,
         bill_total=bill.total if bill else ZERO,
         amount=payment.amount,
@@ -202,7 +202,7 @@ def render_receipt_pdf(*, receipt: Receipt) -> bytes:
         for line in facts.lines:
             page.amount_row(
                 (
-                    line.description,
+                    line.localized_description,
                     _quantity(line.quantity),
                     format_amount(line.unit_price),
                     format_amount(line.amount),

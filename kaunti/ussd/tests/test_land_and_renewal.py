@@ -53,7 +53,7 @@ def parcel(
         ),
         (
             "sw",
-            "CON Shamba NYANDARUA/OL KALOU/1234\nWanjiku Kamau & John Mwangi\n"
+            "CON Kipande NYANDARUA/OL KALOU/1234\nWanjiku Kamau & John Mwangi\n"
             "Kodi inayodaiwa KES 1,000.00\n1. Lipa KES 1,000.00 kutoka 0712 *** 333\n0. Rudi",
             "END Utapokea ombi la M-Pesa la KES 1,000.00 kwenye simu hii. Weka PIN yako ya "
             "M-Pesa kulipa. Risiti itakuja kwa SMS.",

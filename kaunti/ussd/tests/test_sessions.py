@@ -31,7 +31,7 @@ MAIN_EN = (
 )
 MAIN_SW = (
     "CON Kaunti ya Nyandarua\n1. Lipa bili\n2. Kodi ya ardhi\n3. Rejesha kibali cha biashara\n"
-    "4. Hali ya ombi\n5. Ripoti tatizo\n6. Thibitisha kibali/risiti\n7. Lugha"
+    "4. Hali ya ombi\n5. Ripoti tatizo\n6. Hakiki kibali/risiti\n7. Lugha"
 )
 
 

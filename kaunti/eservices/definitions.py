@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import Role
@@ -95,6 +95,14 @@ class FieldSpec:
         return _pick(language, self.help_en, self.help_sw)
 
     def choice_label(self, value: str, language: str) -> str:
+        if self.type == FieldType.DATE and value:
+            # Stored ISO (2026-12-07), read day first in the reader's language.
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                return value
+            with translation.override(language):
+                return formats.date_format(day)
         for choice in self.choices:
             if choice.value == value:
                 return choice.label(language)

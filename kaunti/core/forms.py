@@ -6,7 +6,6 @@ separate boxes, labelled, in the order a Kenyan reads them, and keeps what was t
 the form comes back with an error.
 """
 
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -56,18 +55,14 @@ class GovukDateWidget(forms.MultiWidget):
     def decompress(self, value: object) -> list[str]:
         return _parts_of(value)
 
-    def value_from_datadict(
-        self, data: Mapping[str, Any], files: Mapping[str, Any], name: str
-    ) -> Any:
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
         # A link or a bookmark may still carry the whole date as one ISO value
         # (?as_of=2026-12-07); the boxes win when the form sent them.
         if name in data and not any(f"{name}_{part}" in data for part in DATE_PARTS):
             return data[name]
         return super().value_from_datadict(data, files, name)
 
-    def value_omitted_from_data(
-        self, data: Mapping[str, Any], files: Mapping[str, Any], name: str
-    ) -> bool:
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
         return name not in data and super().value_omitted_from_data(data, files, name)
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
@@ -124,6 +119,6 @@ class GovukDateField(forms.Field):
 class GovukDateAnswerField(GovukDateField):
     """The same boxes for an answer stored as text: the cleaned value is an ISO date or ""."""
 
-    def clean(self, value: Any) -> str:  # type: ignore[override]
+    def clean(self, value: Any) -> str:
         day = super().clean(value)
         return day.isoformat() if day else ""

@@ -271,12 +271,12 @@ def clean_answer(
         if earliest is not None and day < earliest:
             raise ValidationError(
                 _("%(label)s: the date cannot be before %(day)s.")
-                % {"label": label, "day": earliest.isoformat()}
+                % {"label": label, "day": formats.date_format(earliest)}
             )
         if latest is not None and day > latest:
             raise ValidationError(
                 _("%(label)s: the date cannot be after %(day)s.")
-                % {"label": label, "day": latest.isoformat()}
+                % {"label": label, "day": formats.date_format(latest)}
             )
         return day.isoformat()
     if spec.type == FieldType.WARD:

@@ -104,7 +104,8 @@ def verify_document(*, code: str) -> DocumentFacts | None:
         kind=document.kind_label,
         number=document.number,
         holder_name=document.holder_name,
-        valid_until=document.valid_until.isoformat() if document.valid_until else "",
+        # Day first, as Kenyans write it (docs/glossary.md).
+        valid_until=f"{document.valid_until:%d/%m/%Y}" if document.valid_until else "",
     )
 
 

@@ -172,9 +172,17 @@ def test_no_page_shows_english_the_catalogue_translates_to_kiswahili(
         _sign_in_staff(staff, User.objects.get(username=username), password)
         leaks[username] = _walk(staff, ["/staff/", *everywhere], english)
 
-    found = {
-        f"{who} {path}: {sorted(messages)}"
-        for who, pages in leaks.items()
-        for path, messages in pages.items()
-    }
-    assert sorted(found) == []
+    # One line per English message, with the pages (and who saw them) that show it.
+    by_message: dict[str, set[str]] = {}
+    for who, pages in leaks.items():
+        for path, messages in pages.items():
+            for message in messages:
+                by_message.setdefault(message, set()).add(f"{path} ({who})")
+    if by_message:
+        pytest.fail(
+            "English on Kiswahili pages:\n"
+            + "\n".join(
+                f"{message!r} on {len(where)} pages, e.g. {sorted(where)[:3]}"
+                for message, where in sorted(by_message.items())
+            )
+        )

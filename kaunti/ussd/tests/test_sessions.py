@@ -338,8 +338,8 @@ def test_a_citizen_with_an_account_reports_in_kiswahili_without_being_asked_agai
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", "END VALID\nPermit UBP/2026/7KQ3MXA\nMama Njeri Salon\nValid until 2099-06-30"),
-        ("sw", "END HALALI\nPermit UBP/2026/7KQ3MXA\nMama Njeri Salon\nHadi 2099-06-30"),
+        ("en", "END VALID\nPermit UBP/2026/7KQ3MXA\nMama Njeri Salon\nValid until 30/06/2099"),
+        ("sw", "END HALALI\nKibali UBP/2026/7KQ3MXA\nMama Njeri Salon\nHadi 30/06/2099"),
     ],
 )
 def test_verifying_a_code_shows_the_document(

@@ -217,22 +217,11 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
             id_number=owner.id_number if owner else "",
             kra_pin=owner.kra_pin if owner else "",
         )
-        # Both languages, for whoever reads the bill later (ADR 15).
-        bill_text, bill_text_sw = in_both_languages(
-            lambda parcel=parcel: (
-                _("Penalty on land rates, %(month)s, %(parcel)s")
-                % {"month": f"{month:%m/%Y}", "parcel": parcel.number}
-            )
-        )
-        line_text, line_text_sw = in_both_languages(
-            lambda parcel_id=parcel_id: (
-                _("Penalty %(percent)s%% on KES %(arrears)s unpaid, %(month)s")
-                % {
-                    "percent": run.percent,
-                    "arrears": format_amount(overdue[parcel_id]),
-                    "month": f"{month:%m/%Y}",
-                }
-            )
+        (bill_text, bill_text_sw), (line_text, line_text_sw) = _penalty_texts(
+            month=month,
+            parcel_number=parcel.number,
+            percent=run.percent,
+            arrears=overdue[parcel_id],
         )
         bill = Bill(
             number=number,
@@ -299,3 +288,22 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
         },
     )
     return len(due), total
+
+
+def _penalty_texts(
+    *, month: date, parcel_number: str, percent: Decimal, arrears: Decimal
+) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A penalty bill's description and its line's, each in English and Kiswahili (ADR 15)."""
+    bill = in_both_languages(
+        lambda: (
+            _("Penalty on land rates, %(month)s, %(parcel)s")
+            % {"month": f"{month:%m/%Y}", "parcel": parcel_number}
+        )
+    )
+    line = in_both_languages(
+        lambda: (
+            _("Penalty %(percent)s%% on KES %(arrears)s unpaid, %(month)s")
+            % {"percent": percent, "arrears": format_amount(arrears), "month": f"{month:%m/%Y}"}
+        )
+    )
+    return bill, line

@@ -81,7 +81,7 @@ def test_land_rates_balance_and_payment_by_parcel_number(
 
 @pytest.mark.parametrize(
     ("language", "hint"),
-    [("en", "No parcel has this number."), ("sw", "Hakuna shamba lenye nambari hii.")],
+    [("en", "No parcel has this number."), ("sw", "Hakuna kipande chenye nambari hii.")],
 )
 def test_an_unknown_parcel_is_asked_again(
     phone: Phone, parcel: Parcel, language: str, hint: str

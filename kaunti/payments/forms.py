@@ -148,7 +148,7 @@ class MiscellaneousBillForm(forms.Form):
         for stream in streams:
             price = (
                 _("KES %(price)s %(unit)s")
-                % {"price": format_amount(stream.unit_price), "unit": stream.unit}
+                % {"price": format_amount(stream.unit_price), "unit": stream.localized_unit}
                 if stream.unit_price is not None
                 else _("price to be entered")
             )

@@ -28,6 +28,7 @@ class RevenueStream(models.Model):
         Department, on_delete=models.PROTECT, related_name="revenue_streams"
     )
     unit = models.CharField(max_length=40, blank=True, help_text="e.g. per bag, per day")
+    unit_sw = models.CharField(max_length=40, blank=True, help_text="e.g. kwa gunia, kwa siku")
     unit_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     annual_target = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     is_miscellaneous = models.BooleanField(
@@ -48,6 +49,10 @@ class RevenueStream(models.Model):
 
     def display_name(self, language: str) -> str:
         return in_language(self.name, self.name_sw, language)
+
+    @property
+    def localized_unit(self) -> str:
+        return in_language(self.unit, self.unit_sw)
 
 
 class BillStatus(models.TextChoices):

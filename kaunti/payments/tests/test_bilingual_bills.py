@@ -70,3 +70,17 @@ def test_departments_name_themselves_in_the_active_language(reference_data: None
         assert str(trade) == "Viwanda, Biashara na Vyama vya Ushirika"
     with translation.override("en"):
         assert str(trade) == "Industrialization, Trade and Cooperatives"
+
+
+def test_the_price_list_offered_in_kiswahili_names_items_and_units_in_kiswahili(
+    client: Client, price_list: None, make_staff: Callable[..., User]
+) -> None:
+    officer = make_staff(["revenue_officer"], department="trade")
+    officer.preferred_language = "sw"
+    officer.save(update_fields=["preferred_language"])
+    sign_in_staff(client, officer)
+
+    html = client.get("/staff/bills/new/").content.decode()
+
+    assert "Ada ya kuingia sokoni (KES 50.00 kwa siku)" in html
+    assert "per day" not in html

@@ -20,6 +20,7 @@ from kaunti.accounts import services
 from kaunti.accounts.models import User
 from kaunti.core.models import Department
 from kaunti.core.reference_data import load_reference_data
+from kaunti.payments.locks import RANK, lock_taken_by
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,6 +59,66 @@ def read_sms(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class LockOrderWatch:
+    """Watches every statement of the test's connection and fails one that takes a money-path
+    lock of an earlier rank than one its transaction already holds (ADR 14).
+
+    A transaction here is the outermost atomic block the code under test opened: the
+    test's own blocks (pytest-django wraps each test in two) are below `base_depth`.
+    """
+
+    def __init__(self, base_depth: int) -> None:
+        self.base_depth = base_depth
+        self.block: object | None = None
+        self.held: list[str] = []
+        self.violations: list[str] = []
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        lock = lock_taken_by(sql)
+        if lock is not None:
+            self._taken(lock.name, context["connection"])
+        return execute(sql, params, many, context)
+
+    def _taken(self, name: str, connection: Any) -> None:
+        blocks = connection.atomic_blocks
+        block = blocks[self.base_depth] if len(blocks) > self.base_depth else None
+        if block is None or block is not self.block:
+            self.block, self.held = block, []
+        if name in self.held:
+            return  # more rows of a kind it holds: their order within the kind is its own
+        later = [held for held in self.held if RANK[held] > RANK[name]]
+        if later:
+            held = " -> ".join(self.held)
+            self.violations.append(f"{name!r} taken after {later[0]!r} (held: {held})")
+        self.held.append(name)
+
+
+@pytest.fixture(autouse=True)
+def _lock_order(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL, with `KAUNTI_CHECK_LOCK_ORDER=1`, every test that uses the database also
+    checks the lock order. Not yet on by default: the paths it names are listed in ADR 16."""
+    if (
+        not os.environ.get("KAUNTI_CHECK_LOCK_ORDER")
+        or request.node.get_closest_marker("takes_locks_out_of_order") is not None
+    ) or not (
+        "_django_db_helper" in request.fixturenames
+        or request.node.get_closest_marker("django_db") is not None
+    ):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    watch = LockOrderWatch(base_depth=len(connection.atomic_blocks))
+    with connection.execute_wrapper(watch):
+        yield
+    assert not watch.violations, "money-path locks taken out of order (ADR 14):\n" + "\n".join(
+        watch.violations
+    )
 
 
 @pytest.fixture

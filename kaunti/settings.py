@@ -97,6 +97,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kaunti.core.context_processors.county",
             ],
+            # Money is written one way on every page, with no `{% load %}` to forget.
+            "builtins": ["kaunti.core.templatetags.money"],
         },
     },
 ]
@@ -218,6 +220,8 @@ LOCALE_PATHS = [BASE_DIR / "kaunti" / "locale"]
 LANGUAGE_COOKIE_NAME = "kaunti_language"
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Day-first dates and comma thousands in both languages (kaunti/formats/).
+FORMAT_MODULE_PATH = ["kaunti.formats"]
 USE_I18N = True
 TIME_ZONE = "Africa/Nairobi"
 USE_TZ = True

@@ -44,6 +44,7 @@ class DocumentRecord:
     summary: str = ""
     valid_until: date | None = None
     verification_code: str | None = None
+    summary_sw: str = ""
 
 
 def register_documents(records: Sequence[DocumentRecord]) -> list[IssuedDocument]:
@@ -55,6 +56,7 @@ def register_documents(records: Sequence[DocumentRecord]) -> list[IssuedDocument
             number=record.number,
             holder_name=record.holder_name[:150],
             summary=record.summary[:200],
+            summary_sw=record.summary_sw[:200],
             issued_at=record.issued_at,
             valid_until=record.valid_until,
             source_type=record.source_type,
@@ -75,6 +77,7 @@ def register_document(
     summary: str = "",
     valid_until: date | None = None,
     verification_code: str | None = None,
+    summary_sw: str = "",
 ) -> IssuedDocument:
     """Record an issued document so that its code verifies; call inside the issuing transaction."""
     record = DocumentRecord(
@@ -87,6 +90,7 @@ def register_document(
         summary,
         valid_until,
         verification_code,
+        summary_sw,
     )
     return register_documents([record])[0]
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaunti.core.language import in_language
+
 
 class County(models.Model):
     """One of the 47 counties (Constitution, First Schedule), with its code 001-047."""
@@ -70,10 +72,14 @@ class Department(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized_name
+
+    @property
+    def localized_name(self) -> str:
+        return in_language(self.name, self.name_sw)
 
     def display_name(self, language: str) -> str:
-        return self.name_sw if language == "sw" and self.name_sw else self.name
+        return in_language(self.name, self.name_sw, language)
 
 
 class AuditEvent(models.Model):
@@ -219,6 +225,16 @@ class Job(models.Model):
         return min(100, (self.done * 100) // self.total)
 
 
+# What a verifier reads for an issued document's `kind` (the code stays in the table).
+DOCUMENT_KIND_LABELS = {
+    "receipt": _("Receipt"),
+    "permit": _("Permit"),
+    "licence": _("Licence"),
+    "certificate": _("Certificate"),
+    "approval_letter": _("Approval letter"),
+}
+
+
 class IssuedDocument(models.Model):
     """Any document the county issues (receipt, permit, certificate) that anyone may verify.
 
@@ -230,6 +246,8 @@ class IssuedDocument(models.Model):
     number = models.CharField(max_length=40)
     holder_name = models.CharField(max_length=150)
     summary = models.CharField(max_length=200, blank=True)
+    # Kiswahili for the summary (ADR 15); empty on documents issued before it.
+    summary_sw = models.CharField(max_length=200, blank=True, default="", db_default="")
     issued_at = models.DateTimeField()
     valid_until = models.DateField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -250,3 +268,12 @@ class IssuedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.number}"
+
+    @property
+    def kind_label(self) -> str:
+        label = DOCUMENT_KIND_LABELS.get(self.kind)
+        return str(label) if label else self.kind.replace("_", " ").capitalize()
+
+    @property
+    def localized_summary(self) -> str:
+        return in_language(self.summary, self.summary_sw)

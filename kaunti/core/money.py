@@ -68,6 +68,15 @@ def whole_shillings_for_mpesa(value: Decimal) -> int:
     return int(kes(value).quantize(SHILLING, rounding=ROUND_CEILING))
 
 
-def format_kes(value: Decimal) -> str:
-    """`Decimal("1234.5")` -> `"KES 1,234.50"`."""
-    return f"KES {kes(value):,.2f}"
+def format_amount(value: Decimal | int | str) -> str:
+    """`Decimal("1234.5")` -> `"1,234.50"`: the one way an amount is written, in any language.
+
+    Comma thousands and a point before the cents in English and Kiswahili alike: it is how
+    Kenyan banks, M-Pesa messages and KRA forms write shillings (docs/glossary.md).
+    """
+    return f"{kes(value):,.2f}"
+
+
+def format_kes(value: Decimal | int | str) -> str:
+    """`Decimal("1234.5")` -> `"KES 1,234.50"`, on every page, PDF, SMS and USSD screen."""
+    return f"KES {format_amount(value)}"

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import Role
@@ -95,6 +95,14 @@ class FieldSpec:
         return _pick(language, self.help_en, self.help_sw)
 
     def choice_label(self, value: str, language: str) -> str:
+        if self.type == FieldType.DATE and value:
+            # Stored ISO (2026-12-07), read day first in the reader's language.
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                return value
+            with translation.override(language):
+                return formats.date_format(day)
         for choice in self.choices:
             if choice.value == value:
                 return choice.label(language)
@@ -263,12 +271,12 @@ def clean_answer(
         if earliest is not None and day < earliest:
             raise ValidationError(
                 _("%(label)s: the date cannot be before %(day)s.")
-                % {"label": label, "day": earliest.isoformat()}
+                % {"label": label, "day": formats.date_format(earliest)}
             )
         if latest is not None and day > latest:
             raise ValidationError(
                 _("%(label)s: the date cannot be after %(day)s.")
-                % {"label": label, "day": latest.isoformat()}
+                % {"label": label, "day": formats.date_format(latest)}
             )
         return day.isoformat()
     if spec.type == FieldType.WARD:

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from kaunti.core.money import ZERO, kes
+from kaunti.core.money import ZERO, format_amount, format_kes, kes
 
 HUNDRED = Decimal(100)
 
@@ -473,7 +473,7 @@ def _charge(rule: ParsedRule, answers: Mapping[str, str]) -> _Line:
     if rule.maximum is not None:
         amount = min(amount, kes(rule.maximum))
     quantity_text = f"{quantity.normalize():f}"
-    price_text = f"{kes(rule.unit_price):,.2f}"
+    price_text = format_amount(rule.unit_price)
     return _Line(
         spec.stream_code,
         f"{spec.description_en} ({quantity_text} {rule.unit_en} x KES {price_text})".replace(
@@ -609,4 +609,4 @@ def _with_waiver(description: str, waived: Decimal, *, swahili: bool = False) ->
     if waived <= 0:
         return description
     note = "imepunguzwa" if swahili else "waived"
-    return f"{description} (KES {waived:,.2f} {note})"
+    return f"{description} ({format_kes(waived)} {note})"

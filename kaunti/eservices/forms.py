@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kaunti.accounts.models import User
 from kaunti.accounts.permissions import roles_granting
+from kaunti.core.forms import GovukDateAnswerField
 from kaunti.core.models import Department, Ward
 from kaunti.eservices.definitions import FieldSpec, FieldType
 from kaunti.eservices.models import (
@@ -71,11 +72,11 @@ def _field_for(spec: FieldSpec, language: str, wards: Sequence[Ward]) -> forms.F
         return forms.ChoiceField(
             choices=choices, widget=forms.Select(attrs={"class": SELECT}), **common
         )
+    if spec.type == FieldType.DATE:
+        return GovukDateAnswerField(**common)
     attrs: dict[str, str] = {"class": INPUT}
     if spec.type in _INPUT_MODES:
         attrs["inputmode"] = _INPUT_MODES[FieldType(spec.type)]
-    if spec.type == FieldType.DATE:
-        attrs["type"] = "date"
     return forms.CharField(max_length=1000, widget=forms.TextInput(attrs=attrs), **common)
 
 

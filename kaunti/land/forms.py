@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kaunti.core.fields import AsciiDecimalField, AsciiIntegerField
+from kaunti.core.forms import GovukDateField
 from kaunti.core.selectors import list_wards
 from kaunti.land.models import LandUse, ObjectionStatus, OwnerKind
 from kaunti.land.page_selectors import RatesStatus
@@ -47,14 +48,8 @@ def _text(
     )
 
 
-def _date(label: Any, *, required: bool = True, help_text: Any = "") -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=required,
-        help_text=help_text or _("For example, 2026-07-01."),
-        error_messages={"invalid": _("Enter a real date, like 2026-07-01.")},
-        widget=forms.DateInput(attrs={"class": f"{INPUT} govuk-input--width-10", "type": "date"}),
-    )
+def _date(label: Any, *, required: bool = True, help_text: Any = "") -> GovukDateField:
+    return GovukDateField(label=label, required=required, help_text=help_text)
 
 
 def _money(label: Any, *, required: bool = True) -> forms.DecimalField:

@@ -283,7 +283,7 @@ def parcel_statement(*, parcel: Parcel) -> ParcelStatement:
                 bill_number=charge.bill.number,
                 kind=charge.kind,
                 financial_year=charge.financial_year,
-                description=charge.bill.description,
+                description=charge.bill.localized_description,
                 amount=charge.amount,
                 paid=charge.bill.paid,
                 status=charge.bill.status,

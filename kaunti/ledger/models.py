@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kaunti.core.language import in_language
 from kaunti.core.models import Ward
 
 
@@ -35,7 +36,11 @@ class Account(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.localized_name}"
+
+    @property
+    def localized_name(self) -> str:
+        return in_language(self.name, self.name_sw)
 
     @property
     def is_debit_normal(self) -> bool:

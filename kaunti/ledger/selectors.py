@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from kaunti.core.language import in_language
 from kaunti.core.money import ZERO
 from kaunti.ledger.models import Account, JournalEntry, JournalLine
 
@@ -17,6 +18,11 @@ class TrialBalanceRow:
     type: str
     debit: Decimal
     credit: Decimal
+    name_sw: str = ""
+
+    @property
+    def localized_name(self) -> str:
+        return in_language(self.name, self.name_sw)
 
     @property
     def balance(self) -> Decimal:
@@ -47,7 +53,9 @@ def get_trial_balance(*, as_of: date | None = None) -> TrialBalance:
         .order_by("code")
     )
     rows = [
-        TrialBalanceRow(a.code, a.name, a.type, a.total_debit or ZERO, a.total_credit or ZERO)
+        TrialBalanceRow(
+            a.code, a.name, a.type, a.total_debit or ZERO, a.total_credit or ZERO, a.name_sw
+        )
         for a in accounts
     ]
     return TrialBalance(

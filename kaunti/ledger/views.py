@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kaunti.accounts.decorators import staff_required
 from kaunti.accounts.permissions import has_permission
+from kaunti.core.forms import GovukDateField
 from kaunti.core.money import ZERO
 from kaunti.ledger import selectors, services
 from kaunti.ledger.models import Account, AccountingPeriod, AccountType, JournalLine
@@ -30,13 +31,11 @@ from kaunti.ledger.models import Account, AccountingPeriod, AccountType, Journal
 VIEW = "ledger.view"
 CLOSE_PERIOD = "ledger.close_period"
 PAGE_SIZE = 100
-DATE_WIDGET = {"type": "date", "class": "govuk-input govuk-input--width-10"}
 
 
 class AsOfForm(forms.Form):
-    as_of = forms.DateField(
+    as_of = GovukDateField(
         label=gettext_lazy("As of"),
-        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={
             "required": gettext_lazy("Enter a date."),
             "invalid": gettext_lazy("Enter a real date."),
@@ -45,14 +44,12 @@ class AsOfForm(forms.Form):
 
 
 class StatementPeriodForm(forms.Form):
-    start = forms.DateField(
+    start = GovukDateField(
         label=gettext_lazy("From"),
-        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={"invalid": gettext_lazy("Enter a real date.")},
     )
-    end = forms.DateField(
+    end = GovukDateField(
         label=gettext_lazy("To"),
-        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={"invalid": gettext_lazy("Enter a real date.")},
     )
 
@@ -153,7 +150,9 @@ def _statement_page(
 @require_GET
 def trial_balance(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    form = AsOfForm(request.GET if "as_of" in request.GET else {"as_of": today.isoformat()})
+    # The day, month and year boxes (as_of_day...) or a link's single ?as_of=2026-10-31.
+    asked = any(key.startswith("as_of") for key in request.GET)
+    form = AsOfForm(request.GET if asked else {"as_of": today.isoformat()})
     balance = (
         selectors.get_trial_balance(as_of=form.cleaned_data["as_of"]) if form.is_valid() else None
     )
@@ -176,7 +175,7 @@ def account_statement(request: HttpRequest, code: str) -> HttpResponse:
     today = timezone.localdate()
     form = StatementPeriodForm(
         request.GET
-        if "start" in request.GET
+        if any(key.startswith("start") for key in request.GET)
         else {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
     )
     context: dict[str, Any] = {"account": account, "form": form}

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from kaunti.accounts.forms import PhoneField
 from kaunti.core.fields import AsciiDecimalField
 from kaunti.core.models import Department, Ward
+from kaunti.core.money import format_amount
 from kaunti.payments.models import BillStatus, RevenueStream
 from kaunti.payments.numbers import normalise_bill_number
 from kaunti.payments.services.bills import LineInput
@@ -148,11 +149,11 @@ class MiscellaneousBillForm(forms.Form):
         for stream in streams:
             price = (
                 _("KES %(price)s %(unit)s")
-                % {"price": f"{stream.unit_price:,.2f}", "unit": stream.unit}
+                % {"price": format_amount(stream.unit_price), "unit": stream.localized_unit}
                 if stream.unit_price is not None
                 else _("price to be entered")
             )
-            choices.append((stream.code, f"{stream.name} ({price})"))
+            choices.append((stream.code, f"{stream.localized_name} ({price})"))
         for number in range(1, self.LINE_COUNT + 1):
             self.fields[f"stream_{number}"] = forms.ChoiceField(
                 label=_("Item %(number)s") % {"number": number},

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kaunti.core.language import in_language
 from kaunti.core.models import Department, Ward
 from kaunti.ledger.models import Account, JournalEntry
 
@@ -27,6 +28,7 @@ class RevenueStream(models.Model):
         Department, on_delete=models.PROTECT, related_name="revenue_streams"
     )
     unit = models.CharField(max_length=40, blank=True, help_text="e.g. per bag, per day")
+    unit_sw = models.CharField(max_length=40, blank=True, help_text="e.g. kwa gunia, kwa siku")
     unit_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     annual_target = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     is_miscellaneous = models.BooleanField(
@@ -39,10 +41,18 @@ class RevenueStream(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized_name
+
+    @property
+    def localized_name(self) -> str:
+        return in_language(self.name, self.name_sw)
 
     def display_name(self, language: str) -> str:
-        return self.name_sw if language == "sw" and self.name_sw else self.name
+        return in_language(self.name, self.name_sw, language)
+
+    @property
+    def localized_unit(self) -> str:
+        return in_language(self.unit, self.unit_sw)
 
 
 class BillStatus(models.TextChoices):
@@ -88,6 +98,9 @@ class Bill(models.Model):
         db_index=False,
     )
     description = models.CharField(max_length=200)
+    # The same words in Kiswahili (ADR 15); a database default so bulk loads that predate
+    # it still insert. Empty on bills raised before it: they show their English.
+    description_sw = models.CharField(max_length=200, blank=True, default="", db_default="")
     due_on = models.DateField()
     status = models.CharField(max_length=12, choices=BillStatus.choices, default=BillStatus.OPEN)
     total = models.DecimalField(max_digits=14, decimal_places=2)
@@ -140,6 +153,10 @@ class Bill(models.Model):
         return self.number
 
     @property
+    def localized_description(self) -> str:
+        return in_language(self.description, self.description_sw)
+
+    @property
     def balance(self) -> Decimal:
         return self.total - self.paid
 
@@ -153,6 +170,7 @@ class BillLine(models.Model):
         RevenueStream, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     description = models.CharField(max_length=200)
+    description_sw = models.CharField(max_length=200, blank=True, default="", db_default="")
     quantity = models.DecimalField(max_digits=12, decimal_places=2, default=1)
     unit_price = models.DecimalField(max_digits=14, decimal_places=2)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
@@ -165,6 +183,10 @@ class BillLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.amount}"
+
+    @property
+    def localized_description(self) -> str:
+        return in_language(self.description, self.description_sw)
 
 
 class Channel(models.TextChoices):

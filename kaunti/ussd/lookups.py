@@ -54,7 +54,7 @@ def bill_facts(bill: Bill) -> BillFacts:
     balance = max(ZERO, bill.total - bill.paid)
     return BillFacts(
         number=bill.number,
-        description=bill.description,
+        description=bill.localized_description,
         balance=balance,
         is_paid=bill.status == BillStatus.PAID or balance <= ZERO,
     )
@@ -107,10 +107,11 @@ def verify_document(*, code: str) -> DocumentFacts | None:
         return None
     return DocumentFacts(
         state=result.state,
-        kind=document.kind,
+        kind=document.kind_label,
         number=document.number,
         holder_name=document.holder_name,
-        valid_until=document.valid_until.isoformat() if document.valid_until else "",
+        # Day first, as Kenyans write it (docs/glossary.md).
+        valid_until=f"{document.valid_until:%d/%m/%Y}" if document.valid_until else "",
     )
 
 

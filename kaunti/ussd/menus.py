@@ -577,7 +577,7 @@ class VerifyCodeScreen:
         return End(
             _lines(
                 states.get(facts.state, facts.state),
-                f"{clip(facts.kind.capitalize(), 20)} {clip(facts.number, 40)}",
+                f"{clip(facts.kind, 20)} {clip(facts.number, 40)}",
                 clip(facts.holder_name, 60),
                 _("Valid until %(date)s") % {"date": facts.valid_until}
                 if facts.valid_until

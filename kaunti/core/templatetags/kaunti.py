@@ -15,6 +15,9 @@ register = template.Library()
 @register.filter
 def govuk_widget(field: BoundField) -> SafeString:
     """Render a field's input pointing at its hint and error messages (aria-describedby)."""
+    if getattr(field.field.widget, "is_govuk_date", False):
+        # The date's fieldset carries the hint and error; its boxes only say they are wrong.
+        return field.as_widget(attrs={"aria-invalid": "true"} if field.errors else {})
     described_by = []
     if field.help_text:
         described_by.append(f"{field.auto_id}-hint")

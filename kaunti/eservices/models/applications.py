@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kaunti.core.language import in_language
 from kaunti.core.models import Department, IssuedDocument, Ward
 from kaunti.eservices.models.catalogue import FeeSchedule, Service, ServiceVersion
 from kaunti.payments.models import Bill
@@ -179,8 +180,12 @@ class ApplicationStep(models.Model):
     def __str__(self) -> str:
         return f"{self.application_id}:{self.code} ({self.status})"
 
+    @property
+    def localized_name(self) -> str:
+        return in_language(self.name_en, self.name_sw)
+
     def name(self, language: str) -> str:
-        return self.name_sw if language == "sw" and self.name_sw else self.name_en
+        return in_language(self.name_en, self.name_sw, language)
 
 
 class EventKind(models.TextChoices):

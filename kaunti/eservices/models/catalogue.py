@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kaunti.core.language import in_language
 from kaunti.core.models import Department
 from kaunti.eservices.fees import RuleKind, RuleSpec, ScheduleSpec
 from kaunti.payments.models import RevenueStream
@@ -61,7 +62,11 @@ class Service(models.Model):
         verbose_name_plural = _("services")
 
     def __str__(self) -> str:
-        return self.name_en
+        return self.localized_name
+
+    @property
+    def localized_name(self) -> str:
+        return in_language(self.name_en, self.name_sw)
 
     def name(self, language: str) -> str:
         return _pick(language, self.name_en, self.name_sw)
@@ -259,6 +264,9 @@ class FeeSchedule(models.Model):
         max_length=200,
         help_text=_("The law that sets these fees."),
     )
+    finance_act_sw = models.CharField(
+        _("Finance Act or gazette notice (Kiswahili)"), max_length=200, blank=True
+    )
     effective_from = models.DateField(_("in force from"))
     effective_to = models.DateField(_("in force until"), null=True, blank=True)
     is_illustrative = models.BooleanField(
@@ -286,6 +294,10 @@ class FeeSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (from {self.effective_from:%d/%m/%Y})"
+
+    @property
+    def localized_finance_act(self) -> str:
+        return in_language(self.finance_act, self.finance_act_sw)
 
     def is_in_force_on(self, day: date) -> bool:
         return self.effective_from <= day and (

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kaunti.core.language import in_language
 from kaunti.core.models import Department, Ward
 
 
@@ -37,10 +38,14 @@ class ComplaintCategory(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name_en
+        return self.localized_name
+
+    @property
+    def localized_name(self) -> str:
+        return in_language(self.name_en, self.name_sw)
 
     def name(self, language: str) -> str:
-        return self.name_sw if language == "sw" and self.name_sw else self.name_en
+        return in_language(self.name_en, self.name_sw, language)
 
 
 class ComplaintKind(models.TextChoices):

@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
 from kaunti.core.audit import record_event
+from kaunti.core.language import in_both_languages
 from kaunti.core.models import Ward
+from kaunti.core.money import format_amount
 from kaunti.eservices.definitions import (
     DocumentSpec,
     FieldSpec,
@@ -397,6 +399,12 @@ def submit_application(
     )
     bill_number = ""
     if breakdown.total > 0:
+        description, description_sw = in_both_languages(
+            lambda: (
+                _("%(service)s: application %(reference)s")
+                % {"service": locked.service.localized_name, "reference": locked.reference}
+            )
+        )
         bill = create_bill(
             payer=_payer(locked),
             lines=[
@@ -405,13 +413,15 @@ def submit_application(
                     quantity=Decimal(1),
                     unit_price=line.amount,
                     description=line.description_en[:200],
+                    description_sw=line.description_sw[:200],
                 )
                 for line in breakdown.lines
             ],
             department=locked.service.department,
             ward=locked.ward,
             due_on=on_date + timedelta(days=BILL_DUE_DAYS),
-            description=f"{locked.service.name_en}: application {locked.reference}"[:200],
+            description=description,
+            description_sw=description_sw,
             actor=actor,
             source_type=APPLICATION_SOURCE_TYPE,
             source_ref=locked.reference,
@@ -472,7 +482,7 @@ def resubmit_application(*, application: Application, actor: User, note: str = "
                 "These changes alter the fee (KES %(new)s instead of KES %(old)s). Change them "
                 "back, or apply afresh."
             )
-            % {"new": f"{breakdown.total:,.2f}", "old": f"{locked.fee_total:,.2f}"}
+            % {"new": format_amount(breakdown.total), "old": format_amount(locked.fee_total)}
         )
     fields = parse_form(locked.version.form)
     locked.answers = {**locked.answers, **answers}

@@ -93,6 +93,7 @@ def _load_schedules(rows: list[dict[str, Any]]) -> tuple[int, int]:
             defaults={
                 "name": row["name"],
                 "finance_act": row["finance_act"],
+                "finance_act_sw": row.get("finance_act_sw", ""),
                 "effective_to": _date(row.get("effective_to")),
                 "is_illustrative": bool(row.get("is_illustrative", False)),
                 "notes": row.get("notes", ""),

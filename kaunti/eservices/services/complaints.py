@@ -179,7 +179,7 @@ def assign_complaint(*, complaint: Complaint, actor: User, assignee: User | None
             _("%(name)s does not handle complaints in %(department)s.")
             % {
                 "name": assignee.full_name or assignee.username,
-                "department": locked.department.name,
+                "department": locked.department.localized_name,
             }
         )
     locked.assigned_to = assignee
@@ -399,7 +399,10 @@ def escalate_overdue_complaints(*, now: datetime | None = None, limit: int = 500
                     template="complaint_escalated",
                     context={
                         "reference": complaint.reference,
-                        "category": complaint.category.name_en,
+                        # In the supervisor's language, like the rest of the SMS.
+                        "category": complaint.category.name(
+                            getattr(supervisor, "preferred_language", "") or "en"
+                        ),
                         "due_at": timezone.localtime(complaint.due_at),
                     },
                 )

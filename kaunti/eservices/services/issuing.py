@@ -88,6 +88,7 @@ def issue_approved_application(application: Application, *, actor: User | None) 
         source_type=APPLICATION_SOURCE_TYPE,
         source_ref=application.reference,
         summary=application.service.name_en,
+        summary_sw=application.service.name_sw,
         valid_until=valid_until,
     )
     application.issued_document = document

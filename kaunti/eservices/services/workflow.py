@@ -454,7 +454,7 @@ def reassign_step(
                 _("%(name)s may not act on this step in %(department)s.")
                 % {
                     "name": assignee.full_name or assignee.username,
-                    "department": step.department.name,
+                    "department": step.department.localized_name,
                 }
             )
         _check_separation_of_duties(application, step, assignee, steps)

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import record_event
+from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department, Ward
 from kaunti.core.money import ZERO, kes
 from kaunti.land.models import (
@@ -171,12 +172,14 @@ def chunk_end(*, roll: ValuationRoll, after_id: int, size: int) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
-def _description_template(ctx: BillingContext) -> str:
-    """The bills' description with `{parcel}` left to fill (translated once per chunk)."""
-    return _("Land rates %(year)s, %(parcel)s") % {
-        "year": format_financial_year(ctx.financial_year),
-        "parcel": _MARKER,
-    }
+def _description_template(ctx: BillingContext) -> tuple[str, str]:
+    """The bills' description, in English and Kiswahili, with `{parcel}` left to fill."""
+    return in_both_languages(
+        lambda: (
+            _("Land rates %(year)s, %(parcel)s")
+            % {"year": format_financial_year(ctx.financial_year), "parcel": _MARKER}
+        )
+    )
 
 
 def _no_owner_template() -> str:
@@ -321,7 +324,7 @@ src AS MATERIALIZED (
 ),
 bills AS (
     INSERT INTO payments_bill (id, number, payer_name, payer_phone, payer_id_number,
-        payer_kra_pin, payer_key, payer_user_id, department_id, ward_id, description, due_on,
+        payer_kra_pin, payer_key, payer_user_id, department_id, ward_id, description, description_sw, due_on,
         status, total, paid, source_type, source_ref, created_by_id, created_at)
     SELECT bill_id, bill_number, payer_name, phone, id_number, kra_pin,
         CASE WHEN id_number <> '' THEN 'id:' || id_number
@@ -329,13 +332,16 @@ bills AS (
             WHEN phone <> '' THEN 'phone:' || phone
             ELSE 'name:' || left(lower(btrim(payer_name)), 34) END,
         NULL, %(department)s, ward_id, left(replace(%(description)s, %(marker)s, number), 200),
+        left(replace(%(description_sw)s, %(marker)s, number), 200),
         %(due_on)s, %(status)s, amount, 0, %(source_type)s,
         parcel_id || %(source_suffix)s, %(user)s, %(now)s
     FROM src
 ),
 lines AS (
-    INSERT INTO payments_billline (bill_id, stream_id, description, quantity, unit_price, amount)
-    SELECT bill_id, %(stream)s, %(line_description)s, 1, amount, amount FROM src
+    INSERT INTO payments_billline (bill_id, stream_id, description, description_sw, quantity,
+        unit_price, amount)
+    SELECT bill_id, %(stream)s, %(line_description)s, %(line_description_sw)s, 1, amount, amount
+    FROM src
 ),
 charges AS (
     INSERT INTO land_parcelcharge (parcel_id, kind, financial_year, period, bill_id, amount,
@@ -440,7 +446,8 @@ def postgres_plan(ctx: BillingContext, run: BillingRun) -> PostgresPlan:
         no_owner=_no_owner_template(),
         marker=_MARKER,
         department=ctx.department.pk,
-        description=_description_template(ctx),
+        description=_description_template(ctx)[0],
+        description_sw=_description_template(ctx)[1],
         due_on=ctx.rating_year.due_on,
         status="open",
         source_type=RATES_SOURCE_TYPE,
@@ -448,6 +455,7 @@ def postgres_plan(ctx: BillingContext, run: BillingRun) -> PostgresPlan:
         user=user.pk if user is not None else None,
         stream=ctx.stream.pk,
         line_description=ctx.stream.name[:200],
+        line_description_sw=ctx.stream.name_sw[:200],
         run=run.pk,
     )
     sql = _CHUNK_SQL.format(rates=rates, lock_parcels="FOR KEY SHARE OF p" if checks_off else "")
@@ -566,7 +574,7 @@ def price_chunk(ctx: BillingContext, *, after_id: int, last_id: int) -> tuple[li
 
 def _write_orm(ctx: BillingContext, run: BillingRun, new: Sequence[_NewBill]) -> None:
     user = acting_user(ctx.actor)
-    template = _description_template(ctx)
+    template, template_sw = _description_template(ctx)
     bills = [
         Bill(
             number=number,
@@ -580,6 +588,7 @@ def _write_orm(ctx: BillingContext, run: BillingRun, new: Sequence[_NewBill]) ->
             department=ctx.department,
             ward_id=item.ward_id,
             description=template.replace(_MARKER, item.parcel_number)[:200],
+            description_sw=template_sw.replace(_MARKER, item.parcel_number)[:200],
             due_on=ctx.rating_year.due_on,
             total=item.amount,
             source_type=RATES_SOURCE_TYPE,
@@ -597,6 +606,7 @@ def _write_orm(ctx: BillingContext, run: BillingRun, new: Sequence[_NewBill]) ->
                 bill=bill,
                 stream=ctx.stream,
                 description=ctx.stream.name[:200],
+                description_sw=ctx.stream.name_sw[:200],
                 quantity=Decimal(1),
                 unit_price=item.amount,
                 amount=item.amount,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from kaunti.core.audit import record_event
 from kaunti.core.identifiers import is_ascii_digits
+from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department, Ward
 from kaunti.core.money import ZERO
 from kaunti.land.models import (
@@ -141,6 +142,10 @@ def _import_row(row: dict[str, Any], ctx: _Context) -> Decimal:
     if arrears > 0:
         first = share_inputs[0].owner
         year = financial_year(ctx.started_on)
+        line_text, line_text_sw = in_both_languages(lambda: _("Land rates arrears brought forward"))
+        bill_text, bill_text_sw = in_both_languages(
+            lambda: _("Land rates arrears brought forward, %(parcel)s") % {"parcel": parcel.number}
+        )
         bill = create_bill(
             payer=Payer(
                 name=" & ".join(s.owner.name for s in share_inputs)[:150],
@@ -152,13 +157,14 @@ def _import_row(row: dict[str, Any], ctx: _Context) -> Decimal:
                 LineInput(
                     stream_code=RATES_STREAM,
                     unit_price=arrears,
-                    description=_("Land rates arrears brought forward"),
+                    description=line_text,
+                    description_sw=line_text_sw,
                 )
             ],
             department=ctx.department,
             due_on=ctx.started_on,
-            description=_("Land rates arrears brought forward, %(parcel)s")
-            % {"parcel": parcel.number},
+            description=bill_text,
+            description_sw=bill_text_sw,
             actor=ctx.actor,
             ward=ward,
             source_type=RATES_SOURCE_TYPE,

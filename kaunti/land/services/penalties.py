@@ -26,8 +26,9 @@ from django.utils.translation import gettext as _
 
 from kaunti.core.audit import record_event
 from kaunti.core.bulk import insert_objects
+from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department
-from kaunti.core.money import ZERO, kes
+from kaunti.core.money import ZERO, format_amount, kes
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     ChargeKind,
@@ -216,6 +217,12 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
             id_number=owner.id_number if owner else "",
             kra_pin=owner.kra_pin if owner else "",
         )
+        (bill_text, bill_text_sw), (line_text, line_text_sw) = _penalty_texts(
+            month=month,
+            parcel_number=parcel.number,
+            percent=run.percent,
+            arrears=overdue[parcel_id],
+        )
         bill = Bill(
             number=number,
             payer_name=payer.name[:150],
@@ -225,10 +232,8 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
             payer_key=payer_key_for(payer),
             department=run.department,
             ward_id=parcel.ward_id,
-            description=(
-                _("Penalty on land rates, %(month)s, %(parcel)s")
-                % {"month": f"{month:%m/%Y}", "parcel": parcel.number}
-            )[:200],
+            description=bill_text[:200],
+            description_sw=bill_text_sw[:200],
             due_on=month,
             total=amount,
             source_type=RATES_SOURCE_TYPE,
@@ -240,14 +245,8 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
             BillLine(
                 bill=bill,
                 stream=run.stream,
-                description=(
-                    _("Penalty %(percent)s%% on KES %(arrears)s unpaid, %(month)s")
-                    % {
-                        "percent": run.percent,
-                        "arrears": overdue[parcel_id],
-                        "month": f"{month:%m/%Y}",
-                    }
-                )[:200],
+                description=line_text[:200],
+                description_sw=line_text_sw[:200],
                 quantity=Decimal(1),
                 unit_price=amount,
                 amount=amount,
@@ -289,3 +288,22 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
         },
     )
     return len(due), total
+
+
+def _penalty_texts(
+    *, month: date, parcel_number: str, percent: Decimal, arrears: Decimal
+) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A penalty bill's description and its line's, each in English and Kiswahili (ADR 15)."""
+    bill = in_both_languages(
+        lambda: (
+            _("Penalty on land rates, %(month)s, %(parcel)s")
+            % {"month": f"{month:%m/%Y}", "parcel": parcel_number}
+        )
+    )
+    line = in_both_languages(
+        lambda: (
+            _("Penalty %(percent)s%% on KES %(arrears)s unpaid, %(month)s")
+            % {"percent": percent, "arrears": format_amount(arrears), "month": f"{month:%m/%Y}"}
+        )
+    )
+    return bill, line

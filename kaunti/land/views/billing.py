@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from kaunti.core.money import format_amount
 from kaunti.land import page_selectors
 from kaunti.land.forms import PenaltyRunForm, StartBillingForm, apply_service_errors
 from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_permissions
@@ -106,7 +107,7 @@ def run_penalties(request: HttpRequest) -> HttpResponse:
                     % {
                         "month": f"{month:%m/%Y}",
                         "count": result.penalties_charged,
-                        "amount": f"{result.amount:,.2f}",
+                        "amount": format_amount(result.amount),
                     },
                 )
             return redirect("land:billing")

@@ -57,6 +57,7 @@ class LineInput:
     quantity: Decimal = Decimal(1)
     unit_price: Decimal | None = None  # None: the stream's price-list price
     description: str = ""
+    description_sw: str = ""  # empty: the stream's Kiswahili name when `description` is
 
 
 def payer_key_for(payer: Payer) -> str:
@@ -107,7 +108,9 @@ def _price_lines(lines: Sequence[LineInput]) -> list[BillLine]:
             )
         unit_price = line.unit_price if line.unit_price is not None else stream.unit_price
         if unit_price is None:
-            raise ValidationError(_("Enter a price for %(name)s.") % {"name": stream.name})
+            raise ValidationError(
+                _("Enter a price for %(name)s.") % {"name": stream.localized_name}
+            )
         quantity = Decimal(line.quantity)
         amount = kes(quantity * kes(unit_price))
         if quantity <= 0 or amount <= 0:
@@ -116,6 +119,11 @@ def _price_lines(lines: Sequence[LineInput]) -> list[BillLine]:
             BillLine(
                 stream=stream,
                 description=(line.description or stream.name)[:200],
+                description_sw=(
+                    line.description_sw
+                    if line.description
+                    else line.description_sw or stream.name_sw
+                )[:200],
                 quantity=quantity,
                 unit_price=kes(unit_price),
                 amount=amount,
@@ -143,6 +151,7 @@ def create_bill(
     ward: Ward | None = None,
     source_type: str = "",
     source_ref: str = "",
+    description_sw: str = "",
 ) -> Bill:
     """Raise a bill: receivable and revenue are booked now; any credit the payer holds pays first.
 
@@ -175,6 +184,7 @@ def create_bill(
                     department=department,
                     ward=ward,
                     description=description[:200],
+                    description_sw=description_sw[:200],
                     due_on=due_on,
                     total=total,
                     source_type=source_type,

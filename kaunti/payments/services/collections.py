@@ -17,14 +17,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import Event, record_event, record_events
 from kaunti.core.bulk import insert_objects, update_objects
 from kaunti.core.documents import DocumentRecord, new_verification_code, register_documents
 from kaunti.core.identifiers import normalise_phone
-from kaunti.core.money import ZERO, kes
+from kaunti.core.money import ZERO, format_kes, kes
 from kaunti.core.notifications import Sms, queue_sms_many
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import (
@@ -172,7 +172,8 @@ def _issue_receipts(payments: list[Payment], bills: list[Bill | None]) -> list[R
                 kind="receipt",
                 number=receipt.number,
                 holder_name=(bill.payer_name if bill else payment.payer_name) or "-",
-                summary=f"KES {payment.amount:,.2f}" + (f" for bill {bill.number}" if bill else ""),
+                summary=_receipt_summary(payment, bill, "en"),
+                summary_sw=_receipt_summary(payment, bill, "sw"),
                 issued_at=receipt.issued_at,
                 source_type="payments.receipt",
                 source_ref=receipt.number,
@@ -182,6 +183,17 @@ def _issue_receipts(payments: list[Payment], bills: list[Bill | None]) -> list[R
         ]
     )
     return receipts
+
+
+def _receipt_summary(payment: Payment, bill: Bill | None, language: str) -> str:
+    """What `/verify/` shows for a receipt, in one language (ADR 15)."""
+    if bill is None:
+        return format_kes(payment.amount)
+    with translation.override(language):
+        return _("%(amount)s for bill %(number)s") % {
+            "amount": format_kes(payment.amount),
+            "number": bill.number,
+        }
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def raise_miscellaneous_bill(
         ):
             raise ValidationError(
                 _("%(name)s costs %(price)s a unit by the price list: leave its price empty.")
-                % {"name": stream.name, "price": format_kes(stream.unit_price)}
+                % {"name": stream.localized_name, "price": format_kes(stream.unit_price)}
             )
         chosen.append(stream)
     departments = {stream.department for stream in chosen}
@@ -62,12 +62,14 @@ def raise_miscellaneous_bill(
     if not has_permission(officer, "payments.raise_bill", department):
         raise PermissionDenied("payments.raise_bill")
     names = list(dict.fromkeys(stream.name for stream in chosen))
+    names_sw = list(dict.fromkeys(stream.name_sw or stream.name for stream in chosen))
     return create_bill(
         payer=payer,
         lines=lines,
         department=department,
         due_on=timezone.localdate() + timedelta(days=DAYS_TO_PAY),
         description=", ".join(names)[:200],
+        description_sw=", ".join(names_sw)[:200],
         actor=officer,
         ward=ward,
     )

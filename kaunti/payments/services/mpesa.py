@@ -19,7 +19,7 @@ from kombu.exceptions import KombuError
 
 from kaunti.core.audit import record_event
 from kaunti.core.identifiers import normalise_phone
-from kaunti.core.money import whole_shillings_for_mpesa
+from kaunti.core.money import format_amount, whole_shillings_for_mpesa
 from kaunti.payments.models import (
     Bill,
     BillStatus,
@@ -73,7 +73,8 @@ def request_stk_push(
     wanted = amount if amount is not None else min(balance, most)
     if wanted <= 0 or wanted > balance:
         raise ValidationError(
-            _("Pay between KES 1 and the balance of KES %(balance)s.") % {"balance": balance}
+            _("Pay between KES 1 and the balance of KES %(balance)s.")
+            % {"balance": format_amount(balance)}
         )
     if wanted > most:
         raise ValidationError(

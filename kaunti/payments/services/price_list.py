@@ -36,6 +36,7 @@ def load_price_list(*, county_code: str, path: Path | None = None) -> int:
                 "account": account,
                 "department": Department.objects.get(code=row["department"]),
                 "unit": row["unit"],
+                "unit_sw": row.get("unit_sw", ""),
                 "unit_price": Decimal(row["unit_price"]) if row["unit_price"] else None,
                 "annual_target": Decimal(row["annual_target"] or 0),
                 "is_miscellaneous": row["is_miscellaneous"].lower() == "true",

@@ -20,7 +20,7 @@ from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from kaunti.core.documents import qr_png, verification_url
-from kaunti.core.money import ZERO, format_kes
+from kaunti.core.money import ZERO, format_amount, format_kes
 from kaunti.core.selectors import get_deployment_county_name
 from kaunti.payments.models import Allocation, BillLine, Channel, PayerCredit, Receipt
 
@@ -90,7 +90,7 @@ def _facts(receipt: Receipt) -> ReceiptFacts:
         issued_at=timezone.localtime(receipt.issued_at),
         payer_name=(bill.payer_name if bill else payment.payer_name) or "-",
         bill_number=bill.number if bill else (payment.account_reference or "-"),
-        bill_description=bill.description if bill else _("Held in suspense for review"),
+        bill_description=bill.localized_description if bill else _("Held in suspense for review"),
         lines=lines,
         bill_total=bill.total if bill else ZERO,
         amount=payment.amount,
@@ -166,7 +166,8 @@ class _Page:
 
 
 def _quantity(value: Decimal) -> str:
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    # A quantity, not money: "30" bags, "2.5" hectares, grouped like an amount.
+    return format_amount(value).rstrip("0").rstrip(".")
 
 
 def render_receipt_pdf(*, receipt: Receipt) -> bytes:
@@ -201,13 +202,13 @@ def render_receipt_pdf(*, receipt: Receipt) -> bytes:
         for line in facts.lines:
             page.amount_row(
                 (
-                    line.description,
+                    line.localized_description,
                     _quantity(line.quantity),
-                    f"{line.unit_price:,.2f}",
-                    f"{line.amount:,.2f}",
+                    format_amount(line.unit_price),
+                    format_amount(line.amount),
                 )
             )
-        page.amount_row((_("Bill total"), "", "", f"{facts.bill_total:,.2f}"), bold=True)
+        page.amount_row((_("Bill total"), "", "", format_amount(facts.bill_total)), bold=True)
         page.rule()
 
     page.pair(_("Amount paid"), format_kes(facts.amount), bold=True)

@@ -598,7 +598,7 @@ def test_a_prompt_for_more_than_the_balance_is_a_400(citizen: User, citizen_bill
 
     assert response.status_code == 400
     assert response.json()["errors"] == {
-        "non_field_errors": ["Pay between KES 1 and the balance of KES 1500.00."]
+        "non_field_errors": ["Pay between KES 1 and the balance of KES 1,500.00."]
     }
     assert money_counts() == before
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kaunti.accounts.decorators import staff_required
+from kaunti.core.forms import GovukDateField
 from kaunti.payments import selectors_reports as selectors
 from kaunti.payments.models import MatchStatus, StatementImport, StatementKind, StatementLine
 from kaunti.payments.services import reconciliation as services
@@ -27,7 +28,6 @@ from kaunti.payments.services.counter import BANKS
 RECONCILE = "payments.reconcile"
 PAGE_SIZE = 50
 MISSING_IN_STATEMENT = "missing_in_statement"
-DATE_WIDGET = {"type": "date", "class": "govuk-input govuk-input--width-10"}
 
 
 class StatementUploadForm(forms.Form):
@@ -51,18 +51,16 @@ class StatementUploadForm(forms.Form):
         widget=forms.FileInput(attrs={"class": "govuk-file-upload", "accept": ".csv"}),
         error_messages={"required": gettext_lazy("Choose the statement file.")},
     )
-    period_start = forms.DateField(
+    period_start = GovukDateField(
         label=gettext_lazy("Period from (optional)"),
         required=False,
         help_text=gettext_lazy("Leave empty to use the first day in the file."),
-        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={"invalid": gettext_lazy("Enter a real date.")},
     )
-    period_end = forms.DateField(
+    period_end = GovukDateField(
         label=gettext_lazy("Period to (optional)"),
         required=False,
         help_text=gettext_lazy("Leave empty to use the last day in the file."),
-        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={"invalid": gettext_lazy("Enter a real date.")},
     )
 

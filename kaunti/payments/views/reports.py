@@ -18,12 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from kaunti.accounts.decorators import staff_required
+from kaunti.core.forms import GovukDateField
 from kaunti.payments import selectors_reports as selectors
 from kaunti.payments.numbers import financial_year
 from kaunti.payments.services import reports as report_files
 
 VIEW_REPORTS = "payments.view_reports"
-DATE_WIDGET = {"type": "date", "class": "govuk-input govuk-input--width-10"}
 SELECT_WIDGET = {"class": "govuk-select"}
 GROUP_LABELS = {
     "stream": _("Revenue stream"),
@@ -37,14 +37,12 @@ GROUP_LABELS = {
 class RevenueReportForm(forms.Form):
     """What the report covers; read from the query string so a report can be bookmarked."""
 
-    start = forms.DateField(
+    start = GovukDateField(
         label=_("From"),
-        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={"required": _("Enter the first day."), "invalid": _("Enter a real date.")},
     )
-    end = forms.DateField(
+    end = GovukDateField(
         label=_("To"),
-        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={"required": _("Enter the last day."), "invalid": _("Enter a real date.")},
     )
     group_by = forms.ChoiceField(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kaunti.accounts.decorators import staff_required
 from kaunti.accounts.permissions import has_permission
+from kaunti.core.money import format_amount
 from kaunti.core.selectors import list_wards
 from kaunti.payments import selectors
 from kaunti.payments.forms import (
@@ -101,7 +102,7 @@ def raise_bill(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Bill %(number)s raised for KES %(total)s.")
-                % {"number": bill.number, "total": f"{bill.total:,.2f}"},
+                % {"number": bill.number, "total": format_amount(bill.total)},
             )
             return redirect("payments:staff_bill", number=bill.number)
     context = {"form": form, "has_streams": streams.exists()}
@@ -149,7 +150,7 @@ def suspense_assign(request: HttpRequest, public_id: UUID) -> HttpResponse:
                     messages.success(
                         request,
                         _("The payment of KES %(amount)s is now on bill %(number)s.")
-                        % {"amount": f"{payment.amount:,.2f}", "number": bill.number},
+                        % {"amount": format_amount(payment.amount), "number": bill.number},
                     )
                     return redirect("payments:staff_suspense")
     return render(

@@ -135,7 +135,7 @@ def test_a_new_caller_pays_a_bill_from_the_console_and_gets_the_sms_receipt(
 def test_the_console_stops_when_input_runs_out(live_server: Any, reference_data: None) -> None:
     assert play(live_server, "2\n").endswith(
         "\nKaunti ya Nyandarua\n1. Lipa bili\n2. Kodi ya ardhi\n3. Rejesha kibali cha biashara\n"
-        "4. Hali ya ombi\n5. Ripoti tatizo\n6. Thibitisha kibali/risiti\n7. Lugha\n> \n"
+        "4. Hali ya ombi\n5. Ripoti tatizo\n6. Hakiki kibali/risiti\n7. Lugha\n> \n"
         "[no more input: session left]\n"
     )
 

@@ -53,7 +53,7 @@ def parcel(
         ),
         (
             "sw",
-            "CON Shamba NYANDARUA/OL KALOU/1234\n"
+            "CON Kipande NYANDARUA/OL KALOU/1234\n"
             "Kodi inayodaiwa KES 1,000.00\n1. Lipa KES 1,000.00 kutoka 0712 *** 333\n0. Rudi",
             "END Utapokea ombi la M-Pesa la KES 1,000.00 kwenye simu hii. Weka PIN yako ya "
             "M-Pesa kulipa. Risiti itakuja kwa SMS.",
@@ -81,7 +81,7 @@ def test_land_rates_balance_and_payment_by_parcel_number(
 
 @pytest.mark.parametrize(
     ("language", "hint"),
-    [("en", "No parcel has this number."), ("sw", "Hakuna shamba lenye nambari hii.")],
+    [("en", "No parcel has this number."), ("sw", "Hakuna kipande chenye nambari hii.")],
 )
 def test_an_unknown_parcel_is_asked_again(
     phone: Phone, parcel: Parcel, language: str, hint: str

@@ -33,7 +33,7 @@ MAIN_EN = (
 )
 MAIN_SW = (
     "CON Kaunti ya Nyandarua\n1. Lipa bili\n2. Kodi ya ardhi\n3. Rejesha kibali cha biashara\n"
-    "4. Hali ya ombi\n5. Ripoti tatizo\n6. Thibitisha kibali/risiti\n7. Lugha"
+    "4. Hali ya ombi\n5. Ripoti tatizo\n6. Hakiki kibali/risiti\n7. Lugha"
 )
 
 
@@ -340,8 +340,8 @@ def test_a_citizen_with_an_account_reports_in_kiswahili_without_being_asked_agai
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", "END VALID\nPermit UBP/2026/7KQ3MXA\nMama Njeri Salon\nValid until 2099-06-30"),
-        ("sw", "END HALALI\nPermit UBP/2026/7KQ3MXA\nMama Njeri Salon\nHadi 2099-06-30"),
+        ("en", "END VALID\nPermit UBP/2026/7KQ3MXA\nMama Njeri Salon\nValid until 30/06/2099"),
+        ("sw", "END HALALI\nKibali UBP/2026/7KQ3MXA\nMama Njeri Salon\nHadi 30/06/2099"),
     ],
 )
 def test_verifying_a_code_shows_the_document(

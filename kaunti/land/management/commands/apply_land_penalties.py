@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from kaunti.core.money import format_kes
 from kaunti.land.services.penalties import apply_monthly_penalties
 
 
@@ -32,5 +33,5 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"{result.month:%Y-%m}: {result.penalties_charged} penalties, "
-                f"KES {result.amount:,.2f}"
+                f"{format_kes(result.amount)}"
             )

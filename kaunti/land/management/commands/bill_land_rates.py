@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kaunti.core.money import format_kes
 from kaunti.land.services import billing
 from kaunti.land.services.rating import format_financial_year, parse_financial_year
 
@@ -63,6 +64,6 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Land rates {format_financial_year(year)}: {run.bills_created:,} bills in this run "
-            f"(KES {run.amount_billed:,.2f}), {elapsed:.1f} s"
+            f"({format_kes(run.amount_billed)}), {elapsed:.1f} s"
         )
         sys.stdout.flush()

@@ -184,7 +184,12 @@
     box.appendChild(heading);
     var details = [properties.ward, statusLabel(properties.status)];
     if (properties.balance !== undefined && properties.balance !== null && data.balanceLabel) {
-      details.push(data.balanceLabel + " " + properties.balance);
+      // "1,000.00" in both languages, as kaunti.core.money writes it (docs/glossary.md).
+      var amount = Number(properties.balance).toLocaleString("en-KE", {
+        minimumFractionDigits: 2,
+        maximumFractionDigits: 2,
+      });
+      details.push(data.balanceLabel + " " + amount);
     }
     box.appendChild(element("p", "govuk-body-s govuk-!-margin-bottom-0", details.join(" · ")));
     return box;

@@ -1,0 +1,84 @@
+"""The locks the money path takes, in the one order every transaction takes them (ADR 14).
+
+Two transactions that take two of these locks the other way round can deadlock, as a bill
+raised while the rates run spent the same payer's credit once did. `LOCK_ORDER` is that
+order; `lock_taken_by` names the lock a SQL statement takes, so that the test suite can
+watch every statement and fail a path that takes a lock of an earlier rank after a later
+one (`kaunti/conftest.py`, fixture `_lock_order`).
+"""
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Lock:
+    """One kind of lock of the money path: its name and the statements that take it."""
+
+    name: str
+    why: str
+    taken_by: re.Pattern[str]
+
+
+def _for_update_of(table: str) -> re.Pattern[str]:
+    return re.compile(rf'FROM "{table}"(?:(?!\bFROM\b).)*\bFOR (?:NO KEY )?UPDATE', re.DOTALL)
+
+
+LOCK_ORDER: tuple[Lock, ...] = (
+    Lock(
+        "billing run",
+        "a land rates or penalty run's year or month: one run at a time",
+        re.compile(r"pg_advisory(?:_xact)?_lock\(%s, %s\)"),
+    ),
+    Lock(
+        "till session",
+        "a cashier's open till: its takings and its closing",
+        _for_update_of("payments_tillsession"),
+    ),
+    Lock(
+        "receipt",
+        "a receipt being cancelled, and its payment",
+        _for_update_of("payments_receipt"),
+    ),
+    Lock(
+        "application",
+        "an application moved by its workflow or settled by its bill",
+        _for_update_of("eservices_application"),
+    ),
+    Lock(
+        "bill",
+        "bills paid, cancelled or credited, in number order",
+        _for_update_of("payments_bill"),
+    ),
+    Lock(
+        "payer credit",
+        "a payer's credit, held by whoever spends or takes it back",
+        re.compile(r"pg_advisory_xact_lock\(%s, hashtext\(key\)\)"),
+    ),
+    Lock("stk request", "an M-Pesa prompt and its answer", _for_update_of("payments_stkrequest")),
+    Lock(
+        "collections",
+        "the daily collections by stream, then day, ward and channel",
+        re.compile(r'INSERT INTO "?payments_dailycollection"? .* ON CONFLICT', re.DOTALL),
+    ),
+    Lock(
+        "receipt sequence",
+        "the financial year's gapless receipt numbers",
+        _for_update_of("payments_receiptsequence"),
+    ),
+    Lock(
+        "audit chain",
+        "the one lock that orders appends to the audit chain",
+        re.compile(r"pg_advisory_xact_lock\(%s\)"),
+    ),
+)
+
+RANK = {lock.name: rank for rank, lock in enumerate(LOCK_ORDER)}
+
+
+def lock_taken_by(sql: str) -> Lock | None:
+    """The money-path lock this statement takes, if any."""
+    for lock in LOCK_ORDER:
+        if lock.taken_by.search(sql):
+            return lock
+    return None

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -33,11 +34,11 @@ from kaunti.demo.history.applications import Applications
 from kaunti.demo.history.clock import travelling_clock
 from kaunti.demo.history.complaints import Complaints
 from kaunti.demo.history.land import LandRates
-from kaunti.demo.history.money import Money, local
+from kaunti.demo.history.money import MARKETS, Money, local
 from kaunti.demo.history.people import CASHIERS, Citizens, Staff
 from kaunti.demo.history.timeline import Timeline
 
-DEFAULT_PAYMENTS = 3000
+DEFAULT_PAYMENTS = 600  # on everyday bills; land rates and fees of applications come on top
 DAYS = 365
 SEED = 18  # Nyandarua's county code
 # Bills a day by weekday (Monday first): markets and offices are busiest early in the week.
@@ -115,7 +116,13 @@ def load_history(
         timeline = Timeline(clock=clock, end=end)
         citizens = Citizens(rng)
         staff = Staff(rng)
-        money = Money(rng=rng, timeline=timeline, citizens=citizens, staff=staff)
+        money = Money(
+            rng=rng,
+            timeline=timeline,
+            citizens=citizens,
+            staff=staff,
+            remitters=max(2, round(len(MARKETS) * min(1.0, payments / DEFAULT_PAYMENTS))),
+        )
         applications = Applications(
             rng=rng, timeline=timeline, citizens=citizens, staff=staff, money=money
         )
@@ -124,7 +131,7 @@ def load_history(
         for day, bills in _bills_per_day(payments, start):
             timeline.at(
                 local(day, 0, 1),
-                lambda d=day, n=bills: _plan_day(d, n, money, applications, complaints),
+                partial(_plan_day, day, bills, money, applications, complaints),
             )
         timeline.run()
         money.flush_mpesa()

@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,7 +17,7 @@ from PIL import Image
 
 from kaunti.accounts.models import User
 from kaunti.core.models import Ward
-from kaunti.demo.history.money import MARKETS, PAYBILL, STK, Money
+from kaunti.demo.history.money import MARKETS, PAYBILL, STK, Money, local
 from kaunti.demo.history.people import Citizens, Staff, business_name, kra_pin, national_id
 from kaunti.demo.history.timeline import Timeline, draw
 from kaunti.eservices.definitions import (
@@ -106,10 +107,8 @@ class Applications:
             )[0]
             minute = self.rng.randrange(7 * 60, 22 * 60)
             self.timeline.at(
-                timezone.make_aware(
-                    timezone.datetime(day.year, day.month, day.day, minute // 60, minute % 60)
-                ),
-                lambda s=service: self._apply(s),
+                local(day, minute // 60, minute % 60),
+                partial(self._apply, service),
             )
 
     # --- The resident ---------------------------------------------------------------------
@@ -214,7 +213,7 @@ class Applications:
                 continue
             self._acting.add(step.pk)
             when = timezone.now() + timedelta(hours=self.rng.randint(2, 96))
-            self.timeline.at(when, lambda s=step: self._act(s))
+            self.timeline.at(when, partial(self._act, step))
 
     def _act(self, step: ApplicationStep) -> None:
         self._acting.discard(step.pk)

@@ -39,8 +39,8 @@ def travelling_clock(at: datetime) -> Iterator[DemoClock]:
     """Make `timezone.now()` answer the demo clock until the block ends."""
     clock = DemoClock(at)
     real_now: Callable[[], datetime] = timezone.now
-    timezone.now = clock.now  # type: ignore[assignment]  # the point of this module
+    timezone.now = clock.now  # the point of this module
     try:
         yield clock
     finally:
-        timezone.now = real_now  # type: ignore[assignment]
+        timezone.now = real_now

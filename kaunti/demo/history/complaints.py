@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from kaunti.accounts.models import Role
+from kaunti.accounts.models import Role, User
 from kaunti.core.models import Ward
 from kaunti.demo.history.money import MARKETS
 from kaunti.demo.history.people import Citizens, Staff
@@ -107,10 +107,10 @@ class Complaints:
             timezone.now() + timedelta(hours=hours), lambda: self._resolve(complaint, handler)
         )
 
-    def _resolve(self, complaint: Complaint, handler: object) -> None:
+    def _resolve(self, complaint: Complaint, handler: User) -> None:
         resolved = resolve_complaint(
             complaint=complaint, actor=handler, resolution=self.rng.choice(RESOLUTIONS)
-        )  # type: ignore[arg-type]
+        )
         roll = self.rng.random()
         later = timezone.now() + timedelta(hours=self.rng.randint(2, 72))
         if roll < 0.55:

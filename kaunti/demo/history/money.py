@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -58,7 +59,7 @@ STK, PAYBILL, CASH, BANK, CHEQUE = (
     Channel.BANK,
     Channel.CHEQUE,
 )
-COUNTER_METHODS = {CASH: "cash", BANK: "bank", CHEQUE: "cheque"}
+COUNTER_METHODS: dict[str, str] = {CASH: "cash", BANK: "bank", CHEQUE: "cheque"}
 BANKS = ("kcb", "equity", "coop", "family", "national")
 OPENING_FLOAT = Decimal(2000)
 
@@ -79,19 +80,11 @@ class Kind:
 KINDS = (
     Kind("market-fee", 14, (20, 30), None, "resident", ((STK, 5), (PAYBILL, 3), (CASH, 2)),
          lambda town, n: f"{town} market, {n} days"),
-    Kind("market-fee", 10, (400, 3000), None, "resident", ((CASH, 6), (BANK, 4)),
-         lambda town, n: f"{town} market collections remitted, {n} trader-days"),
     Kind("hawker-permit", 8, (1, 30), None, "resident", ((STK, 6), (CASH, 4)),
          lambda town, n: f"Hawking in {town}, {n} days"),
     Kind("produce-cess-potatoes", 9, (100, 1500), None, "business",
          ((STK, 3), (PAYBILL, 4), (CASH, 3)),
          lambda town, n: f"Potatoes leaving {town}, {n} bags"),
-    Kind("produce-cess-potatoes", 3, (5000, 40000), None, "co-operative",
-         ((PAYBILL, 5), (BANK, 3), (CHEQUE, 2)),
-         lambda town, n: f"Potato cess for the month, {n} bags"),
-    Kind("produce-cess-milk", 5, (500, 5000), None, "co-operative",
-         ((PAYBILL, 5), (BANK, 3), (CHEQUE, 2)),
-         lambda town, n: f"Milk cess for the month, {n * 100:,} litres"),
     Kind("machinery-hire", 3, (2, 16), None, "resident", ((PAYBILL, 6), (CASH, 4)),
          lambda town, n: f"Tractor hire near {town}, {n} hours"),
     Kind("weights-measures", 3, (1, 8), None, "business", ((STK, 5), (CASH, 5)),
@@ -102,6 +95,20 @@ KINDS = (
          lambda town, n: f"Plot rent, {town}"),
     Kind("livestock-movement", 6, (1, 40), None, "resident", ((STK, 6), (CASH, 4)),
          lambda town, n: f"Moving {n} animals from {town}"),
+)  # fmt: skip
+
+
+# What is collected in bulk and remitted on a schedule: each market's week of fees
+# (the collectors' POS takings, banked on Monday), each co-operative's month of cess.
+REMITTANCES = (
+    Kind("market-fee", 0, (400, 1600), None, "collector", ((CASH, 5), (BANK, 5)),
+         lambda town, n: f"{town} market fees collected last week, {n} trader-days"),
+    Kind("produce-cess-potatoes", 0, (3000, 25000), None, "co-operative",
+         ((PAYBILL, 3), (BANK, 5), (CHEQUE, 2)),
+         lambda town, n: f"Potato cess for last month, {n:,} bags"),
+    Kind("produce-cess-milk", 0, (800, 5000), None, "co-operative",
+         ((PAYBILL, 3), (BANK, 5), (CHEQUE, 2)),
+         lambda town, n: f"Milk cess for last month, {n * 100:,} litres"),
 )  # fmt: skip
 
 
@@ -135,6 +142,8 @@ class Money:
     timeline: Timeline
     citizens: Citizens
     staff: Staff
+    # How many markets and co-operatives remit in bulk (fewer in a smaller history).
+    remitters: int = len(MARKETS)
     tally: Tally = field(default_factory=Tally)
     _pending: list[IncomingPayment] = field(default_factory=list)
     _flush_at: datetime | None = None
@@ -155,6 +164,15 @@ class Money:
 
     def plan_day(self, day: date, bills: int) -> None:
         """Schedule the day's bills, each at its moment; counter ones in office hours."""
+        if day.weekday() == 0:
+            for town, ward in MARKETS[: self.remitters]:
+                self._remit(day, REMITTANCES[0], town, ward, "")
+        # The co-operatives pay on the first working day from the 5th.
+        if day.weekday() < 5 and (day.day == 5 or (day.day in (6, 7) and day.weekday() == 0)):
+            for name in CO_OPERATIVES[: self.remitters]:
+                kind = REMITTANCES[2] if "Dairy" in name or "Milk" in name else REMITTANCES[1]
+                town, ward = self.rng.choice(MARKETS)
+                self._remit(day, kind, town, ward, name)
         for _n in range(bills):
             kind = self.rng.choices(KINDS, [k.weight for k in KINDS])[0]
             channel = _pick(self.rng, kind.channels)
@@ -165,14 +183,29 @@ class Money:
                     minute = self.rng.randrange(8 * 60 + 5, (13 if day.weekday() == 5 else 16) * 60)
                     self.timeline.at(
                         local(day, minute // 60, minute % 60),
-                        lambda k=kind, c=channel: self._bill_at_counter(k, c),
+                        partial(self._bill_at_counter, kind, channel),
                     )
                     continue
             minute = self.rng.randrange(6 * 60, 21 * 60 + 30)
             self.timeline.at(
                 local(day, minute // 60, minute % 60),
-                lambda k=kind, c=channel: self._bill_by_phone(k, c),
+                partial(self._bill_by_phone, kind, channel),
             )
+
+    def _remit(self, day: date, kind: Kind, town: str, ward: str, payer: str) -> None:
+        channel = _pick(self.rng, kind.channels)
+        minute = self.rng.randrange(8 * 60 + 30, 15 * 60)
+        at = local(day, minute // 60, minute % 60)
+        payer_name = payer or f"{town} market revenue collectors"
+
+        def remit() -> None:
+            bill = self.raise_bill(kind, town=town, ward_code=ward, payer=Payer(name=payer_name))
+            if channel in COUNTER_METHODS:
+                self.take_at_counter(bill, channel, bill.total)
+            else:
+                self._pay_in_parts(bill, channel, timezone.now(), bill.total)
+
+        self.timeline.at(at, remit)
 
     def _payer(self, kind: Kind, town: str) -> Payer:
         if kind.payer == "co-operative":
@@ -184,8 +217,11 @@ class Money:
             return Payer(name=user.full_name, phone=user.phone or "", user=user)
         return Payer(name=person_name(self.rng), phone=phone_number(self.rng))
 
-    def raise_bill(self, kind: Kind) -> Bill:
-        town, ward_code = self.rng.choice(MARKETS)
+    def raise_bill(
+        self, kind: Kind, *, town: str = "", ward_code: str = "", payer: Payer | None = None
+    ) -> Bill:
+        if not town:
+            town, ward_code = self.rng.choice(MARKETS)
         quantity = self.rng.randint(*kind.quantity)
         price = (
             Decimal(self.rng.randrange(kind.price[0], kind.price[1] + 1, 100))
@@ -195,7 +231,7 @@ class Money:
         today = timezone.localdate()
         stream = RevenueStream.objects.select_related("department").get(code=kind.stream)
         bill = create_bill(
-            payer=self._payer(kind, town),
+            payer=payer or self._payer(kind, town),
             lines=[LineInput(kind.stream, quantity=Decimal(quantity), unit_price=price)],
             department=stream.department,
             ward=self._wards.get(ward_code),
@@ -223,7 +259,15 @@ class Money:
             if channel == STK
             else timedelta(minutes=self.rng.randint(3, 60 * 24 * 4))
         )
-        self.pay_by_mpesa(bill, channel, timezone.now() + delay, self._share(bill))
+        self._pay_in_parts(bill, channel, timezone.now() + delay, self._share(bill))
+
+    def _pay_in_parts(self, bill: Bill, channel: str, when: datetime, amount: Decimal) -> None:
+        limit = Decimal(settings.MPESA_MAX_AMOUNT)
+        while amount > limit:  # M-Pesa takes at most this much at once: paid in parts
+            self.pay_by_mpesa(bill, channel, when, limit)
+            amount -= limit
+            when += timedelta(minutes=self.rng.randint(2, 10))
+        self.pay_by_mpesa(bill, channel, when, amount)
 
     # --- M-Pesa --------------------------------------------------------------------------
 
@@ -353,7 +397,10 @@ class Money:
             self.timeline.at(later, lambda: self._cancel(receipt, bill, channel))
 
     def _cancel(self, receipt: Receipt, bill: Bill, channel: str) -> None:
-        cashier = TillSession.objects.get(pk=receipt.payment.till_session_id).cashier
+        till = receipt.payment.till_session
+        if till is None:  # a counter receipt always has its till
+            return
+        cashier = till.cashier
         supervisor = self.staff.holding(Role.SUPERVISOR, bill.department)
         if supervisor.pk == cashier.pk:
             return

@@ -15,10 +15,10 @@ class Timeline:
 
     clock: DemoClock
     end: datetime
-    _queue: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
+    _queue: list[tuple[datetime, int, Callable[[], object]]] = field(default_factory=list)
     _count: int = 0
 
-    def at(self, when: datetime, action: Callable[[], None]) -> None:
+    def at(self, when: datetime, action: Callable[[], object]) -> None:
         """Do `action` at `when`, unless that is after the history ends (it has not
         happened yet: the bill is still open, the step still waiting)."""
         if when <= self.end:

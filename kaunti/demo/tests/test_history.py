@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
 
 from kaunti.core.audit import find_first_broken_link
@@ -17,7 +18,14 @@ from kaunti.eservices.services.catalogue_data import load_catalogue
 from kaunti.ledger.models import JournalEntry
 from kaunti.ledger.selectors import get_trial_balance
 from kaunti.ledger.services import load_chart_of_accounts
-from kaunti.payments.models import Bill, Channel, Payment, Receipt, ReceiptCancellation
+from kaunti.payments.models import (
+    Allocation,
+    Bill,
+    Channel,
+    Payment,
+    Receipt,
+    ReceiptCancellation,
+)
 from kaunti.payments.selectors_reports import (
     RevenueFilter,
     get_revenue_dashboard,
@@ -78,9 +86,9 @@ def test_history_fills_the_dashboard_and_reports_across_streams_wards_channels_a
         Channel.CHEQUE,
     }
     assert len([row for row in by_month.rows if row.amount > 0]) >= 12
-    # Every payment is counted once: the report's count is the payments that stand.
-    cancelled = ReceiptCancellation.objects.count()
-    assert by_month.total_count == Payment.objects.count() - cancelled
+    # Every shilling is counted once: the year's collections are what was put on bills
+    # (cancelled receipts taken back).
+    assert by_month.total_amount == Allocation.objects.aggregate(total=Sum("amount"))["total"]
     dashboard = get_revenue_dashboard(today=today)
     assert dashboard.year_to_date.amount > 0
     assert len([row for row in dashboard.by_month.rows if row.amount > 0]) >= 5

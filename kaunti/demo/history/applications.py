@@ -7,7 +7,6 @@ import io
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from functools import partial
 
 from django.core.exceptions import ValidationError
@@ -187,8 +186,15 @@ class Applications:
             minutes=self.rng.randint(1, 5) if channel == STK else self.rng.randint(10, 2880)
         )
         when = timezone.now() + delay
-        self.money.on_paid[bill.number] = lambda: self._schedule_steps(application)
-        self.money.pay_by_mpesa(bill, channel, when, bill.total)
+        self.money.on_paid[bill.number] = lambda: self._paid(application)
+        self.money.pay_in_parts(bill, channel, when, bill.total)
+
+    def _paid(self, application: Application) -> bool:
+        application.refresh_from_db(fields=["status"])
+        if application.status != ApplicationStatus.IN_REVIEW:
+            return False  # paid in part so far
+        self._schedule_steps(application)
+        return True
 
     def _resubmit(self, application: Application) -> None:
         # Dates that had to be in the future (a movement date) are moved on as well.
@@ -252,6 +258,3 @@ class Applications:
         else:
             approve_step(step=step, actor=actor, note="")
         self._schedule_steps(application)
-
-
-__all__ = ["Decimal"]

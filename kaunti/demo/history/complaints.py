@@ -14,7 +14,7 @@ from kaunti.demo.history.money import MARKETS
 from kaunti.demo.history.people import Citizens, Staff
 from kaunti.demo.history.timeline import Timeline, draw
 from kaunti.eservices.models import Complaint
-from kaunti.eservices.models.complaints import ComplaintCategory, ComplaintStatus
+from kaunti.eservices.models.complaints import ComplaintCategory
 from kaunti.eservices.services.complaints import (
     assign_complaint,
     escalate_overdue_complaints,
@@ -61,7 +61,7 @@ class Complaints:
         self.timeline.at(_at(day, 6), self._escalate)
         if not self._categories:
             return
-        for _n in range(draw(self.rng, max(0.4, bills / 20))):
+        for _n in range(draw(self.rng, max(0.6, bills / 20))):
             minute = self.rng.randrange(6 * 60, 22 * 60)
             self.timeline.at(_at(day, minute // 60, minute % 60), self._file)
 
@@ -85,7 +85,7 @@ class Complaints:
         self._ids.append(complaint.pk)
         sla = timedelta(hours=category.sla_hours)
         # Most are picked up within a day or so; some wait in the queue for days.
-        wait = self.rng.randint(1, 30) if self.rng.random() < 0.85 else self.rng.randint(48, 240)
+        wait = self.rng.randint(1, 30) if self.rng.random() < 0.75 else self.rng.randint(48, 288)
         self.timeline.at(
             timezone.now() + timedelta(hours=wait), lambda: self._start(complaint, sla)
         )
@@ -135,6 +135,3 @@ class Complaints:
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
-
-
-__all__ = ["ComplaintStatus"]

@@ -40,6 +40,8 @@ from kaunti.payments.services.counter import (
 )
 from kaunti.payments.services.mpesa_inbound import C2B_PROVIDER, STK_PROVIDER
 
+BIG_MARKETS = 5  # the first five below remit their fees every week
+
 # Towns with a market, and the ward each is in (shared/reference/nyandarua.md).
 MARKETS = (
     ("Ol Kalou", "0453"),
@@ -101,7 +103,7 @@ KINDS = (
 # What is collected in bulk and remitted on a schedule: each market's week of fees
 # (the collectors' POS takings, banked on Monday), each co-operative's month of cess.
 REMITTANCES = (
-    Kind("market-fee", 0, (400, 1600), None, "collector", ((CASH, 5), (BANK, 5)),
+    Kind("market-fee", 0, (800, 3000), None, "collector", ((CASH, 5), (BANK, 5)),
          lambda town, n: f"{town} market fees collected last week, {n} trader-days"),
     Kind("produce-cess-potatoes", 0, (3000, 25000), None, "co-operative",
          ((PAYBILL, 3), (BANK, 5), (CHEQUE, 2)),
@@ -151,8 +153,9 @@ class Money:
     _cashiers: list[User] = field(default_factory=list)
     _departments: dict[str, Department] = field(default_factory=dict)
     _wards: dict[str, Ward] = field(default_factory=dict)
-    # Called with a bill the moment one of its payments is recorded (e-services use it).
-    on_paid: dict[str, Callable[[], None]] = field(default_factory=dict)
+    # By bill number: called when a payment of the bill is recorded, until it answers True
+    # (an application, once its bill is paid in full and it is in review).
+    on_paid: dict[str, Callable[[], bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         revenue = Department.objects.get(code="revenue")
@@ -165,7 +168,7 @@ class Money:
     def plan_day(self, day: date, bills: int) -> None:
         """Schedule the day's bills, each at its moment; counter ones in office hours."""
         if day.weekday() == 0:
-            for town, ward in MARKETS[: self.remitters]:
+            for town, ward in MARKETS[: min(self.remitters, BIG_MARKETS)]:
                 self._remit(day, REMITTANCES[0], town, ward, "")
         # The co-operatives pay on the first working day from the 5th.
         if day.weekday() < 5 and (day.day == 5 or (day.day in (6, 7) and day.weekday() == 0)):
@@ -201,9 +204,12 @@ class Money:
         def remit() -> None:
             bill = self.raise_bill(kind, town=town, ward_code=ward, payer=Payer(name=payer_name))
             if channel in COUNTER_METHODS:
-                self.take_at_counter(bill, channel, bill.total)
+                receipt = self.take_at_counter(bill, channel, bill.total)
+                if channel == CHEQUE and self.rng.random() < 0.15:
+                    later = timezone.now() + timedelta(hours=self.rng.randint(1, 5))
+                    self.timeline.at(later, lambda: self._cancel(receipt, bill, channel))
             else:
-                self._pay_in_parts(bill, channel, timezone.now(), bill.total)
+                self.pay_in_parts(bill, channel, timezone.now(), bill.total)
 
         self.timeline.at(at, remit)
 
@@ -259,9 +265,9 @@ class Money:
             if channel == STK
             else timedelta(minutes=self.rng.randint(3, 60 * 24 * 4))
         )
-        self._pay_in_parts(bill, channel, timezone.now() + delay, self._share(bill))
+        self.pay_in_parts(bill, channel, timezone.now() + delay, self._share(bill))
 
-    def _pay_in_parts(self, bill: Bill, channel: str, when: datetime, amount: Decimal) -> None:
+    def pay_in_parts(self, bill: Bill, channel: str, when: datetime, amount: Decimal) -> None:
         limit = Decimal(settings.MPESA_MAX_AMOUNT)
         while amount > limit:  # M-Pesa takes at most this much at once: paid in parts
             self.pay_by_mpesa(bill, channel, when, limit)
@@ -340,8 +346,9 @@ class Money:
         record_payments(pending)
         self.tally.payments += len(pending)
         for item in pending:
-            if (follow := self.on_paid.pop(item.bill_number, None)) is not None:
-                follow()
+            follow = self.on_paid.get(item.bill_number)
+            if follow is not None and follow():
+                del self.on_paid[item.bill_number]
 
     # --- The counter ---------------------------------------------------------------------
 
@@ -390,7 +397,7 @@ class Money:
     def _bill_at_counter(self, kind: Kind, channel: str) -> None:
         bill = self.raise_bill(kind)
         receipt = self.take_at_counter(bill, channel, self._share(bill))
-        if self.rng.random() < 0.012:
+        if self.rng.random() < 0.03:
             # Receipted in error (the wrong amount keyed): the cashier asks, a supervisor
             # of the bill's department approves the cancellation, the payer pays again.
             later = timezone.now() + timedelta(minutes=self.rng.randint(10, 90))
@@ -406,24 +413,20 @@ class Money:
             return
         cancel_receipt(
             receipt=receipt,
-            reason=self.rng.choice(
-                (
-                    "Wrong amount keyed in",
-                    "Receipted against the wrong bill",
-                    "Cheque returned unpaid by the bank",
-                    "Payer was receipted twice",
-                )
-            ),
+            reason="Cheque returned unpaid by the bank"
+            if channel == CHEQUE
+            else self.rng.choice(("Wrong amount keyed in", "Payer was receipted twice")),
             requested_by=cashier,
             approved_by=supervisor,
         )
         self.tally.cancelled_receipts += 1
         bill.refresh_from_db()
         now = timezone.localtime()
-        if bill.status != BillStatus.PAID and now.hour < 16 and now.weekday() < 5:
+        if bill.status != BillStatus.PAID and now.hour < 15 and now.weekday() < 5:
+            again = BANK if bill.total > 50_000 else CASH  # paid again, properly
             self.timeline.at(
-                now + timedelta(minutes=15),
-                lambda: self.take_at_counter(bill, CASH, bill.total - bill.paid),
+                now + timedelta(minutes=30),
+                lambda: self.take_at_counter(bill, again, bill.total - bill.paid),
             )
 
     def pay_on(self, bill: Bill, channel: str, day: date, amount: Decimal) -> None:
@@ -438,4 +441,4 @@ class Money:
             )
         else:
             minute = self.rng.randrange(6 * 60, 21 * 60 + 30)
-            self.pay_by_mpesa(bill, channel, local(day, minute // 60, minute % 60), amount)
+            self.pay_in_parts(bill, channel, local(day, minute // 60, minute % 60), amount)

@@ -38,7 +38,7 @@ from kaunti.demo.history.money import MARKETS, Money, local
 from kaunti.demo.history.people import CASHIERS, Citizens, Staff
 from kaunti.demo.history.timeline import Timeline
 
-DEFAULT_PAYMENTS = 500  # on everyday bills; land rates and fees of applications come on top
+DEFAULT_PAYMENTS = 400  # on everyday bills; land rates and fees of applications come on top
 DAYS = 365
 SEED = 18  # Nyandarua's county code
 # Bills a day by weekday (Monday first): markets and offices are busiest early in the week.
@@ -90,7 +90,7 @@ def sms_file() -> Path:
 
 
 def _bills_per_day(payments: int, start: date) -> list[tuple[date, int]]:
-    days = [start + timedelta(days=n) for n in range(DAYS)]
+    days = [start + timedelta(days=n) for n in range(DAYS + 1)]  # up to today, so far
     weights = [WEEKDAY_WEIGHTS[d.weekday()] * MONTH_WEIGHTS[d.month] for d in days]
     scale = payments / PAID_SHARE / sum(weights)
     return [(d, round(w * scale)) for d, w in zip(days, weights, strict=True)]

@@ -61,7 +61,7 @@ class Complaints:
         self.timeline.at(_at(day, 6), self._escalate)
         if not self._categories:
             return
-        for _n in range(draw(self.rng, max(0.6, bills / 20))):
+        for _n in range(draw(self.rng, max(0.5, bills / 20))):
             minute = self.rng.randrange(6 * 60, 22 * 60)
             self.timeline.at(_at(day, minute // 60, minute % 60), self._file)
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0007_daily_collection_report_indexes"),
+        ("payments", "0008_bill_description_sw_and_stream_unit_sw"),
     ]
 
     operations = [

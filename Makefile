@@ -8,7 +8,7 @@ MANAGE := DEBUG=1 $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup setup-dev assets lint lock messages clean
+.PHONY: run test test-fast setup setup-dev assets lint lock messages clean
 
 # --- Set-up (each step reruns only when its inputs change) -----------------------------
 $(VENV)/.base: requirements.lock
@@ -41,9 +41,15 @@ run: setup
 	$(MANAGE) load_demo_data
 	HOST=$(HOST) PORT=$(PORT) scripts/run-demo.sh
 
+# Every test, on every core (pytest-xdist): PostgreSQL when DATABASE_URL is set, else SQLite.
 test: setup-dev
 	@scripts/ensure-chromium.sh
-	DEBUG=1 KAUNTI_TESTING=1 $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	DEBUG=1 KAUNTI_TESTING=1 $(VENV)/bin/pytest -q -n auto $(PYTEST_ARGS)
+
+# While working: the same, keeping the test database between runs and leaving out the
+# browser tests (CI runs everything).
+test-fast: setup-dev
+	DEBUG=1 KAUNTI_TESTING=1 $(VENV)/bin/pytest -q -n auto --reuse-db -m "not browser" $(PYTEST_ARGS)
 
 # --- Quality gates that CI runs too -----------------------------------------------------
 lint: setup-dev

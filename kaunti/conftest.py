@@ -63,7 +63,7 @@ def read_sms(path: Path) -> list[dict[str, str]]:
 
 class LockOrderWatch:
     """Watches every statement of the test's connection and fails one that takes a money-path
-    lock of an earlier rank than one its transaction already holds (ADR 14).
+    lock of an earlier rank than one its transaction already holds (ADR 16).
 
     A transaction here is the outermost atomic block the code under test opened: the
     test's own blocks (pytest-django wraps each test in two) are below `base_depth`.
@@ -98,7 +98,7 @@ class LockOrderWatch:
 @pytest.fixture(autouse=True)
 def _lock_order(request: pytest.FixtureRequest) -> Iterator[None]:
     """On PostgreSQL, with `KAUNTI_CHECK_LOCK_ORDER=1`, every test that uses the database also
-    checks the lock order. Not yet on by default: the paths it names are listed in ADR 16."""
+    checks the lock order. Not yet on by default: the crossings it finds today are listed in ADR 16."""
     if (
         not os.environ.get("KAUNTI_CHECK_LOCK_ORDER")
         or request.node.get_closest_marker("takes_locks_out_of_order") is not None
@@ -116,7 +116,7 @@ def _lock_order(request: pytest.FixtureRequest) -> Iterator[None]:
     watch = LockOrderWatch(base_depth=len(connection.atomic_blocks))
     with connection.execute_wrapper(watch):
         yield
-    assert not watch.violations, "money-path locks taken out of order (ADR 14):\n" + "\n".join(
+    assert not watch.violations, "money-path locks taken out of order (ADR 16):\n" + "\n".join(
         watch.violations
     )
 

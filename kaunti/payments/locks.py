@@ -1,4 +1,4 @@
-"""The locks the money path takes, in the one order every transaction takes them (ADR 14).
+"""The locks the money path takes, in the one order every transaction takes them (ADR 16).
 
 Two transactions that take two of these locks the other way round can deadlock, as a bill
 raised while the rates run spent the same payer's credit once did. `LOCK_ORDER` is that

@@ -1,4 +1,4 @@
-"""The lock order of the money path (ADR 14) is watched on every test: the watch itself works."""
+"""The lock order of the money path (ADR 16) is watched on every test: the watch itself works."""
 
 from decimal import Decimal
 

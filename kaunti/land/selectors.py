@@ -138,7 +138,7 @@ def parcel_balance(*, number: str) -> ParcelBalance | None:
 
 
 _KEYPAD_SEPARATORS = re.compile(r"[*#]")
-_DIGIT_GROUPS = re.compile(r"\d+")
+_DIGIT_GROUPS = re.compile(r"[0-9]+")  # ASCII digits only: a keypad types no others
 
 
 def find_parcels_typed_on_keypad(*, typed: str, limit: int = 20) -> list[str]:

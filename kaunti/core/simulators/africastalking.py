@@ -95,8 +95,8 @@ FAILURE_REASONS = frozenset(
 SAFARICOM_NETWORK_CODE = "63902"
 
 # The number shape the official SDK insists on before sending anything.
-_E164 = re.compile(r"^\+\d{1,3}\d{3,}$")
-_HTTP_OUTCOME = re.compile(r"^http ([1-5]\d\d)$")
+_E164 = re.compile(r"^\+[0-9]{4,}$")
+_HTTP_OUTCOME = re.compile(r"^http ([1-5][0-9][0-9])$")
 # GSM-7: one part holds 160 characters; a long message is split into parts of 153.
 _SINGLE_PART = 160
 _MULTI_PART = 153

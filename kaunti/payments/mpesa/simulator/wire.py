@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from kaunti.payments.mpesa.simulator import ids
 
-_MSISDN = re.compile(r"^254(?:7|1)\d{8}$")
-_SHORTCODE = re.compile(r"^\d{5,7}$")
-_TIMESTAMP = re.compile(r"^\d{14}$")
-_WHOLE = re.compile(r"^\d+$")
+_MSISDN = re.compile(r"^254(?:7|1)[0-9]{8}$")
+_SHORTCODE = re.compile(r"^[0-9]{5,7}$")
+_TIMESTAMP = re.compile(r"^[0-9]{14}$")
+_WHOLE = re.compile(r"^[0-9]+$")
 
 
 @dataclass(frozen=True)

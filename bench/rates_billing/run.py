@@ -51,7 +51,7 @@ from django.utils import timezone  # noqa: E402
 from kaunti.core.models import Ward  # noqa: E402
 from kaunti.core.reference_data import load_reference_data  # noqa: E402
 from kaunti.land.models import ChargeKind, LandUse, Parcel, ParcelCharge  # noqa: E402
-from kaunti.land.selectors import parcel_statement  # noqa: E402
+from kaunti.land.selectors.balances import parcel_statement  # noqa: E402
 from kaunti.land.services.billing import bill_rates  # noqa: E402
 from kaunti.land.services.penalties import apply_monthly_penalties  # noqa: E402
 from kaunti.land.services.rating import set_rating_rule, set_rating_year  # noqa: E402

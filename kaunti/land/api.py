@@ -29,9 +29,13 @@ from rest_framework.views import APIView
 
 from kaunti.accounts.api_permissions import HasAction
 from kaunti.core.api import problems
-from kaunti.land import page_selectors, selectors
 from kaunti.land.models import Parcel, ValuationRoll
 from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_department_codes, may
+from kaunti.land.selectors.balances import parcel_statement
+from kaunti.land.selectors.billing import get_billing_run, list_billing_runs
+from kaunti.land.selectors.maps import list_map_parcels, load_ward_outlines
+from kaunti.land.selectors.parcels import current_ownerships, get_parcel_with_rates, search_parcels
+from kaunti.land.selectors.rolls import get_roll, list_roll_entries, list_rolls
 from kaunti.land.serializers import (
     BillingRunOutput,
     MapQuery,
@@ -129,14 +133,14 @@ def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dic
 
 
 def _parcel(number: str) -> Parcel:
-    parcel = page_selectors.get_parcel_with_rates(number=number)
+    parcel = get_parcel_with_rates(number=number)
     if parcel is None:
         raise exceptions.NotFound(_("There is no parcel with this number."))
     return parcel
 
 
 def _roll(public_id: UUID) -> ValuationRoll:
-    roll = page_selectors.get_roll(public_id=public_id)
+    roll = get_roll(public_id=public_id)
     if roll is None:
         raise exceptions.NotFound(_("There is no roll with this id."))
     return roll
@@ -156,9 +160,7 @@ class ParcelListApi(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         query = _validated(ParcelQuery, request.query_params)
-        parcels = page_selectors.search_parcels(
-            query=query["q"], ward_code=query["ward"], status=query["status"]
-        )
+        parcels = search_parcels(query=query["q"], ward_code=query["ward"], status=query["status"])
         page = self.paginate_queryset(parcels)
         return self.get_paginated_response(ParcelSummaryOutput(page, many=True).data)
 
@@ -174,7 +176,7 @@ class ParcelDetailApi(APIView):
     )
     def get(self, request: Request, number: str) -> Response:
         parcel = _parcel(number)
-        parcel.owners = selectors.current_ownerships(parcel=parcel)  # type: ignore[attr-defined]
+        parcel.owners = current_ownerships(parcel=parcel)  # type: ignore[attr-defined]
         return Response(ParcelDetailOutput(parcel).data)
 
 
@@ -190,7 +192,7 @@ class ParcelStatementApi(APIView):
     )
     def get(self, request: Request, number: str) -> Response:
         parcel = _parcel(number)
-        statement = selectors.parcel_statement(parcel=parcel)
+        statement = parcel_statement(parcel=parcel)
         return Response(StatementOutput(statement).data)
 
 
@@ -208,7 +210,7 @@ class ParcelMapApi(APIView):
     )
     def get(self, request: Request) -> Response:
         query = _validated(MapQuery, request.query_params)
-        selection = page_selectors.list_map_parcels(bbox=query["bbox"], ward_code=query["ward"])
+        selection = list_map_parcels(bbox=query["bbox"], ward_code=query["ward"])
         # GeoJSON's own media type (RFC 7946), as the schema says.
         return Response(feature_collection(selection), content_type="application/geo+json")
 
@@ -222,7 +224,7 @@ class WardOutlinesApi(APIView):
         responses={200: OpenApiResponse(response=GEOJSON_SCHEMA), **problems(401, 403)},
     )
     def get(self, request: Request) -> Response:
-        return Response(page_selectors.load_ward_outlines())
+        return Response(load_ward_outlines())
 
 
 class RollListApi(APIView):
@@ -234,7 +236,7 @@ class RollListApi(APIView):
         responses={200: RollOutput(many=True), **problems(401, 403)},
     )
     def get(self, request: Request) -> Response:
-        return Response(RollOutput(page_selectors.list_rolls()[:200], many=True).data)
+        return Response(RollOutput(list_rolls()[:200], many=True).data)
 
 
 class RollEntriesApi(generics.GenericAPIView):
@@ -253,9 +255,7 @@ class RollEntriesApi(generics.GenericAPIView):
     )
     def get(self, request: Request, public_id: UUID) -> Response:
         roll = _roll(public_id)
-        entries = page_selectors.list_roll_entries(
-            roll=roll, query=str(request.query_params.get("q", ""))[:120]
-        )
+        entries = list_roll_entries(roll=roll, query=str(request.query_params.get("q", ""))[:120])
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(RollEntryOutput(page, many=True).data)
 
@@ -296,7 +296,7 @@ class BillingRunListApi(APIView):
         responses={200: BillingRunOutput(many=True), **problems(401, 403)},
     )
     def get(self, request: Request) -> Response:
-        runs = page_selectors.list_billing_runs()[:200]
+        runs = list_billing_runs()[:200]
         return Response(BillingRunOutput(runs, many=True).data)
 
 
@@ -309,7 +309,7 @@ class BillingRunDetailApi(APIView):
         responses={200: BillingRunOutput, **problems(401, 403, 404)},
     )
     def get(self, request: Request, public_id: UUID) -> Response:
-        run = page_selectors.get_billing_run(public_id=public_id)
+        run = get_billing_run(public_id=public_id)
         if run is None:
             raise exceptions.NotFound(_("There is no billing run with this id."))
         return Response(BillingRunOutput(run).data)

@@ -16,8 +16,7 @@ from kaunti.core.fields import AsciiDecimalField, AsciiIntegerField
 from kaunti.core.forms import GovukDateField
 from kaunti.core.selectors import list_wards
 from kaunti.land.models import LandUse, ObjectionStatus, OwnerKind
-from kaunti.land.page_selectors import RatesStatus
-from kaunti.land.selectors import parcel_number_example
+from kaunti.land.selectors.parcels import RatesStatus, parcel_number_example
 
 INPUT = "govuk-input"
 SELECT = "govuk-select"

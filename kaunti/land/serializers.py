@@ -6,15 +6,17 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from kaunti.core.fields import AsciiIntegerInput
-from kaunti.land import page_selectors
 from kaunti.land.models import BillingRun, Ownership, Parcel, RollEntry, Transfer, ValuationRoll
+from kaunti.land.selectors.billing import billing_run_percent
+from kaunti.land.selectors.maps import BBox, MapSelection, parse_bbox
+from kaunti.land.selectors.parcels import RatesStatus, status_of, url_number
 
 
 class ParcelQuery(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
     ward = serializers.CharField(required=False, allow_blank=True, max_length=10, default="")
     status = serializers.ChoiceField(
-        choices=[status for status, _label in page_selectors.RatesStatus.choices()],
+        choices=[status for status, _label in RatesStatus.choices()],
         required=False,
         allow_blank=True,
         default="",
@@ -30,9 +32,9 @@ class MapQuery(serializers.Serializer):
     )
     ward = serializers.CharField(required=False, allow_blank=True, max_length=10, default="")
 
-    def validate_bbox(self, value: str) -> page_selectors.BBox | None:
+    def validate_bbox(self, value: str) -> BBox | None:
         try:
-            return page_selectors.parse_bbox(value.strip())
+            return parse_bbox(value.strip())
         except ValueError as exc:
             raise serializers.ValidationError(
                 "Give bbox as west,south,east,north in degrees, west <= east, south <= north."
@@ -65,10 +67,10 @@ class ParcelSummaryOutput(serializers.ModelSerializer):
         ]
 
     def get_url_number(self, parcel: Parcel) -> str:
-        return page_selectors.url_number(parcel)
+        return url_number(parcel)
 
     def get_status(self, parcel: Parcel) -> str:
-        return page_selectors.status_of(parcel)
+        return status_of(parcel)
 
 
 class OwnershipOutput(serializers.ModelSerializer):
@@ -190,7 +192,7 @@ class RollEntryOutput(serializers.ModelSerializer):
         ]
 
     def get_url_number(self, entry: RollEntry) -> str:
-        return page_selectors.url_number(entry.parcel)
+        return url_number(entry.parcel)
 
 
 class BillingRunOutput(serializers.ModelSerializer):
@@ -218,7 +220,7 @@ class BillingRunOutput(serializers.ModelSerializer):
         ]
 
     def get_percent(self, run: BillingRun) -> int:
-        return page_selectors.billing_run_percent(run)
+        return billing_run_percent(run)
 
 
 class StartBillingInput(serializers.Serializer):
@@ -232,7 +234,7 @@ class StartedBillingOutput(serializers.Serializer):
     progress_url = serializers.CharField(help_text="The staff page with the progress bar.")
 
 
-def feature_collection(selection: page_selectors.MapSelection) -> dict[str, Any]:
+def feature_collection(selection: MapSelection) -> dict[str, Any]:
     """The map's GeoJSON: one Feature per parcel, its status and balance as properties."""
     return {
         "type": "FeatureCollection",

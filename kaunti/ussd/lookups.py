@@ -18,12 +18,9 @@ from kaunti.eservices.selectors.applications import (
 )
 from kaunti.eservices.selectors.complaints import get_citizen_complaint, list_citizen_complaints
 from kaunti.eservices.services.renewals import renew_by_document_number
-from kaunti.land.selectors import (
-    find_parcels_typed_on_keypad,
-    list_parcels_of_phone,
-    parcel_balance,
-    parcel_number_example,
-)
+from kaunti.land.selectors.balances import parcel_balance
+from kaunti.land.selectors.keypad import find_parcels_typed_on_keypad, list_parcels_of_phone
+from kaunti.land.selectors.parcels import parcel_number_example
 from kaunti.payments.models import Bill, BillStatus
 from kaunti.payments.numbers import is_valid_bill_number, normalise_bill_number
 from kaunti.payments.selectors import get_bill_for_counter

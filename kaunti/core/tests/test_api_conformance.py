@@ -32,7 +32,7 @@ from kaunti.accounts.models import Role, User
 from kaunti.accounts.services import issue_api_token
 from kaunti.core.jobs import create_job
 from kaunti.core.models import Department, Ward
-from kaunti.land.page_selectors import url_number
+from kaunti.land.selectors.parcels import url_number
 from kaunti.land.services.owners import ShareInput, find_or_create_owner, register_first_owners
 from kaunti.land.services.parcels import ParcelInput, register_parcel
 from kaunti.land.services.roll import add_roll_entry, create_roll

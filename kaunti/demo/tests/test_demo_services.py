@@ -32,7 +32,7 @@ from kaunti.eservices.services.catalogue_data import find_steps_nobody_can_act_o
 from kaunti.eservices.services.workflow import approve_step, record_inspection_result
 from kaunti.eservices.tests.conftest import pay, pdf, png
 from kaunti.land.demo import DATA, PARCELS_FILE, _parcel_input
-from kaunti.land.selectors import parcel_amount_owed
+from kaunti.land.selectors.balances import parcel_amount_owed
 from kaunti.land.services.parcels import register_parcel
 from kaunti.ledger.services import load_chart_of_accounts
 from kaunti.payments.services.price_list import load_price_list

@@ -12,12 +12,8 @@ from django.utils.translation import gettext as _
 
 from kaunti.core.money import format_kes
 from kaunti.core.service_checks import CheckResult
-from kaunti.land.selectors import (
-    current_ownerships,
-    get_parcel_by_number,
-    owner_names,
-    parcel_amount_owed,
-)
+from kaunti.land.selectors.balances import parcel_amount_owed
+from kaunti.land.selectors.parcels import current_ownerships, get_parcel_by_number, owner_names
 
 RATES_CLEAR_CHECK = "land.rates_clear"
 

@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 from kaunti.land.models import ChargeKind, LegacyImport, Ownership, Parcel, ParcelCharge
-from kaunti.land.selectors import current_ownerships, parcel_statement
+from kaunti.land.selectors.balances import parcel_statement
+from kaunti.land.selectors.parcels import current_ownerships
 from kaunti.land.services.legacy import import_legacy_parcels
 from kaunti.ledger.selectors import get_trial_balance
 

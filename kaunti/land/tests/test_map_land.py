@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kaunti.core.models import Ward
-from kaunti.land import page_selectors
 from kaunti.land.demo import load_land_demo
 from kaunti.land.models import LandUse, Parcel
+from kaunti.land.selectors.maps import get_parcels_extent
 from kaunti.land.services.parcels import ParcelInput, register_parcel, update_parcel
 from kaunti.land.tests import test_pages_land as shared
 from kaunti.land.tests.conftest import pay
@@ -320,9 +320,9 @@ def test_parcels_outside_the_bbox_cost_no_queries_and_are_not_read(
 def test_the_map_opens_on_the_box_around_every_parcel_with_a_boundary(
     land_world: LandWorld,
 ) -> None:
-    assert page_selectors.get_parcels_extent() == pytest.approx((36.380, -0.500, 36.601, -0.271))
+    assert get_parcels_extent() == pytest.approx((36.380, -0.500, 36.601, -0.271))
 
     Parcel.objects.update(boundary=None, min_longitude=None, min_latitude=None,
                           max_longitude=None, max_latitude=None)  # fmt: skip
 
-    assert page_selectors.get_parcels_extent() is None
+    assert get_parcels_extent() is None

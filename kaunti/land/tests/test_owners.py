@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kaunti.core.models import AuditEvent
 from kaunti.land.models import Owner, Ownership, Parcel, ParcelDocument, Transfer
-from kaunti.land.selectors import current_ownerships, owner_names, ownership_history
+from kaunti.land.selectors.parcels import current_ownerships, owner_names, ownership_history
 from kaunti.land.services.owners import (
     ShareInput,
     attach_document,

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from kaunti.core.models import AuditEvent, Ward
 from kaunti.land.models import LandUse, Parcel, display_parcel_number, parcel_number_key
-from kaunti.land.selectors import get_parcel_by_number, search_parcels
+from kaunti.land.selectors.parcels import get_parcel_by_number, search_parcels
 from kaunti.land.services.parcels import (
     ParcelInput,
     area_differs,

@@ -17,7 +17,7 @@ from kaunti.land.models import (
     RollImport,
     RollStatus,
 )
-from kaunti.land.selectors import get_roll_in_force
+from kaunti.land.selectors.rolls import get_roll_in_force
 from kaunti.land.services.roll import (
     add_roll_entry,
     approve_roll,

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from kaunti.land.models import ChargeKind, Owner, Parcel, ParcelCharge
-from kaunti.land.selectors import parcel_balance, parcel_statement
+from kaunti.land.selectors.balances import parcel_balance, parcel_statement
 from kaunti.land.services.billing import bill_rates
 from kaunti.land.services.penalties import apply_monthly_penalties
 from kaunti.land.services.rating import set_rating_rule, set_rating_year

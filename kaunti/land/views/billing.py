@@ -15,9 +15,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kaunti.core.money import format_amount
-from kaunti.land import page_selectors
 from kaunti.land.forms import PenaltyRunForm, StartBillingForm, apply_service_errors
 from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_permissions
+from kaunti.land.selectors.billing import (
+    billing_run_percent,
+    get_billing_job,
+    get_billing_run_of_job,
+    list_billing_runs,
+)
 from kaunti.land.services import billing_jobs, penalties
 from kaunti.land.services.rating import format_financial_year
 from kaunti.land.views import land_staff_required, signed_in_user
@@ -29,7 +34,7 @@ ACTIVE_JOB_STATES = frozenset({"queued", "running"})
 def _billing_page(
     request: HttpRequest, start_form: StartBillingForm, penalty_form: PenaltyRunForm
 ) -> HttpResponse:
-    runs = list(page_selectors.list_billing_runs()[:50])
+    runs = list(list_billing_runs()[:50])
     return render(
         request,
         "land/billing.html",
@@ -37,7 +42,7 @@ def _billing_page(
             "runs": [
                 (
                     run,
-                    page_selectors.billing_run_percent(run),
+                    billing_run_percent(run),
                     format_financial_year(run.financial_year),
                 )
                 for run in runs
@@ -115,10 +120,10 @@ def run_penalties(request: HttpRequest) -> HttpResponse:
 
 
 def _progress_context(public_id: UUID) -> dict[str, object]:
-    job = page_selectors.get_billing_job(public_id=public_id)
+    job = get_billing_job(public_id=public_id)
     if job is None:
         raise Http404("no such billing job")
-    run = page_selectors.get_billing_run_of_job(job=job)
+    run = get_billing_run_of_job(job=job)
     return {"job": job, "run": run, "is_active": job.state in ACTIVE_JOB_STATES}
 
 

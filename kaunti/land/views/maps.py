@@ -16,8 +16,9 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from kaunti.land import page_selectors
 from kaunti.land.permissions import VIEW_PARCELS
+from kaunti.land.selectors.maps import BBox, get_parcels_extent, parcel_extent
+from kaunti.land.selectors.parcels import RatesStatus, get_parcel
 from kaunti.land.views import land_staff_required
 
 # Ol Kalou, the county headquarters, where the map opens when there are no parcels yet.
@@ -50,10 +51,10 @@ def with_tile_policy(response: HttpResponse, url: str) -> HttpResponse:
     return response
 
 
-def _focus(number: str) -> page_selectors.BBox | None:
+def _focus(number: str) -> BBox | None:
     """The box around one parcel and its neighbours (`?parcel=` from its page)."""
-    parcel = page_selectors.get_parcel(number=number) if number else None
-    bounds = page_selectors.parcel_extent(parcel) if parcel else None
+    parcel = get_parcel(number=number) if number else None
+    bounds = parcel_extent(parcel) if parcel else None
     if bounds is None:
         return None
     margin = 0.002  # about 200 m around it
@@ -70,7 +71,7 @@ def _focus(number: str) -> page_selectors.BBox | None:
 @land_staff_required(VIEW_PARCELS)
 @require_GET
 def parcel_map(request: HttpRequest) -> HttpResponse:
-    extent = _focus(str(request.GET.get("parcel", ""))[:120]) or page_selectors.get_parcels_extent()
+    extent = _focus(str(request.GET.get("parcel", ""))[:120]) or get_parcels_extent()
     url = tile_url()
     response = render(
         request,
@@ -80,7 +81,7 @@ def parcel_map(request: HttpRequest) -> HttpResponse:
             "centre": DEFAULT_CENTRE,
             "tile_url": url if tile_origin(url) else "",
             "tile_attribution": str(getattr(settings, "LAND_MAP_TILE_ATTRIBUTION", "") or ""),
-            "statuses": page_selectors.RatesStatus.choices(),
+            "statuses": RatesStatus.choices(),
         },
     )
     return with_tile_policy(response, url)

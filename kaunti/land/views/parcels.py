@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kaunti.land import page_selectors, selectors
 from kaunti.land.forms import (
     LegacyImportForm,
     ParcelSearchForm,
@@ -24,6 +23,24 @@ from kaunti.land.forms import (
 )
 from kaunti.land.models import Parcel
 from kaunti.land.permissions import EDIT_PARCELS, VIEW_PARCELS, land_permissions
+from kaunti.land.selectors.balances import parcel_statement
+from kaunti.land.selectors.billing import get_legacy_import
+from kaunti.land.selectors.maps import count_parcels_by_status
+from kaunti.land.selectors.parcels import (
+    RatesStatus,
+    current_ownerships,
+    get_parcel_document,
+    get_parcel_with_rates,
+    list_current_owners,
+    list_ownership_history,
+    list_parcel_roll_entries,
+    list_transfers,
+    may_open_rates_bills,
+    owner_names,
+    search_parcels,
+    status_of,
+    url_number,
+)
 from kaunti.land.services import legacy
 from kaunti.land.services import owners as owner_services
 from kaunti.land.services.parcels import area_differs
@@ -33,7 +50,7 @@ PAGE_SIZE = 50
 
 
 def _parcel(number: str) -> Parcel:
-    parcel = page_selectors.get_parcel_with_rates(number=number)
+    parcel = get_parcel_with_rates(number=number)
     if parcel is None:
         raise Http404("no such parcel")
     return parcel
@@ -50,8 +67,8 @@ def land_home(request: HttpRequest) -> HttpResponse:
             "counts": [
                 (status, label, count)
                 for (status, label), count in zip(
-                    page_selectors.RatesStatus.choices(),
-                    page_selectors.count_parcels_by_status().values(),
+                    RatesStatus.choices(),
+                    count_parcels_by_status().values(),
                     strict=True,
                 )
             ],
@@ -70,16 +87,16 @@ def parcel_search(request: HttpRequest) -> HttpResponse:
         query = form.cleaned_data["q"]
         ward = form.cleaned_data["ward"]
         status = form.cleaned_data["status"]
-    parcels = page_selectors.search_parcels(query=query, ward_code=ward, status=status)
+    parcels = search_parcels(query=query, ward_code=ward, status=status)
     page = Paginator(parcels, PAGE_SIZE).get_page(request.GET.get("page"))
-    owners = page_selectors.list_current_owners(parcels=list(page.object_list))
+    owners = list_current_owners(parcels=list(page.object_list))
     rows = [
         {
             "parcel": parcel,
-            "url_number": page_selectors.url_number(parcel),
-            "owners": selectors.owner_names(owners.get(parcel.pk, [])),
-            "status": page_selectors.status_of(parcel),
-            "status_label": page_selectors.RatesStatus.label(page_selectors.status_of(parcel)),
+            "url_number": url_number(parcel),
+            "owners": owner_names(owners.get(parcel.pk, [])),
+            "status": status_of(parcel),
+            "status_label": RatesStatus.label(status_of(parcel)),
         }
         for parcel in page.object_list
     ]
@@ -101,28 +118,28 @@ def parcel_search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def parcel_detail(request: HttpRequest, number: str) -> HttpResponse:
     parcel = _parcel(number)
-    status = page_selectors.status_of(parcel)
-    statement = selectors.parcel_statement(parcel=parcel)
+    status = status_of(parcel)
+    statement = parcel_statement(parcel=parcel)
     return render(
         request,
         "land/parcel_detail.html",
         {
             "parcel": parcel,
-            "url_number": page_selectors.url_number(parcel),
+            "url_number": url_number(parcel),
             "status": status,
-            "status_label": page_selectors.RatesStatus.label(status),
+            "status_label": RatesStatus.label(status),
             "area_differs": area_differs(
                 recorded=parcel.area_hectares, computed=parcel.boundary_area_hectares
             ),
             "boundary_json": json.dumps(parcel.boundary) if parcel.boundary else "",
-            "owners": selectors.current_ownerships(parcel=parcel),
-            "history": page_selectors.list_ownership_history(parcel=parcel),
-            "transfers": page_selectors.list_transfers(parcel=parcel),
-            "roll_entries": page_selectors.list_parcel_roll_entries(parcel=parcel),
+            "owners": current_ownerships(parcel=parcel),
+            "history": list_ownership_history(parcel=parcel),
+            "transfers": list_transfers(parcel=parcel),
+            "roll_entries": list_parcel_roll_entries(parcel=parcel),
             "statement": statement,
             "documents": list(parcel.documents.select_related("transfer")),
             "may": land_permissions(request.user),
-            "may_view_bills": page_selectors.may_open_rates_bills(user=request.user),
+            "may_view_bills": may_open_rates_bills(user=request.user),
         },
     )
 
@@ -188,15 +205,15 @@ def record_transfer(request: HttpRequest, number: str) -> HttpResponse:
                 request,
                 _("Transfer %(instrument)s is recorded.") % {"instrument": transfer.instrument},
             )
-            return redirect("land:parcel_detail", number=page_selectors.url_number(parcel))
+            return redirect("land:parcel_detail", number=url_number(parcel))
     return render(
         request,
         "land/transfer_form.html",
         {
             "parcel": parcel,
-            "url_number": page_selectors.url_number(parcel),
+            "url_number": url_number(parcel),
             "form": form,
-            "owners": selectors.current_ownerships(parcel=parcel),
+            "owners": current_ownerships(parcel=parcel),
         },
     )
 
@@ -234,7 +251,7 @@ def legacy_import(request: HttpRequest) -> HttpResponse:
 @land_staff_required(VIEW_PARCELS)
 @require_GET
 def legacy_import_report(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    report = page_selectors.get_legacy_import(public_id=public_id)
+    report = get_legacy_import(public_id=public_id)
     if report is None:
         raise Http404("no such import")
     return render(request, "land/legacy_import_report.html", {"report": report})
@@ -255,7 +272,7 @@ urlpatterns += [
 @require_GET
 def parcel_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """A document attached to a parcel or transfer; personal data, so never cached."""
-    document = page_selectors.get_parcel_document(public_id=public_id)
+    document = get_parcel_document(public_id=public_id)
     if document is None:
         raise Http404("no such document")
     name = document.file.name.rsplit("/", 1)[-1]

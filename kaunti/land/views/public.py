@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from kaunti.core import ratelimit
-from kaunti.land import page_selectors
 from kaunti.land.forms import BalanceCheckForm
+from kaunti.land.selectors.balances import get_public_balance
 
 LOOKUPS_PER_IP_PER_HOUR = 30
 
@@ -40,7 +40,7 @@ def check_balance(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("Too many look-ups from here. Wait an hour, then try again."))
         else:
             looked_up = True
-            result = page_selectors.get_public_balance(number=form.cleaned_data["number"])
+            result = get_public_balance(number=form.cleaned_data["number"])
             if result is None:
                 form.add_error(
                     "number", _("We have no parcel with that number. Check it on the title deed.")

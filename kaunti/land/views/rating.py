@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from kaunti.land import page_selectors
 from kaunti.land.forms import (
     RatingRuleForm,
     RatingYearForm,
@@ -20,6 +19,7 @@ from kaunti.land.forms import (
     apply_service_errors,
 )
 from kaunti.land.permissions import MANAGE_RATING, VIEW_PARCELS, land_permissions
+from kaunti.land.selectors.billing import get_rating_year, list_rating_years, list_waiver_campaigns
 from kaunti.land.services import rating
 from kaunti.land.views import land_staff_required, signed_in_user
 
@@ -35,8 +35,8 @@ def _page(
         request,
         "land/rating.html",
         {
-            "years": page_selectors.list_rating_years(),
-            "waivers": page_selectors.list_waiver_campaigns(),
+            "years": list_rating_years(),
+            "waivers": list_waiver_campaigns(),
             "year_form": year_form or RatingYearForm(),
             "rule_form": rule_form or RatingRuleForm(),
             "waiver_form": waiver_form or WaiverCampaignForm(),
@@ -73,7 +73,7 @@ def set_rule(request: HttpRequest) -> HttpResponse:
     form = RatingRuleForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        rating_year = page_selectors.get_rating_year(financial_year=data["financial_year"])
+        rating_year = get_rating_year(financial_year=data["financial_year"])
         if rating_year is None:
             form.add_error(
                 "financial_year", _("Set this year's due date and penalty first, above.")

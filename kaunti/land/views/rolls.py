@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kaunti.land import page_selectors
 from kaunti.land.forms import (
     ConfirmForm,
     ObjectionDecisionForm,
@@ -25,6 +24,17 @@ from kaunti.land.forms import (
 )
 from kaunti.land.models import Objection, ObjectionStatus, RollStatus, ValuationRoll
 from kaunti.land.permissions import APPROVE_ROLL, MANAGE_ROLL, VIEW_PARCELS, land_permissions
+from kaunti.land.selectors.parcels import url_number
+from kaunti.land.selectors.rolls import (
+    get_objection,
+    get_roll,
+    get_roll_entry,
+    get_roll_import,
+    list_roll_entries,
+    list_roll_imports,
+    list_roll_objections,
+    list_rolls,
+)
 from kaunti.land.services import roll as roll_services
 from kaunti.land.views import land_staff_required, page_filters, signed_in_user
 
@@ -32,7 +42,7 @@ PAGE_SIZE = 100
 
 
 def _roll(public_id: UUID) -> ValuationRoll:
-    roll = page_selectors.get_roll(public_id=public_id)
+    roll = get_roll(public_id=public_id)
     if roll is None:
         raise Http404("no such roll")
     return roll
@@ -64,7 +74,7 @@ def roll_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "land/roll_list.html",
-        {"rolls": list(page_selectors.list_rolls()[:200]), "form": form, "may": may},
+        {"rolls": list(list_rolls()[:200]), "form": form, "may": may},
     )
 
 
@@ -74,9 +84,9 @@ def roll_list(request: HttpRequest) -> HttpResponse:
 def roll_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     roll = _roll(public_id)
     query = str(request.GET.get("q", ""))[:120]
-    entries = page_selectors.list_roll_entries(roll=roll, query=query)
+    entries = list_roll_entries(roll=roll, query=query)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(entry, page_selectors.url_number(entry.parcel)) for entry in page.object_list]
+    rows = [(entry, url_number(entry.parcel)) for entry in page.object_list]
     return render(
         request,
         "land/roll_detail.html",
@@ -87,8 +97,8 @@ def roll_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "rows": rows,
             "query": query,
             "filters": page_filters(request),
-            "imports": page_selectors.list_roll_imports(roll=roll)[:20],
-            "objections": page_selectors.list_roll_objections(roll=roll),
+            "imports": list_roll_imports(roll=roll)[:20],
+            "objections": list_roll_objections(roll=roll),
             "may": land_permissions(request.user),
         },
     )
@@ -120,7 +130,7 @@ def roll_import(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @land_staff_required(VIEW_PARCELS)
 @require_GET
 def roll_import_report(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    report = page_selectors.get_roll_import(public_id=public_id)
+    report = get_roll_import(public_id=public_id)
     if report is None:
         raise Http404("no such import")
     return render(request, "land/roll_import_report.html", {"report": report, "roll": report.roll})
@@ -136,7 +146,7 @@ def lodge_objection(request: HttpRequest, public_id: UUID) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        entry = page_selectors.get_roll_entry(roll=roll, number=data["parcel_number"])
+        entry = get_roll_entry(roll=roll, number=data["parcel_number"])
         if entry is None:
             form.add_error("parcel_number", _("That parcel is not on this roll."))
         else:
@@ -163,7 +173,7 @@ def lodge_objection(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @land_staff_required(MANAGE_ROLL)
 @require_http_methods(["GET", "POST"])
 def decide_objection(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    objection: Objection | None = page_selectors.get_objection(public_id=public_id)
+    objection: Objection | None = get_objection(public_id=public_id)
     if objection is None:
         raise Http404("no such objection")
     form = ObjectionDecisionForm(request.POST or None)
@@ -190,7 +200,7 @@ def decide_objection(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "objection": objection,
             "roll": objection.entry.roll,
-            "url_number": page_selectors.url_number(objection.entry.parcel),
+            "url_number": url_number(objection.entry.parcel),
             "form": form,
         },
     )

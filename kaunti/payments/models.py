@@ -466,7 +466,7 @@ class InboundCallback(models.Model):
 
 class CallbackDrain(models.Model):
     """Whether a drain of stored callbacks is queued: set by the callback that queues one,
-    cleared by the drain when it has taken everything (see `services.mpesa`)."""
+    cleared by the drain when it has taken everything (see `mpesa.receive`)."""
 
     name = models.CharField(max_length=20, primary_key=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)

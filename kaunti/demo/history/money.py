@@ -29,6 +29,7 @@ from kaunti.demo.history.people import (
 )
 from kaunti.demo.history.timeline import Timeline
 from kaunti.payments.models import Bill, BillStatus, Channel, Receipt, RevenueStream, TillSession
+from kaunti.payments.mpesa.inbound import C2B_PROVIDER, STK_PROVIDER
 from kaunti.payments.selectors import get_till_totals
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
 from kaunti.payments.services.collections import IncomingPayment, record_payments
@@ -38,7 +39,6 @@ from kaunti.payments.services.counter import (
     open_till,
     receive_counter_payment,
 )
-from kaunti.payments.services.mpesa_inbound import C2B_PROVIDER, STK_PROVIDER
 
 BIG_MARKETS = 5  # the first five below remit their fees every week
 

@@ -33,16 +33,17 @@ from kaunti.payments.models import (
     Receipt,
     RevenueStream,
 )
-from kaunti.payments.numbers import new_bill_number
-from kaunti.payments.services import collections, mpesa
-from kaunti.payments.services.bills import cancel_bill
-from kaunti.payments.services.callback_store import store_callback
-from kaunti.payments.services.collections import IncomingPayment, record_payments
-from kaunti.payments.services.mpesa import request_stk_push
-from kaunti.payments.services.mpesa_inbound import (
+from kaunti.payments.mpesa import receive
+from kaunti.payments.mpesa.inbound import (
     MAX_CONFIRMATION_ATTEMPTS,
     drain_c2b_confirmations,
 )
+from kaunti.payments.mpesa.stk import request_stk_push
+from kaunti.payments.numbers import new_bill_number
+from kaunti.payments.services import collections
+from kaunti.payments.services.bills import cancel_bill
+from kaunti.payments.services.callback_store import store_callback
+from kaunti.payments.services.collections import IncomingPayment, record_payments
 
 pytestmark = pytest.mark.django_db
 
@@ -148,11 +149,7 @@ def with_broker(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[float]:
     task is not run here; the returned list collects the countdown of each one queued."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued: list[float] = []
-    monkeypatch.setattr(
-        mpesa.drain_c2b_confirmations_task,
-        "apply_async",
-        lambda countdown: queued.append(countdown),
-    )
+    monkeypatch.setattr(receive, "enqueue", lambda task_name, countdown: queued.append(countdown))
     return queued
 
 
@@ -173,9 +170,9 @@ def test_with_a_broker_safaricom_is_answered_at_once_and_one_drain_records_all(
     # Stored, answered, not yet recorded; one drain queued for the three of them.
     assert InboundCallback.objects.filter(status=CallbackStatus.RECEIVED).count() == 3
     assert Payment.objects.count() == 0
-    assert with_broker == [mpesa.DRAIN_GATHER_SECONDS]
+    assert with_broker == [receive.DRAIN_GATHER_SECONDS]
 
-    assert mpesa.drain_c2b_confirmations() == 3
+    assert receive.drain_c2b_confirmations() == 3
 
     assert Payment.objects.count() == 3
     assert all(
@@ -183,7 +180,7 @@ def test_with_a_broker_safaricom_is_answered_at_once_and_one_drain_records_all(
     )
     assert InboundCallback.objects.filter(status=CallbackStatus.PROCESSED).count() == 3
     # The drain is over: the next confirmation queues a new one.
-    assert CallbackDrain.objects.get(name=mpesa.C2B_DRAIN).scheduled_at is None
+    assert CallbackDrain.objects.get(name=receive.C2B_DRAIN).scheduled_at is None
     client.post(CONFIRMATION, c2b_body(bills[0].number, "SKC0000009", "10.00"), "application/json")
     assert len(with_broker) == 2
 

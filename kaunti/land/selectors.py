@@ -24,7 +24,7 @@ from kaunti.land.models import (
     parcel_number_key,
 )
 from kaunti.payments.models import Allocation, Bill, BillStatus
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
 from kaunti.payments.services.bills import credit_balance
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)

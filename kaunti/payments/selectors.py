@@ -41,7 +41,7 @@ from kaunti.payments.models import (
     TillSession,
     TillStatus,
 )
-from kaunti.payments.numbers import normalise_bill_number
+from kaunti.payments.numbering import normalise_bill_number
 
 VIEW_BILLS = "payments.view_bills"
 

@@ -25,7 +25,7 @@ from kaunti.land.selectors import (
     parcel_number_example,
 )
 from kaunti.payments.models import Bill, BillStatus
-from kaunti.payments.numbers import is_valid_bill_number, normalise_bill_number
+from kaunti.payments.numbering import is_valid_bill_number, normalise_bill_number
 from kaunti.payments.selectors import get_bill_for_counter
 from kaunti.ussd.selectors import get_citizen_by_phone
 

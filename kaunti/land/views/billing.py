@@ -21,7 +21,7 @@ from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_permissions
 from kaunti.land.services import billing_jobs, penalties
 from kaunti.land.services.rating import format_financial_year
 from kaunti.land.views import land_staff_required, signed_in_user
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
 
 ACTIVE_JOB_STATES = frozenset({"queued", "running"})
 

@@ -41,9 +41,9 @@ from kaunti.payments.mpesa.callbacks import (
     parse_stk_callback,
 )
 from kaunti.payments.mpesa.protocol import MPESA_MIN_AMOUNT, C2BValidationResult
-from kaunti.payments.numbers import normalise_bill_number
+from kaunti.payments.numbering import normalise_bill_number
 from kaunti.payments.services.callback_store import has_unstorable_text
-from kaunti.payments.services.collections import (
+from kaunti.payments.services.recording import (
     IncomingPayment,
     record_payment,
     record_payments,

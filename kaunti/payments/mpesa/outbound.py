@@ -21,7 +21,7 @@ from kaunti.payments.models import (
 )
 from kaunti.payments.mpesa import inbound
 from kaunti.payments.mpesa.client import DarajaClient, DarajaConfig, DarajaError
-from kaunti.payments.services.collections import record_payment
+from kaunti.payments.services.recording import record_payment
 
 logger = logging.getLogger(__name__)
 

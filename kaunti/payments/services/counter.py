@@ -4,7 +4,7 @@ supervisor's cancellation of a receipt (ARCHITECTURE.md, "The money path").
 A till is opened with a float and closed with a count; the difference from what the till
 should hold is recorded and posted to the ledger (Dr 5100 Cash variances / Cr 1120 Cash on
 hand for a shortage, the other way for an overage). Counter payments go through
-`collections.record_payment` like every channel, so they are receipted, posted and
+`recording.record_payment` like every channel, so they are receipted, posted and
 texted the same way. A receipt is never edited or deleted: cancelling it reverses its
 journal entry and adds negative rows (allocation, payer credit, collections), and only the
 bill's running `paid`/`status` change in place.
@@ -44,9 +44,10 @@ from kaunti.payments.models import (
     TillSession,
     TillStatus,
 )
-from kaunti.payments.numbers import normalise_bill_number
+from kaunti.payments.numbering import normalise_bill_number
 from kaunti.payments.services.bills import credit_balance, lock_payer_credit
-from kaunti.payments.services.collections import record_collection, record_payment, status_for
+from kaunti.payments.services.daily_collections import record_collection
+from kaunti.payments.services.recording import record_payment, status_for
 
 COUNTER_PROVIDER = "counter"
 CASH_ON_HAND = "1120"

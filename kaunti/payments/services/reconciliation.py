@@ -44,8 +44,8 @@ from kaunti.payments.models import (
     StatementLine,
 )
 from kaunti.payments.selectors_reports import BANK_CHANNELS, MPESA_CHANNELS, counter_slip_number
-from kaunti.payments.services.collections import record_payment
 from kaunti.payments.services.counter import BANK_CODES, COUNTER_PROVIDER
+from kaunti.payments.services.recording import record_payment
 
 MPESA_COLUMNS = (
     "Receipt No.",

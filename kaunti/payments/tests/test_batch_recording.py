@@ -39,11 +39,11 @@ from kaunti.payments.mpesa.inbound import (
     drain_c2b_confirmations,
 )
 from kaunti.payments.mpesa.stk import request_stk_push
-from kaunti.payments.numbers import new_bill_number
-from kaunti.payments.services import collections
+from kaunti.payments.numbering import new_bill_number
+from kaunti.payments.services import recording
 from kaunti.payments.services.bills import cancel_bill
 from kaunti.payments.services.callback_store import store_callback
-from kaunti.payments.services.collections import IncomingPayment, record_payments
+from kaunti.payments.services.recording import IncomingPayment, record_payments
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +130,7 @@ def test_a_failure_anywhere_in_a_batch_records_none_of_it(
     def fail(*args: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(collections, "save_collections", fail)
+    monkeypatch.setattr(recording, "save_collections", fail)
     with pytest.raises(RuntimeError):
         record_payments(
             [paybill("SKB0000001", bill.number, "200.00"), paybill("SKB0000002", "X", "5.00")]
@@ -216,14 +216,14 @@ def test_one_failing_payment_is_set_aside_and_the_rest_of_its_batch_recorded(
             body=c2b_body(bill.number, trans_id, str(bill.total)),
             remote_addr="196.201.214.200",
         )
-    lock_open_bills = collections._lock_open_bills
+    lock_open_bills = recording._lock_open_bills
 
     def refuse_the_cursed_bill(numbers: set[str]) -> dict[str, Bill]:
         if cursed.number in numbers:
             raise RuntimeError("this bill's row is corrupt")
         return lock_open_bills(numbers)
 
-    monkeypatch.setattr(collections, "_lock_open_bills", refuse_the_cursed_bill)
+    monkeypatch.setattr(recording, "_lock_open_bills", refuse_the_cursed_bill)
 
     drain_c2b_confirmations()
 

@@ -14,7 +14,6 @@ from kaunti.accounts.models import User
 from kaunti.core.documents import verification_url
 from kaunti.core.models import Department
 from kaunti.payments.models import Bill, Channel, Receipt
-from kaunti.payments.services.collections import record_payment
 from kaunti.payments.services.counter import (
     cancel_receipt,
     new_form_token,
@@ -22,6 +21,7 @@ from kaunti.payments.services.counter import (
     receive_counter_payment,
 )
 from kaunti.payments.services.receipts import render_receipt_pdf
+from kaunti.payments.services.recording import record_payment
 
 pytestmark = pytest.mark.django_db
 

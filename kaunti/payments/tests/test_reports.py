@@ -32,7 +32,8 @@ from kaunti.payments.selectors_reports import (
     summarise_revenue,
 )
 from kaunti.payments.services.bills import LineInput
-from kaunti.payments.services.collections import record_collection, record_payment
+from kaunti.payments.services.daily_collections import record_collection
+from kaunti.payments.services.recording import record_payment
 
 pytestmark = pytest.mark.django_db
 

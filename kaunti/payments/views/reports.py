@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from kaunti.accounts.decorators import staff_required
 from kaunti.core.forms import GovukDateField
 from kaunti.payments import selectors_reports as selectors
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
 from kaunti.payments.services import reports as report_files
 
 VIEW_REPORTS = "payments.view_reports"

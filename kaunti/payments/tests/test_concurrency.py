@@ -35,13 +35,6 @@ from kaunti.payments.models import (
     ReceiptSequence,
     StkRequest,
 )
-from kaunti.payments.mpesa.simulator import (
-    DarajaSimulator,
-    DeliveryMode,
-    Outcome,
-    Script,
-    SimulatorConfig,
-)
 from kaunti.payments.services import recording
 from kaunti.payments.services.bills import (
     Payer,
@@ -50,6 +43,13 @@ from kaunti.payments.services.bills import (
     credit_balance,
 )
 from kaunti.payments.tasks import retry_c2b_confirmations
+from kaunti.simulators.daraja import (
+    DarajaSimulator,
+    DeliveryMode,
+    Outcome,
+    Script,
+    SimulatorConfig,
+)
 
 pytestmark = [
     pytest.mark.skipif(

@@ -26,11 +26,11 @@ from kaunti.payments.models import (
 )
 from kaunti.payments.mpesa.client import DarajaClient
 from kaunti.payments.mpesa.outbound import daraja_client, send_stk_push
-from kaunti.payments.mpesa.simulator import (
-    DarajaSimulator,
-)
 from kaunti.payments.mpesa.stk import request_stk_push
 from kaunti.payments.services.bills import cancel_bill
+from kaunti.simulators.daraja import (
+    DarajaSimulator,
+)
 
 pytestmark = pytest.mark.django_db
 

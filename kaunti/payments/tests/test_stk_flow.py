@@ -29,7 +29,9 @@ from kaunti.payments.models import (
     StkStatus,
 )
 from kaunti.payments.mpesa.outbound import resolve_pending_stk_requests
-from kaunti.payments.mpesa.simulator import (
+from kaunti.payments.mpesa.stk import request_stk_push
+from kaunti.payments.services.bills import Payer
+from kaunti.simulators.daraja import (
     DarajaSimulator,
     DeliveryKind,
     DeliveryMode,
@@ -37,8 +39,6 @@ from kaunti.payments.mpesa.simulator import (
     Script,
     SimulatorConfig,
 )
-from kaunti.payments.mpesa.stk import request_stk_push
-from kaunti.payments.services.bills import Payer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -31,7 +31,7 @@ from kaunti.payments import selectors
 from kaunti.payments.models import Bill, Receipt, StkRequest
 from kaunti.payments.mpesa.stk import IdempotencyConflict, request_stk_push
 from kaunti.payments.numbering import normalise_bill_number
-from kaunti.payments.selectors_reports import RevenueFilter, summarise_revenue
+from kaunti.payments.selectors.reports import RevenueFilter, summarise_revenue
 from kaunti.payments.serializers import (
     BillCreateInput,
     BillDetailOutput,

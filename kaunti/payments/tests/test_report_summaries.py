@@ -20,7 +20,7 @@ from kaunti.payments.models import (
     DailyStreamCollection,
     RevenueStream,
 )
-from kaunti.payments.selectors_reports import (
+from kaunti.payments.selectors.reports import (
     GROUPINGS,
     NO_WARD,
     Grouping,

@@ -25,7 +25,7 @@ from kaunti.conftest import STAFF_PASSWORD, sign_in_staff
 from kaunti.core.models import Ward
 from kaunti.core.money import kes
 from kaunti.payments.models import Bill, Channel, DailyCollection, MonthlyCollection
-from kaunti.payments.selectors_reports import (
+from kaunti.payments.selectors.reports import (
     RevenueFilter,
     get_revenue_dashboard,
     prorated_target,

@@ -28,7 +28,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kaunti.payments.mpesa import inbound, receive
+from kaunti.payments.mpesa import c2b, receive
 
 
 def main() -> None:
@@ -130,7 +130,7 @@ def main() -> None:
         )
         started = time.process_time()
         with CaptureQueriesContext(connection) as captured:
-            recorded = inbound.drain_c2b_confirmations()
+            recorded = c2b.drain_c2b_confirmations()
         cpu["record payment (worker)"] += time.process_time() - started
         queries["record payment (worker)"] += len(captured.captured_queries)
         statements.extend(

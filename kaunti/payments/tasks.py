@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 
 from kaunti.payments.models import CallbackStatus, InboundCallback
-from kaunti.payments.mpesa import inbound, outbound, receive, stk
+from kaunti.payments.mpesa import c2b, outbound, receive, stk, stk_callbacks
 
 
 @shared_task(name=stk.SEND_STK_PUSH_TASK, acks_late=True)
@@ -20,7 +20,7 @@ def send_stk_push_task(public_id: str) -> str:
 @shared_task(name=receive.RETRY_WAITING_STK_CALLBACK_TASK, acks_late=True)
 def retry_waiting_stk_callback(public_id: str) -> str:
     """Try a callback whose prompt was not visible yet; again later while it still waits."""
-    status = inbound.process_stk_callback_or_note_failure(public_id=public_id)
+    status = stk_callbacks.process_stk_callback_or_note_failure(public_id=public_id)
     if status == CallbackStatus.WAITING and not settings.CELERY_TASK_ALWAYS_EAGER:
         attempts = (
             InboundCallback.objects.filter(public_id=public_id)
@@ -29,7 +29,7 @@ def retry_waiting_stk_callback(public_id: str) -> str:
             or 1
         )
         retry_waiting_stk_callback.apply_async(
-            args=[public_id], countdown=inbound.retry_delay_seconds(attempts)
+            args=[public_id], countdown=stk_callbacks.retry_delay_seconds(attempts)
         )
     return status
 
@@ -43,13 +43,13 @@ def drain_c2b_confirmations_task() -> int:
 @shared_task(name="kaunti.payments.tasks.retry_c2b_confirmations")
 def retry_c2b_confirmations() -> int:
     """The sweep: confirmations never drained (a lost task) and those that failed before."""
-    return inbound.drain_c2b_confirmations() + inbound.drain_c2b_confirmations(first_try=False)
+    return c2b.drain_c2b_confirmations() + c2b.drain_c2b_confirmations(first_try=False)
 
 
 @shared_task(name="kaunti.payments.tasks.retry_stored_stk_callbacks")
 def retry_stored_stk_callbacks() -> int:
     """The sweep: STK callbacks left unapplied (a failure, a lost retry) are tried again."""
-    return inbound.sweep_stk_callbacks()
+    return stk_callbacks.sweep_stk_callbacks()
 
 
 @shared_task(name="kaunti.payments.tasks.resolve_pending_stk_requests")

@@ -19,7 +19,7 @@ from kaunti.payments.models import (
     StkRequest,
     StkStatus,
 )
-from kaunti.payments.mpesa import inbound
+from kaunti.payments.mpesa import inbound, stk_callbacks
 from kaunti.payments.mpesa.client import DarajaClient, DarajaConfig, DarajaError
 from kaunti.payments.services.recording import record_payment
 
@@ -74,7 +74,7 @@ def send_stk_push(*, public_id: UUID | str, client: DarajaClient | None = None) 
         for waiting in InboundCallback.objects.filter(
             kind="mpesa_stk", reference=accepted.checkout_request_id, status=CallbackStatus.WAITING
         ).values_list("public_id", flat=True):
-            inbound.process_stk_callback(public_id=waiting)
+            stk_callbacks.process_stk_callback(public_id=waiting)
     request.refresh_from_db()
     return request
 

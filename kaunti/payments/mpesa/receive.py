@@ -1,6 +1,6 @@
 """Taking in Safaricom's callbacks: the entry points that the callback views and the
 paybill lane call. Each payload is stored first (`callback_store`); applying it is the
-work of `inbound`, and this module only decides when that runs: now, or in a task.
+work of `stk_callbacks` and `c2b`, and this module only decides when that runs: now, or in a task.
 
 The tasks are queued by their registered names (`kaunti.core.jobs.enqueue`), never
 imported: `kaunti.payments.tasks` imports this module to run the work, so a service that
@@ -20,7 +20,7 @@ from kombu.exceptions import KombuError
 
 from kaunti.core.jobs import enqueue
 from kaunti.payments.models import CallbackDrain, CallbackStatus, InboundCallback
-from kaunti.payments.mpesa import inbound
+from kaunti.payments.mpesa import c2b, stk_callbacks
 from kaunti.payments.services import callback_store
 
 # The registered names of the tasks queued from here (the names they always had, so that
@@ -43,7 +43,7 @@ def receive_stk_callback(*, body: bytes, remote_addr: str) -> InboundCallback:
     Raises only when it could not be stored (then Safaricom must be told to send it again).
     """
     callback = callback_store.store_callback(
-        kind=inbound.STK_CALLBACK, body=body, remote_addr=remote_addr
+        kind=stk_callbacks.STK_CALLBACK, body=body, remote_addr=remote_addr
     )
     try:
         schedule_if_waiting(public_id=callback.public_id)
@@ -78,13 +78,13 @@ def receive_c2b_confirmation(*, body: bytes, remote_addr: str) -> InboundCallbac
     (the embedded demo, the tests) it is recorded now, before the answer.
     """
     callback = callback_store.store_callback(
-        kind=inbound.C2B_CONFIRMATION, body=body, remote_addr=remote_addr
+        kind=c2b.C2B_CONFIRMATION, body=body, remote_addr=remote_addr
     )
     if callback.status != CallbackStatus.RECEIVED:  # stored as unreadable: nothing to record
         return callback
     try:
         if settings.CELERY_TASK_ALWAYS_EAGER:
-            inbound.process_c2b_confirmation(public_id=callback.public_id)
+            c2b.process_c2b_confirmation(public_id=callback.public_id)
         elif _raise_drain_flag(C2B_DRAIN):
             enqueue(DRAIN_C2B_CONFIRMATIONS_TASK, countdown=DRAIN_GATHER_SECONDS)
     except AFTER_STORING_ERRORS:
@@ -126,13 +126,13 @@ def drain_c2b_confirmations() -> int:
     was set: a confirmation stored while the flag was set (and so not scheduling a drain
     of its own) was committed before the flag was cleared, so the second pass sees it.
     """
-    taken = inbound.drain_c2b_confirmations(gather_seconds=DRAIN_GATHER_SECONDS)
+    taken = c2b.drain_c2b_confirmations(gather_seconds=DRAIN_GATHER_SECONDS)
     CallbackDrain.objects.filter(name=C2B_DRAIN).update(scheduled_at=None)
-    return taken + inbound.drain_c2b_confirmations()
+    return taken + c2b.drain_c2b_confirmations()
 
 
 def schedule_if_waiting(*, public_id: UUID | str) -> str:
-    status = inbound.process_stk_callback_or_note_failure(public_id=public_id)
+    status = stk_callbacks.process_stk_callback_or_note_failure(public_id=public_id)
     if status == CallbackStatus.WAITING:
         attempts = (
             InboundCallback.objects.filter(public_id=public_id)
@@ -143,6 +143,6 @@ def schedule_if_waiting(*, public_id: UUID | str) -> str:
         enqueue(
             RETRY_WAITING_STK_CALLBACK_TASK,
             str(public_id),
-            countdown=inbound.retry_delay_seconds(attempts),
+            countdown=stk_callbacks.retry_delay_seconds(attempts),
         )
     return status

@@ -34,10 +34,8 @@ from kaunti.payments.models import (
     RevenueStream,
 )
 from kaunti.payments.mpesa import receive
-from kaunti.payments.mpesa.inbound import (
-    MAX_CONFIRMATION_ATTEMPTS,
-    drain_c2b_confirmations,
-)
+from kaunti.payments.mpesa.c2b import drain_c2b_confirmations
+from kaunti.payments.mpesa.inbound import MAX_CONFIRMATION_ATTEMPTS
 from kaunti.payments.mpesa.stk import request_stk_push
 from kaunti.payments.numbering import new_bill_number
 from kaunti.payments.services import recording

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from kaunti.payments.models import CallbackStatus
-from kaunti.payments.mpesa import inbound, receive
+from kaunti.payments.mpesa import c2b, receive
 from kaunti.payments.mpesa.protocol import (
     C2BValidationResult,
     c2b_validation_response,
@@ -89,7 +89,7 @@ def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
         callback = callback_store.store_callback(
             kind="mpesa_c2b_validation", body=request.body, remote_addr=_source_address(request)
         )
-        result: C2BValidationResult = inbound.validate_c2b(public_id=callback.public_id)
+        result: C2BValidationResult = c2b.validate_c2b(public_id=callback.public_id)
     except DatabaseError:
         return _not_stored("mpesa_c2b_validation")
     return JsonResponse(c2b_validation_response(result))

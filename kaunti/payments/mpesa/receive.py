@@ -1,6 +1,7 @@
 """Taking in Safaricom's callbacks: the entry points that the callback views and the
 paybill lane call. Each payload is stored first (`callback_store`); applying it is the
-work of `stk_callbacks` and `c2b`, and this module only decides when that runs: now, or in a task.
+work of `stk_callbacks` and `c2b`, and this module only decides when that runs: now, or
+in a task.
 
 The tasks are queued by their registered names (`kaunti.core.jobs.enqueue`), never
 imported: `kaunti.payments.tasks` imports this module to run the work, so a service that

@@ -18,7 +18,7 @@ export MPESA_CALLBACK_BASE_URL=${MPESA_CALLBACK_BASE_URL:-$SITE_URL}
 mkdir -p var
 echo "$SITE_URL" >var/run-url
 
-$PY -m kaunti.payments.mpesa.simulator --port "$SIMULATOR_PORT" --validation >var/daraja-simulator.log 2>&1 &
+$PY -m kaunti.simulators.daraja --port "$SIMULATOR_PORT" --validation >var/daraja-simulator.log 2>&1 &
 simulator=$!
 trap 'kill $simulator 2>/dev/null || true; rm -f var/run-url' EXIT INT TERM
 for _ in $(seq 1 50); do

@@ -28,7 +28,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kaunti.payments.services import mpesa, mpesa_inbound
+from kaunti.payments.mpesa import c2b, receive
 
 
 def main() -> None:
@@ -130,7 +130,7 @@ def main() -> None:
         )
         started = time.process_time()
         with CaptureQueriesContext(connection) as captured:
-            recorded = mpesa_inbound.drain_c2b_confirmations()
+            recorded = c2b.drain_c2b_confirmations()
         cpu["record payment (worker)"] += time.process_time() - started
         queries["record payment (worker)"] += len(captured.captured_queries)
         statements.extend(
@@ -175,7 +175,7 @@ def main() -> None:
         assert status["status"] == "issued", status
     # Clear the drain flag the confirmations raised (their queued drains are emptied from
     # Redis by the next run.py), so that a later run's first confirmation queues a drain.
-    mpesa.drain_c2b_confirmations()
+    receive.drain_c2b_confirmations()
     if arguments.sql:
         for name, statement in statements:
             print(f"[{name}] {statement[:400]}")

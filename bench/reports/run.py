@@ -45,7 +45,7 @@ from django.db.models import Sum  # noqa: E402
 from kaunti.core.reference_data import load_reference_data  # noqa: E402
 from kaunti.ledger.services import load_chart_of_accounts  # noqa: E402
 from kaunti.payments.models import DailyCollection  # noqa: E402
-from kaunti.payments.selectors_reports import (  # noqa: E402
+from kaunti.payments.selectors.reports import (  # noqa: E402
     Grouping,
     RevenueFilter,
     get_revenue_dashboard,

@@ -1,7 +1,9 @@
-"""Background job records: long tasks report done/total so pages can show progress."""
+"""Background jobs: queuing a task by its registered name, and the job records long tasks
+keep (done/total) so pages can show progress."""
 
 from typing import Any
 
+from celery import current_app
 from django.db.models import F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -49,3 +51,14 @@ def fail_job(*, job: Job, error: str) -> None:
     Job.objects.filter(pk=job.pk).update(
         state=JobState.FAILED, error=error[:4000], finished_at=timezone.now()
     )
+
+
+def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> None:
+    """Queue the task registered as `task_name`, without importing its module.
+
+    Services use this because tasks import services, never the other way round. The task
+    runs in place when no broker is configured (`CELERY_TASK_ALWAYS_EAGER`), as an
+    imported task would: an app whose services queue tasks by name imports its tasks in
+    `ready()`, so that every process knows the name.
+    """
+    current_app.signature(task_name, args=args).apply_async(countdown=countdown)

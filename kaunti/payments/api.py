@@ -29,8 +29,9 @@ from kaunti.core.api import problem_response, problems
 from kaunti.core.identifiers import normalise_phone
 from kaunti.payments import selectors
 from kaunti.payments.models import Bill, Receipt, StkRequest
-from kaunti.payments.numbers import normalise_bill_number
-from kaunti.payments.selectors_reports import RevenueFilter, summarise_revenue
+from kaunti.payments.mpesa.stk import IdempotencyConflict, request_stk_push
+from kaunti.payments.numbering import normalise_bill_number
+from kaunti.payments.selectors.reports import RevenueFilter, summarise_revenue
 from kaunti.payments.serializers import (
     BillCreateInput,
     BillDetailOutput,
@@ -44,7 +45,6 @@ from kaunti.payments.serializers import (
     StkStatusOutput,
 )
 from kaunti.payments.services import bills as bill_services
-from kaunti.payments.services import mpesa
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _SupportsHasPermission
@@ -280,7 +280,7 @@ class StkPushApi(APIView):
         stored_key = f"{request.user.public_id}:{key}"
         is_replay = StkRequest.objects.filter(idempotency_key=stored_key).exists()
         try:
-            stk = mpesa.request_stk_push(
+            stk = request_stk_push(
                 bill=bill,
                 phone=data["phone"],
                 actor=request.user,
@@ -288,7 +288,7 @@ class StkPushApi(APIView):
                 idempotency_key=stored_key,
                 channel="api",
             )
-        except mpesa.IdempotencyConflict:
+        except IdempotencyConflict:
             return problem_response(
                 status_code=status.HTTP_409_CONFLICT,
                 title="Conflict",

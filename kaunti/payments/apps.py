@@ -10,6 +10,10 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
+        # Services queue the payments tasks by name (kaunti.core.jobs.enqueue); importing
+        # the tasks here registers those names in every process, web and worker alike.
+        from kaunti.payments import tasks  # noqa: F401
+
         register_citizen_link(CitizenLink(_("My bills and receipts"), "payments:my_bills", 10))
         for link in (
             StaffLink(_("Bills"), "payments:staff_bills", "payments.view_bills", 10),

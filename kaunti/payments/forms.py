@@ -17,7 +17,7 @@ from kaunti.core.fields import AsciiDecimalField
 from kaunti.core.models import Department, Ward
 from kaunti.core.money import format_amount
 from kaunti.payments.models import BillStatus, RevenueStream
-from kaunti.payments.numbers import normalise_bill_number
+from kaunti.payments.numbering import normalise_bill_number
 from kaunti.payments.services.bills import LineInput
 from kaunti.payments.services.counter import BANKS
 

@@ -36,8 +36,8 @@ from django.db import DatabaseError
 from kaunti.core.logging import request_id_var
 from kaunti.core.middleware import request_id_for
 from kaunti.payments.middleware import CALLBACK_PREFIXES
+from kaunti.payments.mpesa import receive as mpesa
 from kaunti.payments.mpesa.protocol import callback_acknowledgement, callback_refusal
-from kaunti.payments.services import mpesa
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from kaunti.payments.models import (
     StkStatus,
 )
 from kaunti.payments.selectors import BillPaymentRow
-from kaunti.payments.selectors_reports import GROUPINGS, MAX_REPORT_DAYS, NO_WARD
+from kaunti.payments.selectors.reports import GROUPINGS, MAX_REPORT_DAYS, NO_WARD
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 CENT = Decimal("0.01")

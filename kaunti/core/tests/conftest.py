@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils.module_loading import import_string
 
 from kaunti.core import permissions
-from kaunti.core.simulators.africastalking import AfricasTalkingSimulator
+from kaunti.simulators.africastalking import AfricasTalkingSimulator
 
 AT_USERNAME = "kaunti018"
 AT_API_KEY = "test-africastalking-key"

@@ -39,8 +39,8 @@ from kaunti.land.services.roll import add_roll_entry, create_roll
 from kaunti.ledger.services import load_chart_of_accounts
 from kaunti.payments.models import Channel, Receipt
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
-from kaunti.payments.services.collections import record_payment
 from kaunti.payments.services.price_list import load_price_list
+from kaunti.payments.services.recording import record_payment
 
 MakeStaff = Callable[..., User]
 

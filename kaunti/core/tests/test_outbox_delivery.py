@@ -15,8 +15,8 @@ from kaunti.core.outbox import (
     record_delivery_report,
     requeue_failed_message,
 )
-from kaunti.core.simulators.africastalking import AfricasTalkingSimulator
 from kaunti.core.sms import AfricasTalkingSmsBackend
+from kaunti.simulators.africastalking import AfricasTalkingSimulator
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from kaunti.core.simulators.africastalking import AfricasTalkingSimulator
+from kaunti.simulators.africastalking import AfricasTalkingSimulator
 
 
 def post(

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from kaunti.core.simulators.africastalking import AfricasTalkingSimulator, Outcome
 from kaunti.core.sms import (
     AT_PRODUCTION_URL,
     AT_SANDBOX_URL,
@@ -13,6 +12,7 @@ from kaunti.core.sms import (
     SentSms,
     SmsError,
 )
+from kaunti.simulators.africastalking import AfricasTalkingSimulator, Outcome
 
 NUMBER = "+254712000111"
 

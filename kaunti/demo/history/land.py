@@ -23,7 +23,7 @@ from kaunti.land.models import ParcelCharge, RatingYear, RollStatus, ValuationRo
 from kaunti.land.services.billing import bill_rates
 from kaunti.land.services.rating import set_rating_rule, set_rating_year
 from kaunti.payments.models import Bill
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
 
 CHANNELS = ((PAYBILL, 50), (BANK, 22), (STK, 16), (CASH, 12))
 

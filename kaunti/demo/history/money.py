@@ -29,16 +29,16 @@ from kaunti.demo.history.people import (
 )
 from kaunti.demo.history.timeline import Timeline
 from kaunti.payments.models import Bill, BillStatus, Channel, Receipt, RevenueStream, TillSession
+from kaunti.payments.mpesa.inbound import C2B_PROVIDER, STK_PROVIDER
 from kaunti.payments.selectors import get_till_totals
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
-from kaunti.payments.services.collections import IncomingPayment, record_payments
 from kaunti.payments.services.counter import (
-    cancel_receipt,
     close_till,
     open_till,
     receive_counter_payment,
 )
-from kaunti.payments.services.mpesa_inbound import C2B_PROVIDER, STK_PROVIDER
+from kaunti.payments.services.receipt_cancellation import cancel_receipt
+from kaunti.payments.services.recording import IncomingPayment, record_payments
 
 BIG_MARKETS = 5  # the first five below remit their fees every week
 

@@ -26,7 +26,7 @@ from kaunti.payments.models import (
     Receipt,
     ReceiptCancellation,
 )
-from kaunti.payments.selectors_reports import (
+from kaunti.payments.selectors.reports import (
     RevenueFilter,
     get_revenue_dashboard,
     summarise_revenue,

@@ -25,8 +25,8 @@ from kaunti.eservices.services.applications import (
 from kaunti.eservices.services.catalogue_data import load_catalogue
 from kaunti.ledger.services import load_chart_of_accounts
 from kaunti.payments.models import Bill, Channel
-from kaunti.payments.services.collections import RecordedPayment, record_payment
 from kaunti.payments.services.price_list import load_price_list
+from kaunti.payments.services.recording import RecordedPayment, record_payment
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

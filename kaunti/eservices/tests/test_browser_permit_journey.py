@@ -17,7 +17,7 @@ from kaunti.accounts.tests.test_browser_sign_up import code_sent_to
 from kaunti.conftest import current_totp
 from kaunti.eservices.models import Application, ApplicationStatus
 from kaunti.eservices.tests.conftest import PDF_BYTES, UBP_ANSWERS
-from kaunti.payments.mpesa.simulator import (
+from kaunti.simulators.daraja import (
     DarajaSimulator,
     DeliveryMode,
     Outcome,

@@ -17,7 +17,7 @@ from kaunti.land.models import (
 )
 from kaunti.land.selectors.parcels import get_parcel, get_parcel_by_number
 from kaunti.payments.models import Allocation, Bill, BillStatus
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
 from kaunti.payments.services.bills import credit_balance
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)

@@ -56,7 +56,7 @@ from kaunti.land.services.rating import (
 )
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import Bill, BillLine, RevenueStream
-from kaunti.payments.numbers import BILL_ALPHABET, BILL_BODY_LENGTH, check_character
+from kaunti.payments.numbering import BILL_ALPHABET, BILL_BODY_LENGTH, check_character
 from kaunti.payments.services.bills import RECEIVABLES, Payer, payer_key_for
 
 _MARKER = "{parcel}"  # where a parcel's number goes in a translated text

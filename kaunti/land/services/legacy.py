@@ -42,7 +42,7 @@ from kaunti.land.services.owners import ShareInput, find_or_create_owner, regist
 from kaunti.land.services.parcels import ParcelInput, register_parcel
 from kaunti.land.services.rating import financial_year_start
 from kaunti.land.services.roll import parse_amount, read_rows
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
 
 

@@ -49,7 +49,7 @@ from kaunti.land.services.billing_chunks import billed_by_ward
 from kaunti.land.services.rating import compute_penalty, is_waived
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import Bill, BillLine, BillStatus, RevenueStream
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
 from kaunti.payments.services.bills import Payer, payer_key_for
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)

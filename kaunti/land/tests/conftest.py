@@ -17,8 +17,8 @@ from kaunti.land.services.rating import set_rating_rule, set_rating_year
 from kaunti.land.services.roll import add_roll_entry, approve_roll, create_roll
 from kaunti.ledger.services import load_chart_of_accounts
 from kaunti.payments.models import Bill, Channel
-from kaunti.payments.services.collections import RecordedPayment, record_payment
 from kaunti.payments.services.price_list import load_price_list
+from kaunti.payments.services.recording import RecordedPayment, record_payment
 
 FY = 2026
 

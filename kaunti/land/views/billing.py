@@ -26,7 +26,7 @@ from kaunti.land.selectors.billing import (
 from kaunti.land.services import billing_jobs, penalties
 from kaunti.land.services.rating import format_financial_year
 from kaunti.land.views import land_staff_required, signed_in_user
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
 
 ACTIVE_JOB_STATES = frozenset({"queued", "running"})
 

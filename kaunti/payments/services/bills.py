@@ -29,13 +29,13 @@ from kaunti.payments.models import (
     PayerCredit,
     RevenueStream,
 )
-from kaunti.payments.numbers import new_bill_number
-from kaunti.payments.services.collections import (
+from kaunti.payments.numbering import new_bill_number
+from kaunti.payments.services.daily_collections import (
     CollectionTotals,
     add_collections,
     save_collections,
-    status_for,
 )
+from kaunti.payments.services.recording import status_for
 from kaunti.payments.settlement import settle
 
 RECEIVABLES = "1200"

@@ -1,6 +1,6 @@
 """Report files: a revenue summary as CSV or as an Excel workbook, built in memory.
 
-Nothing here writes to the database: a summary (`selectors_reports.summarise_revenue`)
+Nothing here writes to the database: a summary (`selectors.reports.summarise_revenue`)
 has at most one row per stream, ward, channel, day or month of the period, so the whole
 file is small whatever the number of payments behind it.
 
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from kaunti.payments.selectors_reports import RevenueSummary
+from kaunti.payments.selectors.reports import RevenueSummary
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

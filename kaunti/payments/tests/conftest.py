@@ -9,17 +9,17 @@ from django.conf import settings
 from kaunti.core.models import Department
 from kaunti.ledger.services import load_chart_of_accounts
 from kaunti.payments.models import Bill, StkRequest, StkStatus
-from kaunti.payments.mpesa.simulator import (
+from kaunti.payments.mpesa.outbound import send_stk_push
+from kaunti.payments.mpesa.stk import request_stk_push
+from kaunti.payments.services.bills import LineInput, Payer, create_bill
+from kaunti.payments.services.price_list import load_price_list
+from kaunti.simulators.daraja import (
     DarajaSimulator,
     DeliveryMode,
     Outcome,
     Script,
     SimulatorConfig,
 )
-from kaunti.payments.services.bills import LineInput, Payer, create_bill
-from kaunti.payments.services.mpesa import request_stk_push
-from kaunti.payments.services.mpesa_outbound import send_stk_push
-from kaunti.payments.services.price_list import load_price_list
 
 
 @pytest.fixture

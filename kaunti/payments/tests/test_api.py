@@ -22,7 +22,7 @@ from kaunti.core.models import Department
 from kaunti.ledger.models import JournalEntry
 from kaunti.payments.models import Bill, BillStatus, Channel, Payment, Receipt, StkRequest
 from kaunti.payments.services.bills import Payer
-from kaunti.payments.services.collections import RecordedPayment, record_payment
+from kaunti.payments.services.recording import RecordedPayment, record_payment
 
 pytestmark = pytest.mark.django_db
 

@@ -33,16 +33,15 @@ from kaunti.payments.models import (
     Receipt,
     RevenueStream,
 )
-from kaunti.payments.numbers import new_bill_number
-from kaunti.payments.services import collections, mpesa
+from kaunti.payments.mpesa import receive
+from kaunti.payments.mpesa.c2b import drain_c2b_confirmations
+from kaunti.payments.mpesa.inbound import MAX_CONFIRMATION_ATTEMPTS
+from kaunti.payments.mpesa.stk import request_stk_push
+from kaunti.payments.numbering import new_bill_number
+from kaunti.payments.services import recording
 from kaunti.payments.services.bills import cancel_bill
 from kaunti.payments.services.callback_store import store_callback
-from kaunti.payments.services.collections import IncomingPayment, record_payments
-from kaunti.payments.services.mpesa import request_stk_push
-from kaunti.payments.services.mpesa_inbound import (
-    MAX_CONFIRMATION_ATTEMPTS,
-    drain_c2b_confirmations,
-)
+from kaunti.payments.services.recording import IncomingPayment, record_payments
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +128,7 @@ def test_a_failure_anywhere_in_a_batch_records_none_of_it(
     def fail(*args: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(collections, "save_collections", fail)
+    monkeypatch.setattr(recording, "save_collections", fail)
     with pytest.raises(RuntimeError):
         record_payments(
             [paybill("SKB0000001", bill.number, "200.00"), paybill("SKB0000002", "X", "5.00")]
@@ -148,11 +147,7 @@ def with_broker(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[float]:
     task is not run here; the returned list collects the countdown of each one queued."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued: list[float] = []
-    monkeypatch.setattr(
-        mpesa.drain_c2b_confirmations_task,
-        "apply_async",
-        lambda countdown: queued.append(countdown),
-    )
+    monkeypatch.setattr(receive, "enqueue", lambda task_name, countdown: queued.append(countdown))
     return queued
 
 
@@ -173,9 +168,9 @@ def test_with_a_broker_safaricom_is_answered_at_once_and_one_drain_records_all(
     # Stored, answered, not yet recorded; one drain queued for the three of them.
     assert InboundCallback.objects.filter(status=CallbackStatus.RECEIVED).count() == 3
     assert Payment.objects.count() == 0
-    assert with_broker == [mpesa.DRAIN_GATHER_SECONDS]
+    assert with_broker == [receive.DRAIN_GATHER_SECONDS]
 
-    assert mpesa.drain_c2b_confirmations() == 3
+    assert receive.drain_c2b_confirmations() == 3
 
     assert Payment.objects.count() == 3
     assert all(
@@ -183,7 +178,7 @@ def test_with_a_broker_safaricom_is_answered_at_once_and_one_drain_records_all(
     )
     assert InboundCallback.objects.filter(status=CallbackStatus.PROCESSED).count() == 3
     # The drain is over: the next confirmation queues a new one.
-    assert CallbackDrain.objects.get(name=mpesa.C2B_DRAIN).scheduled_at is None
+    assert CallbackDrain.objects.get(name=receive.C2B_DRAIN).scheduled_at is None
     client.post(CONFIRMATION, c2b_body(bills[0].number, "SKC0000009", "10.00"), "application/json")
     assert len(with_broker) == 2
 
@@ -219,14 +214,14 @@ def test_one_failing_payment_is_set_aside_and_the_rest_of_its_batch_recorded(
             body=c2b_body(bill.number, trans_id, str(bill.total)),
             remote_addr="196.201.214.200",
         )
-    lock_open_bills = collections._lock_open_bills
+    lock_open_bills = recording._lock_open_bills
 
     def refuse_the_cursed_bill(numbers: set[str]) -> dict[str, Bill]:
         if cursed.number in numbers:
             raise RuntimeError("this bill's row is corrupt")
         return lock_open_bills(numbers)
 
-    monkeypatch.setattr(collections, "_lock_open_bills", refuse_the_cursed_bill)
+    monkeypatch.setattr(recording, "_lock_open_bills", refuse_the_cursed_bill)
 
     drain_c2b_confirmations()
 

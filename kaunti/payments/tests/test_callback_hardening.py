@@ -23,14 +23,14 @@ from kaunti.payments.models import (
     StkRequest,
     StkStatus,
 )
-from kaunti.payments.services import mpesa_inbound
-from kaunti.payments.services.callback_store import MAX_CALLBACK_DEPTH, store_callback
-from kaunti.payments.services.mpesa_inbound import (
+from kaunti.payments.mpesa import stk_callbacks
+from kaunti.payments.mpesa.c2b import (
     C2B_CONFIRMATION,
     process_c2b_confirmations,
-    sweep_stk_callbacks,
 )
-from kaunti.payments.services.mpesa_outbound import resolve_pending_stk_requests
+from kaunti.payments.mpesa.outbound import resolve_pending_stk_requests
+from kaunti.payments.mpesa.stk_callbacks import sweep_stk_callbacks
+from kaunti.payments.services.callback_store import MAX_CALLBACK_DEPTH, store_callback
 from kaunti.payments.tests.test_mpesa_callbacks import (
     ACKNOWLEDGED,
     CONFIRMATION,
@@ -268,7 +268,7 @@ def test_the_sweep_sets_aside_a_callback_whose_prompt_never_appears(make_bill: M
     )
     InboundCallback.objects.filter(pk=callback.pk).update(
         status=CallbackStatus.WAITING,
-        attempts=mpesa_inbound.MAX_CALLBACK_WAITS - 1,
+        attempts=stk_callbacks.MAX_CALLBACK_WAITS - 1,
         received_at=timezone.now() - timedelta(minutes=10),
     )
 

@@ -35,14 +35,7 @@ from kaunti.payments.models import (
     ReceiptSequence,
     StkRequest,
 )
-from kaunti.payments.mpesa.simulator import (
-    DarajaSimulator,
-    DeliveryMode,
-    Outcome,
-    Script,
-    SimulatorConfig,
-)
-from kaunti.payments.services import collections
+from kaunti.payments.services import recording
 from kaunti.payments.services.bills import (
     Payer,
     apply_payer_credit,
@@ -50,6 +43,13 @@ from kaunti.payments.services.bills import (
     credit_balance,
 )
 from kaunti.payments.tasks import retry_c2b_confirmations
+from kaunti.simulators.daraja import (
+    DarajaSimulator,
+    DeliveryMode,
+    Outcome,
+    Script,
+    SimulatorConfig,
+)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -158,13 +158,13 @@ def test_a_failure_after_the_ledger_posting_leaves_nothing_and_no_gap(
 ) -> None:
     bill = make_bill(Decimal("1500.00"))
     entries, events = JournalEntry.objects.count(), AuditEvent.objects.count()
-    issue_receipts = collections._issue_receipts
+    issue_receipts = recording._issue_receipts
 
     def issue_then_fail(*args: Any) -> list[Receipt]:
         issue_receipts(*args)  # the number is taken and the ledger already posted...
         raise RuntimeError("the receipt printer caught fire")  # ...then this
 
-    monkeypatch.setattr(collections, "_issue_receipts", issue_then_fail)
+    monkeypatch.setattr(recording, "_issue_receipts", issue_then_fail)
 
     response = Client(raise_request_exception=False).post(
         CONFIRMATION,
@@ -273,7 +273,7 @@ def test_credit_used_on_a_payers_bills_at_once_is_spent_once(make_bill: MakeBill
     payer = Payer(name="Kamau Mwangi", phone="0722000333", id_number="11223344")
     bills = [make_bill(Decimal("250.00"), payer=payer) for _ in range(6)]
     overpaid = make_bill(Decimal("1000.00"), payer=payer)
-    collections.record_payment(
+    recording.record_payment(
         provider="mpesa-c2b",
         external_ref="RKTQDM7W6S",
         channel=Channel.MPESA_PAYBILL,
@@ -309,7 +309,7 @@ def test_a_bill_raised_while_credit_is_used_in_bulk_waits_instead_of_deadlocking
     for round_number in range(5):
         waiting = [make_bill(Decimal("250.00"), payer=payer) for _ in range(4)]
         overpaid = make_bill(Decimal("100.00"), payer=payer)
-        collections.record_payment(
+        recording.record_payment(
             provider="mpesa-c2b",
             external_ref=f"RKTQDM7W{round_number}X",
             channel=Channel.MPESA_PAYBILL,

@@ -31,14 +31,14 @@ from kaunti.payments.models import (
     TillStatus,
 )
 from kaunti.payments.services.bills import LineInput, Payer
-from kaunti.payments.services.collections import assign_suspense_payment, record_payment
 from kaunti.payments.services.counter import (
-    cancel_receipt,
     close_till,
     new_form_token,
     open_till,
     receive_counter_payment,
 )
+from kaunti.payments.services.receipt_cancellation import cancel_receipt
+from kaunti.payments.services.recording import assign_suspense_payment, record_payment
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from kaunti.payments.models import (
     Receipt,
 )
 from kaunti.payments.services.bills import LineInput, Payer, apply_payer_credits, credit_balance
-from kaunti.payments.services.collections import assign_suspense_payment, record_payment
+from kaunti.payments.services.recording import assign_suspense_payment, record_payment
 
 pytestmark = pytest.mark.django_db
 

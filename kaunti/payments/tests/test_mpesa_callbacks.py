@@ -25,12 +25,12 @@ from kaunti.payments.models import (
     StkStatus,
 )
 from kaunti.payments.mpesa.client import DarajaClient
-from kaunti.payments.mpesa.simulator import (
+from kaunti.payments.mpesa.outbound import daraja_client, send_stk_push
+from kaunti.payments.mpesa.stk import request_stk_push
+from kaunti.payments.services.bills import cancel_bill
+from kaunti.simulators.daraja import (
     DarajaSimulator,
 )
-from kaunti.payments.services.bills import cancel_bill
-from kaunti.payments.services.mpesa import request_stk_push
-from kaunti.payments.services.mpesa_outbound import daraja_client, send_stk_push
 
 pytestmark = pytest.mark.django_db
 

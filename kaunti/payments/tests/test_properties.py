@@ -35,8 +35,8 @@ from kaunti.payments.services.bills import (
     credit_balance,
     payer_key_for,
 )
-from kaunti.payments.services.collections import assign_suspense_payment, record_payment
-from kaunti.payments.services.counter import cancel_receipt
+from kaunti.payments.services.receipt_cancellation import cancel_receipt
+from kaunti.payments.services.recording import assign_suspense_payment, record_payment
 
 pytestmark = pytest.mark.django_db
 

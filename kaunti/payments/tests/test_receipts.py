@@ -14,14 +14,14 @@ from kaunti.accounts.models import User
 from kaunti.core.documents import verification_url
 from kaunti.core.models import Department
 from kaunti.payments.models import Bill, Channel, Receipt
-from kaunti.payments.services.collections import record_payment
 from kaunti.payments.services.counter import (
-    cancel_receipt,
     new_form_token,
     open_till,
     receive_counter_payment,
 )
+from kaunti.payments.services.receipt_cancellation import cancel_receipt
 from kaunti.payments.services.receipts import render_receipt_pdf
+from kaunti.payments.services.recording import record_payment
 
 pytestmark = pytest.mark.django_db
 

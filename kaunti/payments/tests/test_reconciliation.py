@@ -29,13 +29,13 @@ from kaunti.payments.models import (
     StatementKind,
     StatementLine,
 )
-from kaunti.payments.selectors_reports import list_payments_missing_from_statement
-from kaunti.payments.services.collections import record_payment
+from kaunti.payments.selectors.reports import list_payments_missing_from_statement
 from kaunti.payments.services.reconciliation import (
     ignore_statement_line,
     import_statement,
     record_statement_line,
 )
+from kaunti.payments.services.recording import record_payment
 
 pytestmark = pytest.mark.django_db
 

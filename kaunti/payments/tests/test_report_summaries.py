@@ -20,7 +20,7 @@ from kaunti.payments.models import (
     DailyStreamCollection,
     RevenueStream,
 )
-from kaunti.payments.selectors_reports import (
+from kaunti.payments.selectors.reports import (
     GROUPINGS,
     NO_WARD,
     Grouping,
@@ -29,9 +29,9 @@ from kaunti.payments.selectors_reports import (
     summarise_revenue,
 )
 from kaunti.payments.services.bills import LineInput
-from kaunti.payments.services.collections import (
+from kaunti.payments.services.daily_collections import record_collection
+from kaunti.payments.services.recording import (
     IncomingPayment,
-    record_collection,
     record_payment,
     record_payments,
 )

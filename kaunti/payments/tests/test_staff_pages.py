@@ -29,10 +29,10 @@ from kaunti.payments.models import (
     TillSession,
     TillStatus,
 )
-from kaunti.payments.mpesa.simulator import DarajaSimulator, Outcome, Script, SimulatorConfig
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
-from kaunti.payments.services.collections import record_payment
 from kaunti.payments.services.counter import new_form_token, open_till, receive_counter_payment
+from kaunti.payments.services.recording import record_payment
+from kaunti.simulators.daraja import DarajaSimulator, Outcome, Script, SimulatorConfig
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,10 @@ from kaunti.payments.models import (
     StkRequest,
     StkStatus,
 )
-from kaunti.payments.mpesa.simulator import (
+from kaunti.payments.mpesa.outbound import resolve_pending_stk_requests
+from kaunti.payments.mpesa.stk import request_stk_push
+from kaunti.payments.services.bills import Payer
+from kaunti.simulators.daraja import (
     DarajaSimulator,
     DeliveryKind,
     DeliveryMode,
@@ -36,9 +39,6 @@ from kaunti.payments.mpesa.simulator import (
     Script,
     SimulatorConfig,
 )
-from kaunti.payments.services.bills import Payer
-from kaunti.payments.services.mpesa import request_stk_push
-from kaunti.payments.services.mpesa_outbound import resolve_pending_stk_requests
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

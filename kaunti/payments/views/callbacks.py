@@ -14,13 +14,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from kaunti.payments.models import CallbackStatus
+from kaunti.payments.mpesa import c2b, receive
 from kaunti.payments.mpesa.protocol import (
     C2BValidationResult,
     c2b_validation_response,
     callback_acknowledgement,
     callback_refusal,
 )
-from kaunti.payments.services import callback_store, mpesa, mpesa_inbound
+from kaunti.payments.services import callback_store
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +32,10 @@ def _source_address(request: HttpRequest) -> str:
 
 def _refusal(request: HttpRequest, token: str, kind: str) -> HttpResponse | None:
     """404 for a wrong token (reveal nothing); 403, kept for review, for a foreign address."""
-    if not mpesa.is_callback_token(token):
+    if not receive.is_callback_token(token):
         return HttpResponse(status=404)
     address = _source_address(request)
-    if not mpesa.is_allowed_sender(address):
+    if not receive.is_allowed_sender(address):
         try:
             callback_store.store_callback(
                 kind=kind,
@@ -71,7 +72,7 @@ def stk_callback(request: HttpRequest, token: str) -> HttpResponse:
     if not request.body:
         return _empty_body()
     try:
-        mpesa.receive_stk_callback(body=request.body, remote_addr=_source_address(request))
+        receive.receive_stk_callback(body=request.body, remote_addr=_source_address(request))
     except DatabaseError:
         return _not_stored("mpesa_stk")
     return JsonResponse(callback_acknowledgement())
@@ -88,7 +89,7 @@ def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
         callback = callback_store.store_callback(
             kind="mpesa_c2b_validation", body=request.body, remote_addr=_source_address(request)
         )
-        result: C2BValidationResult = mpesa_inbound.validate_c2b(public_id=callback.public_id)
+        result: C2BValidationResult = c2b.validate_c2b(public_id=callback.public_id)
     except DatabaseError:
         return _not_stored("mpesa_c2b_validation")
     return JsonResponse(c2b_validation_response(result))
@@ -102,7 +103,7 @@ def c2b_confirmation(request: HttpRequest, token: str) -> HttpResponse:
     if not request.body:
         return _empty_body()
     try:
-        mpesa.receive_c2b_confirmation(body=request.body, remote_addr=_source_address(request))
+        receive.receive_c2b_confirmation(body=request.body, remote_addr=_source_address(request))
     except DatabaseError:
         return _not_stored("mpesa_c2b_confirmation")
     return JsonResponse(callback_acknowledgement())

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kaunti.payments import selectors
 from kaunti.payments.forms import PayWithMpesaForm, apply_service_errors
 from kaunti.payments.models import BillStatus, StkStatus
-from kaunti.payments.services import mpesa
+from kaunti.payments.mpesa.stk import IdempotencyConflict, request_stk_push
 from kaunti.payments.services.counter import new_form_token
 from kaunti.payments.services.receipts import render_receipt_pdf
 from kaunti.payments.views.staff import pdf_response
@@ -60,7 +60,7 @@ def pay_bill(request: HttpRequest, number: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            stk = mpesa.request_stk_push(
+            stk = request_stk_push(
                 bill=bill,
                 phone=form.cleaned_data["phone"],
                 actor=request.user,
@@ -68,7 +68,7 @@ def pay_bill(request: HttpRequest, number: str) -> HttpResponse:
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
-        except mpesa.IdempotencyConflict:
+        except IdempotencyConflict:
             form.add_error(None, _("This form was already used. Reload the page and try again."))
         else:
             return redirect("payments:pay_bill_status", number=bill.number, public_id=stk.public_id)

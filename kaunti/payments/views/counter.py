@@ -28,7 +28,7 @@ from kaunti.payments.forms import (
     apply_service_errors,
 )
 from kaunti.payments.models import BillStatus
-from kaunti.payments.services import counter
+from kaunti.payments.services import counter, receipt_cancellation
 
 RECEIVE = "payments.receive_payment"
 
@@ -193,7 +193,7 @@ def counter_cancel_receipt(request: HttpRequest) -> HttpResponse:
             form.add_error("requested_by", _("No active staff member has that username."))
         else:
             try:
-                counter.cancel_receipt(
+                receipt_cancellation.cancel_receipt(
                     receipt=receipt,
                     reason=form.cleaned_data["reason"],
                     requested_by=requester,

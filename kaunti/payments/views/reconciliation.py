@@ -1,7 +1,7 @@
 """Staff pages: import M-Pesa and bank statements, see what matched, review what did not.
 
 Thin: the form checks shape, `services.reconciliation` imports and decides, and the
-results are read through `selectors_reports`.
+results are read through `selectors.reports`.
 """
 
 from typing import Any
@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kaunti.accounts.decorators import staff_required
 from kaunti.core.forms import GovukDateField
-from kaunti.payments import selectors_reports as selectors
 from kaunti.payments.models import MatchStatus, StatementImport, StatementKind, StatementLine
+from kaunti.payments.selectors import reports as selectors
 from kaunti.payments.services import reconciliation as services
 from kaunti.payments.services.counter import BANKS
 

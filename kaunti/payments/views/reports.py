@@ -1,6 +1,6 @@
 """Staff pages: the revenue dashboard, the revenue report and its CSV and Excel downloads.
 
-Figures come from the daily collections summary (`selectors_reports`); the dashboard's
+Figures come from the daily collections summary (`selectors.reports`); the dashboard's
 charts are drawn by kaunti/static/kaunti/dashboard.js from data in a `json_script`
 element, and the same figures are in tables for screen readers and browsers without JS.
 """
@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET
 
 from kaunti.accounts.decorators import staff_required
 from kaunti.core.forms import GovukDateField
-from kaunti.payments import selectors_reports as selectors
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
+from kaunti.payments.selectors import reports as selectors
 from kaunti.payments.services import reports as report_files
 
 VIEW_REPORTS = "payments.view_reports"

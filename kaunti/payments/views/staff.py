@@ -28,9 +28,9 @@ from kaunti.payments.forms import (
     apply_service_errors,
 )
 from kaunti.payments.services.bills import Payer
-from kaunti.payments.services.collections import assign_suspense_payment
 from kaunti.payments.services.miscellaneous import raise_miscellaneous_bill
 from kaunti.payments.services.receipts import render_receipt_pdf
+from kaunti.payments.services.recording import assign_suspense_payment
 
 PAGE_SIZE = 50
 

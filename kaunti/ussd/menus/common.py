@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from kaunti.core.money import format_kes
-from kaunti.payments.services.mpesa import IdempotencyConflict, request_stk_push
+from kaunti.payments.mpesa.stk import IdempotencyConflict, request_stk_push
 from kaunti.ussd import lookups
 from kaunti.ussd.engine import (
     Data,

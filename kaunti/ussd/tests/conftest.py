@@ -11,7 +11,6 @@ import pytest
 from django.test import Client
 
 from kaunti.core.models import Department
-from kaunti.core.simulators.africastalking import AfricasTalkingSimulator, ussd_form
 from kaunti.eservices.tests.conftest import (  # noqa: F401  (fixtures, used by name)
     catalogue,
     draft_ubp,
@@ -20,6 +19,7 @@ from kaunti.eservices.tests.conftest import (  # noqa: F401  (fixtures, used by 
 )
 from kaunti.payments.models import Bill
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
+from kaunti.simulators.africastalking import AfricasTalkingSimulator, ussd_form
 
 USSD_URL = "/ussd/africastalking/"
 PHONE = "0712000333"

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from kaunti.core.simulators.africastalking import inbound_sms_form, ussd_form
+from kaunti.simulators.africastalking import inbound_sms_form, ussd_form
 from kaunti.ussd.models import InboundSms, PhoneLanguage
 from kaunti.ussd.tests.conftest import MSISDN, PHONE, USSD_URL
 

@@ -17,9 +17,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from kaunti.core.models import OutboxMessage, OutboxStatus
-from kaunti.core.simulators.africastalking import AfricasTalkingSimulator
 from kaunti.payments.models import Bill, BillStatus, Receipt, StkRequest
-from kaunti.payments.mpesa.simulator import (
+from kaunti.simulators.africastalking import AfricasTalkingSimulator
+from kaunti.simulators.daraja import (
     DarajaSimulator,
     DeliveryKind,
     DeliveryMode,

@@ -12,7 +12,6 @@ from django.test import Client
 
 from kaunti.accounts.models import User
 from kaunti.conftest import read_sms
-from kaunti.core.simulators.africastalking import inbound_sms_form
 from kaunti.eservices.models import Application
 from kaunti.eservices.services.applications import submit_application
 from kaunti.eservices.tests.conftest import draft_ubp  # noqa: F401  (fixture)
@@ -29,6 +28,7 @@ from kaunti.land.tests.conftest import (  # noqa: F401  (fixtures, used by name)
     ward,
 )
 from kaunti.payments.models import StkRequest
+from kaunti.simulators.africastalking import inbound_sms_form
 from kaunti.ussd.models import PhoneLanguage
 from kaunti.ussd.tests.conftest import MSISDN, Phone
 

@@ -20,7 +20,6 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from kaunti.accounts.models import User
 from kaunti.conftest import read_sms
 from kaunti.core.models import IssuedDocument
-from kaunti.core.simulators.africastalking import inbound_sms_form
 from kaunti.eservices.models import Application
 from kaunti.eservices.services.applications import submit_application
 from kaunti.eservices.tests.conftest import draft_ubp, pay  # noqa: F401  (fixture, helper)
@@ -37,6 +36,7 @@ from kaunti.land.tests.conftest import (  # noqa: F401  (fixtures, used by name)
     ward,
 )
 from kaunti.payments.models import Bill, Receipt
+from kaunti.simulators.africastalking import inbound_sms_form
 from kaunti.ussd.models import PhoneLanguage
 from kaunti.ussd.tests.conftest import Phone
 

@@ -16,7 +16,7 @@ from kaunti.core.models import OutboxMessage
 from kaunti.eservices.models import Application, Complaint
 from kaunti.eservices.services.applications import submit_application
 from kaunti.payments.models import Bill, StkRequest
-from kaunti.payments.numbers import check_character
+from kaunti.payments.numbering import check_character
 from kaunti.ussd.engine import MAX_STEPS
 from kaunti.ussd.models import PhoneLanguage
 from kaunti.ussd.tests.conftest import MSISDN, USSD_URL, Phone

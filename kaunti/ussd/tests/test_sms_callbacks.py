@@ -13,10 +13,10 @@ from kaunti.accounts.models import User
 from kaunti.conftest import read_sms
 from kaunti.core.models import OutboxMessage, OutboxStatus
 from kaunti.core.notifications import queue_sms
-from kaunti.core.simulators.africastalking import AfricasTalkingSimulator, inbound_sms_form
 from kaunti.eservices.models import Application
 from kaunti.eservices.services.applications import submit_application
 from kaunti.payments.models import Bill
+from kaunti.simulators.africastalking import AfricasTalkingSimulator, inbound_sms_form
 from kaunti.ussd.models import InboundSms, PhoneLanguage
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kaunti.payments.mpesa.client import DarajaError
-from kaunti.payments.services.mpesa_outbound import daraja_client, registered_c2b_urls
+from kaunti.payments.mpesa.outbound import daraja_client, registered_c2b_urls
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ import pytest
 
 from kaunti.payments.mpesa.client import DarajaClient, DarajaConfig
 from kaunti.payments.mpesa.protocol import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
-from kaunti.payments.mpesa.simulator import DarajaSimulator, SimulatorConfig
+from kaunti.simulators.daraja import DarajaSimulator, SimulatorConfig
 
 PHONE = "254708374149"
 CONSUMER_KEY = "kaunti-consumer-key"

@@ -11,8 +11,8 @@ import pytest
 from kaunti.payments.mpesa.callbacks import NAIROBI, C2BPayment, parse_c2b
 from kaunti.payments.mpesa.client import DarajaClient, DarajaError
 from kaunti.payments.mpesa.protocol import C2BValidationResult, c2b_validation_response
-from kaunti.payments.mpesa.simulator import DarajaSimulator, MsisdnMode
 from kaunti.payments.mpesa.tests.conftest import PHONE, Receiver, closed_port_url, make_client
+from kaunti.simulators.daraja import DarajaSimulator, MsisdnMode
 
 C2B_SHORTCODE = "600610"
 C2B_FIELDS = [

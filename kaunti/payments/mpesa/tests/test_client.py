@@ -17,8 +17,8 @@ from kaunti.payments.mpesa.client import (
     stk_password,
 )
 from kaunti.payments.mpesa.protocol import SANDBOX_PASSKEY
-from kaunti.payments.mpesa.simulator import DarajaSimulator, DeliveryMode, Outcome
 from kaunti.payments.mpesa.tests.conftest import PHONE, Receiver, make_client
+from kaunti.simulators.daraja import DarajaSimulator, DeliveryMode, Outcome
 
 OAUTH = "/oauth/v1/generate"
 PUSH = "/mpesa/stkpush/v1/processrequest"

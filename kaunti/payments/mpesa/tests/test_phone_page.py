@@ -9,8 +9,8 @@ import pytest
 
 from kaunti.payments.mpesa.callbacks import parse_c2b, parse_stk_callback
 from kaunti.payments.mpesa.client import DarajaClient
-from kaunti.payments.mpesa.simulator import DarajaSimulator, Outcome
 from kaunti.payments.mpesa.tests.conftest import PHONE, Receiver, make_client
+from kaunti.simulators.daraja import DarajaSimulator, Outcome
 
 
 def push_to_phone(simulator: DarajaSimulator, client: DarajaClient, receiver: Receiver) -> str:

@@ -7,9 +7,9 @@ import httpx
 import pytest
 
 from kaunti.payments.mpesa.protocol import SANDBOX_PASSKEY
-from kaunti.payments.mpesa.simulator import DarajaSimulator
-from kaunti.payments.mpesa.simulator.__main__ import parse_arguments
 from kaunti.payments.mpesa.tests.conftest import CONSUMER_KEY, CONSUMER_SECRET
+from kaunti.simulators.daraja import DarajaSimulator
+from kaunti.simulators.daraja.__main__ import parse_arguments
 
 TIMESTAMP = "20260808103015"
 

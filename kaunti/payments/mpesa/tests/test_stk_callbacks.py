@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from kaunti.payments.mpesa.client import DarajaClient, StkCallback, parse_stk_callback
-from kaunti.payments.mpesa.simulator import DarajaSimulator, DeliveryKind, DeliveryMode, Outcome
 from kaunti.payments.mpesa.tests.conftest import PHONE, Receiver, make_client
+from kaunti.simulators.daraja import DarajaSimulator, DeliveryKind, DeliveryMode, Outcome
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 RECEIPT = re.compile(r"^[A-Z][A-Z0-9]{9}$")

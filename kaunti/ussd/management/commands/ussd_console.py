@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kaunti.core.identifiers import as_e164
-from kaunti.core.simulators.africastalking import ussd_form
+from kaunti.simulators.africastalking import ussd_form
 
 USSD_PATH = "/ussd/africastalking/"
 

@@ -1,41 +1,36 @@
-"""The simulator's HTTP server (stdlib `ThreadingHTTPServer`) and its in-process handle.
+"""The simulator's routes, served by the shared `LocalServer`, and its in-process handle.
 
 `DarajaSimulator(config).start()` serves on a background thread (port 0 picks a free port)
-for tests; `python -m kaunti.payments.mpesa.simulator` serves in the foreground for demos.
+for tests; `python -m kaunti.simulators.daraja` serves in the foreground for demos.
 """
 
 import logging
 import re
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Final, Self
-from urllib.parse import parse_qs, urlsplit
 
-from kaunti.payments.mpesa.simulator import api, control, phone
-from kaunti.payments.mpesa.simulator.config import (
+from kaunti.simulators.daraja import api, control, phone
+from kaunti.simulators.daraja.config import (
     PHONE_ANSWERS,
     DeliveryMode,
     Outcome,
     Script,
     SimulatorConfig,
 )
-from kaunti.payments.mpesa.simulator.records import (
+from kaunti.simulators.daraja.records import (
     C2BResult,
     CallbackDelivery,
     DeliveryKind,
     Push,
 )
-from kaunti.payments.mpesa.simulator.state import SimulatorState
-from kaunti.payments.mpesa.simulator.wire import (
+from kaunti.simulators.daraja.state import SimulatorState
+from kaunti.simulators.daraja.wire import (
     Refusal,
-    Reply,
-    Request,
     error_reply,
-    json_reply,
     normalise_msisdn,
 )
+from kaunti.simulators.http import SERVER_ERROR, LocalServer, Reply, Request
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +66,6 @@ ROUTES: Final[tuple[tuple[str, re.Pattern[str], Handler], ...]] = (
 )
 # The Daraja paths, whose calls are kept in the request log.
 _DARAJA_PREFIXES: Final = ("/oauth/", "/mpesa/")
-_MAX_BODY_BYTES: Final = 1_000_000
 
 
 def dispatch(state: SimulatorState, request: Request) -> Reply:
@@ -93,71 +87,20 @@ def dispatch(state: SimulatorState, request: Request) -> Reply:
     return error_reply(404, "404.001.01", "Resource not found")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+def _handler(state: SimulatorState) -> Callable[[Request], Reply]:
+    """`dispatch`, with Daraja's calls kept in the request log (failed ones too)."""
 
-    def __init__(self, address: tuple[str, int], state: SimulatorState) -> None:
-        self.state = state
-        super().__init__(address, _RequestHandler)
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def log_message(self, format: str, *args: object) -> None:
-        logger.debug("%s " + format, self.address_string(), *args)
-
-    def _handle(self) -> None:
-        state = self.server.state
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY_BYTES:
-            self._write(error_reply(413, "413", "Request entity too large"))
-            return
-        request = Request(
-            method=self.command,
-            path=parts.path,
-            query={name: values[0] for name, values in parse_qs(parts.query).items()},
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=self.rfile.read(length) if length else b"",
-        )
+    def handle(request: Request) -> Reply:
         try:
             reply = dispatch(state, request)
         except Exception:  # the server must keep serving after any bug; logged in full
             logger.exception("Daraja simulator failed on %s %s", request.method, request.path)
-            reply = json_reply(500, {"errorCode": "500", "errorMessage": "Simulator error"})
+            reply = SERVER_ERROR
         if request.path.startswith(_DARAJA_PREFIXES):
             state.record_request(request.method, request.path, reply.status, request.json_object())
-        self._write(reply)
-        if reply.after is not None:
-            try:
-                reply.after()
-            except Exception:  # as above: report it, keep serving
-                logger.exception("Daraja simulator follow-up failed on %s", request.path)
+        return reply
 
-    def _write(self, reply: Reply) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(reply.body)
-        self.wfile.flush()
+    return handle
 
 
 class DarajaSimulator:
@@ -166,49 +109,36 @@ class DarajaSimulator:
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
         self.state = SimulatorState(self.config)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LocalServer(
+            _handler(self.state),
+            host=self.config.host,
+            port=self.config.port,
+            name="daraja-simulator",
+            too_large=error_reply(413, "413", "Request entity too large"),
+        )
 
     # --- Lifecycle ------------------------------------------------------------------------
 
     def bind(self) -> Self:
         """Open the listening socket (so `base_url` is known) without serving yet."""
-        if self._server is None:
-            self._server = _Server((self.config.host, self.config.port), self.state)
+        self._server.bind()
         return self
 
     def start(self) -> Self:
         """Serve on a background thread."""
-        server = self.bind()._server
-        assert server is not None
-        # A short poll interval keeps stop() quick (shutdown waits for one poll).
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="daraja-simulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (the command line's mode)."""
-        server = self.bind()._server
-        assert server is not None
         try:
-            server.serve_forever()
+            self._server.serve_forever()
         finally:
             self.stop()
 
     def stop(self) -> None:
         self.state.shutdown()
-        if self._server is not None:
-            if self._thread is not None:
-                self._server.shutdown()
-                self._thread.join(timeout=5)
-            self._server.server_close()
-        self._server = None
-        self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -223,11 +153,7 @@ class DarajaSimulator:
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the simulator is not started")
-        host, port = self._server.server_address[:2]
-        shown = host.decode() if isinstance(host, bytes) else host
-        return f"http://{shown}:{port}"
+        return self._server.base_url
 
     def phone_url(self, phone_number: str) -> str:
         """The phone page for a number (any Kenyan form)."""

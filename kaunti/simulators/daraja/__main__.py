@@ -1,23 +1,23 @@
-"""`python -m kaunti.payments.mpesa.simulator`: run the local Daraja in the foreground."""
+"""`python -m kaunti.simulators.daraja`: run the local Daraja in the foreground."""
 
 import argparse
 import logging
 import sys
 
 from kaunti.payments.mpesa.protocol import SANDBOX_MSISDN, SANDBOX_PASSKEY, SANDBOX_SHORTCODE
-from kaunti.payments.mpesa.simulator.config import (
+from kaunti.simulators.daraja.config import (
     DeliveryMode,
     MsisdnMode,
     Outcome,
     Script,
     SimulatorConfig,
 )
-from kaunti.payments.mpesa.simulator.server import DarajaSimulator
+from kaunti.simulators.daraja.server import DarajaSimulator
 
 
 def parse_arguments(argv: list[str] | None = None) -> SimulatorConfig:
     parser = argparse.ArgumentParser(
-        prog="python -m kaunti.payments.mpesa.simulator",
+        prog="python -m kaunti.simulators.daraja",
         description="A local M-Pesa Daraja for development and demos.",
     )
     parser.add_argument("--host", default="127.0.0.1")

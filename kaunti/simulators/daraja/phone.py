@@ -8,17 +8,14 @@ it works under a strict Content-Security-Policy and on any browser.
 
 from html import escape
 
-from kaunti.payments.mpesa.simulator.config import PHONE_ANSWERS
-from kaunti.payments.mpesa.simulator.records import Push
-from kaunti.payments.mpesa.simulator.state import SimulatorState
-from kaunti.payments.mpesa.simulator.wire import (
-    Reply,
-    Request,
-    html_reply,
+from kaunti.simulators.daraja.config import PHONE_ANSWERS
+from kaunti.simulators.daraja.records import Push
+from kaunti.simulators.daraja.state import SimulatorState
+from kaunti.simulators.daraja.wire import (
     normalise_msisdn,
-    redirect,
     whole_amount_field,
 )
+from kaunti.simulators.http import Reply, Request, html_reply, redirect
 
 ANSWER_LABELS = (
     ("pay", "Enter PIN and pay"),

@@ -21,15 +21,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from kaunti.payments.mpesa.simulator import ids
-from kaunti.payments.mpesa.simulator.config import (
+from kaunti.simulators.daraja import ids
+from kaunti.simulators.daraja.config import (
     DeliveryMode,
     MsisdnMode,
     Outcome,
     Script,
     SimulatorConfig,
 )
-from kaunti.payments.mpesa.simulator.records import (
+from kaunti.simulators.daraja.records import (
     C2BRegistration,
     C2BResult,
     CallbackDelivery,

@@ -7,6 +7,9 @@ lookup of one bill or receipt (`access_*`) returns None when there is none and r
 only the bills raised in their name: anything else is None, so the view answers 404 and
 nobody learns which numbers exist. A bill's viewers also include those the app that
 raised it registered in `payments.bill_access` (land rates: the Revenue Directorate).
+
+This module holds the reads of bills, receipts, tills and citizens' pages; the revenue
+reports, the dashboard and reconciliation results read through `selectors.reports`.
 """
 
 from collections.abc import Iterable
@@ -41,7 +44,7 @@ from kaunti.payments.models import (
     TillSession,
     TillStatus,
 )
-from kaunti.payments.numbers import normalise_bill_number
+from kaunti.payments.numbering import normalise_bill_number
 
 VIEW_BILLS = "payments.view_bills"
 

@@ -29,15 +29,12 @@ from kaunti.payments.mpesa.protocol import (
     TRANSACTION_DESC_MAX_LENGTH,
     WRONG_CREDENTIALS_MESSAGE,
 )
-from kaunti.payments.mpesa.simulator import ids
-from kaunti.payments.mpesa.simulator.records import C2BRegistration
-from kaunti.payments.mpesa.simulator.state import SimulatorState, SubscriberLocked
-from kaunti.payments.mpesa.simulator.wire import (
-    Reply,
-    Request,
+from kaunti.simulators.daraja import ids
+from kaunti.simulators.daraja.records import C2BRegistration
+from kaunti.simulators.daraja.state import SimulatorState, SubscriberLocked
+from kaunti.simulators.daraja.wire import (
     as_text,
     error_reply,
-    json_reply,
     msisdn_field,
     refuse,
     shortcode_field,
@@ -45,6 +42,7 @@ from kaunti.payments.mpesa.simulator.wire import (
     url_field,
     whole_amount_field,
 )
+from kaunti.simulators.http import Reply, Request, json_reply
 
 T = TypeVar("T")
 

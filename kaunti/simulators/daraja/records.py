@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from kaunti.payments.mpesa.simulator.config import Script
+from kaunti.simulators.daraja.config import Script
 
 # Safaricom writes the STK amount as `1.00`, which json.dumps cannot: a placeholder is
 # swapped for the literal after encoding.

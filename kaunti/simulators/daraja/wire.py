@@ -1,57 +1,20 @@
-"""The simulator's view of one HTTP exchange: a parsed request in, a reply out.
+"""Daraja's side of an HTTP exchange: its error body, and the checks its fields get.
 
-Handlers are plain functions from `Request` to `Reply`, so the HTTP plumbing stays in
-`server.py`; a handler that must refuse deep inside its checks raises `Refusal`.
+Handlers are plain functions from `Request` to `Reply` (`kaunti.simulators.http`, the
+plumbing both simulators share); a handler that must refuse deep inside its checks
+raises `Refusal`.
 """
 
-import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from kaunti.payments.mpesa.simulator import ids
+from kaunti.simulators.daraja import ids
+from kaunti.simulators.http import Reply, json_reply
 
 _MSISDN = re.compile(r"^254(?:7|1)[0-9]{8}$")
 _SHORTCODE = re.compile(r"^[0-9]{5,7}$")
 _TIMESTAMP = re.compile(r"^[0-9]{14}$")
 _WHOLE = re.compile(r"^[0-9]+$")
-
-
-@dataclass(frozen=True)
-class Request:
-    """One request; header names are lower-cased, query values are the first given."""
-
-    method: str
-    path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json_object(self) -> dict[str, object] | None:
-        """The body as a JSON object, or None when it is not one."""
-        try:
-            data = json.loads(self.body)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
-
-    def form(self) -> dict[str, str]:
-        """A urlencoded form body, first value of each field."""
-        parsed = parse_qs(self.body.decode("utf-8", errors="replace"), keep_blank_values=True)
-        return {name: values[0] for name, values in parsed.items()}
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What to answer; `after` runs once the answer has been sent (e.g. a callback that
-    must not overtake the response it follows)."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: tuple[tuple[str, str], ...] = ()
-    after: Callable[[], None] | None = field(default=None, compare=False)
 
 
 class Refusal(Exception):
@@ -60,12 +23,6 @@ class Refusal(Exception):
     def __init__(self, reply: Reply) -> None:
         super().__init__(reply.status)
         self.reply = reply
-
-
-def json_reply(
-    status: int, data: Mapping[str, object], *, after: Callable[[], None] | None = None
-) -> Reply:
-    return Reply(status=status, body=json.dumps(data).encode(), after=after)
 
 
 def error_reply(status: int, error_code: str, error_message: str) -> Reply:
@@ -78,15 +35,6 @@ def error_reply(status: int, error_code: str, error_message: str) -> Reply:
 
 def refuse(status: int, error_code: str, error_message: str) -> Refusal:
     return Refusal(error_reply(status, error_code, error_message))
-
-
-def redirect(location: str) -> Reply:
-    """303 See Other: the phone page's post/redirect/get."""
-    return Reply(status=303, content_type="text/plain", headers=(("Location", location),))
-
-
-def html_reply(status: int, html: str) -> Reply:
-    return Reply(status=status, body=html.encode(), content_type="text/html; charset=utf-8")
 
 
 # --- Field checks shared by the Daraja endpoints and the control endpoints -------------

@@ -2,7 +2,7 @@
 
 Revenue figures come only from the collections summaries, never from payments:
 `DailyCollection`, kept per day, stream, ward and channel as payments post
-(`services.collections.record_collection`); and, kept from it by the database,
+(`services.daily_collections.record_collection`); and, kept from it by the database,
 `MonthlyCollection`, the same per month, and `DailyStreamCollection`, per day and stream
 only. A report reads whole months from the monthly summary and only the days at either
 end of its period (every day, for a report by day) from a daily one: per day and stream
@@ -43,7 +43,7 @@ from kaunti.payments.models import (
     StatementKind,
     StatementLine,
 )
-from kaunti.payments.numbers import financial_year
+from kaunti.payments.numbering import financial_year
 
 Grouping = Literal["stream", "ward", "channel", "day", "month"]
 GROUPINGS: tuple[Grouping, ...] = ("stream", "ward", "channel", "day", "month")

@@ -34,7 +34,6 @@ depends on it.
 """
 
 import contextlib
-import json
 import math
 import re
 import threading
@@ -44,16 +43,15 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
-from urllib.parse import parse_qs
 
 import httpx
 
+from kaunti.simulators.http import LocalServer, Reply, Request, json_reply, text_reply
+
 MESSAGING_PATH = "/version1/messaging"
 INVALID_AUTHENTICATION = "The supplied authentication is invalid"
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 # Per-recipient status codes (reference 2.3). 100-102 mean accepted; their `status` reads
 # "Success", the others carry their name.
@@ -129,25 +127,6 @@ class AcceptedMessage:
     status_code: int
 
 
-@dataclass(frozen=True)
-class HttpAnswer:
-    """What the gateway sends back: status, content type and body."""
-
-    status: int
-    content_type: str
-    body: bytes
-    # Accepted messages to report on once this answer has gone out (auto delivery).
-    report_ids: tuple[str, ...] = ()
-
-
-def _text(status: int, text: str) -> HttpAnswer:
-    return HttpAnswer(status, "text/plain; charset=utf-8", text.encode())
-
-
-def _json(status: int, data: object) -> HttpAnswer:
-    return HttpAnswer(status, "application/json", json.dumps(data).encode())
-
-
 def _validated_outcome(outcome: Outcome) -> Outcome:
     if isinstance(outcome, bool):
         raise ValueError(f"not an outcome: {outcome!r}")
@@ -171,41 +150,6 @@ def message_parts(message: str) -> int:
     if len(message) <= _SINGLE_PART:
         return 1
     return math.ceil(len(message) / _MULTI_PART)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], simulator: "AfricasTalkingSimulator") -> None:
-        super().__init__(address, _Handler)
-        self.simulator = simulator
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        answer = self.server.simulator.answer(
-            method="POST",
-            path=self.path.partition("?")[0],
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=body,
-        )
-        # Scheduled before the answer goes out, so that a caller who then waits for the
-        # reports finds them all (each waits `auto_delivery_delay` before it is posted).
-        for message_id in answer.report_ids:
-            self.server.simulator._report_later(message_id)
-        self.send_response(answer.status)
-        self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        self.wfile.write(answer.body)
-        self.wfile.flush()
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: test output is no place for an access log."""
 
 
 class AfricasTalkingSimulator:
@@ -246,38 +190,23 @@ class AfricasTalkingSimulator:
         self._outcomes: dict[str, Outcome] = {}
         self._requests: list[ReceivedRequest] = []
         self._accepted: list[AcceptedMessage] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LocalServer(self.handle, name="africastalking-simulator")
         for number, outcome in (outcomes or {}).items():
             self.set_outcome(number, outcome)
 
     # --- Running ----------------------------------------------------------------------
 
     def start(self) -> Self:
-        if self._server is not None:
+        if self._server.running:
             raise RuntimeError("the simulator is already running")
-        self._server = _Server(("127.0.0.1", 0), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="africastalking-simulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         for thread in self._report_threads:
             thread.join(timeout=5)
         self._report_threads.clear()
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -293,12 +222,9 @@ class AfricasTalkingSimulator:
     @property
     def base_url(self) -> str:
         """What `AFRICASTALKING_BASE_URL` should be, e.g. `http://127.0.0.1:41234`."""
-        if self._server is None:
+        if not self._server.running:
             raise RuntimeError("start the simulator first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    # --- Scripting and inspecting -----------------------------------------------------
+        return self._server.base_url
 
     def set_outcome(self, number: str, outcome: Outcome) -> None:
         """Script what happens to messages for `number` (E.164, "+" optional) from now on."""
@@ -390,55 +316,56 @@ class AfricasTalkingSimulator:
 
     # --- The gateway's behaviour ------------------------------------------------------
 
-    def answer(
-        self, *, method: str, path: str, headers: Mapping[str, str], body: bytes
-    ) -> HttpAnswer:
-        """Decide the answer to one request and record it (the HTTP handler calls this)."""
-        form: dict[str, str] = {}
-        if headers.get("content-type", "").startswith(FORM_CONTENT_TYPE):
-            parsed = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-            form = {name: values[-1] for name, values in parsed.items()}
-        if path != MESSAGING_PATH:
-            result = _text(HTTPStatus.NOT_FOUND, HTTPStatus.NOT_FOUND.phrase)
+    def handle(self, request: Request) -> Reply:
+        """Decide the answer to one request and record it (the HTTP server calls this).
+
+        Reports due on accepted messages are scheduled before the answer goes out, so that
+        a caller who then waits for the reports finds them all (each waits
+        `auto_delivery_delay` before it is posted).
+        """
+        form = request.form() if request.is_form() else {}
+        report_ids: tuple[str, ...] = ()
+        if request.method != "POST" or request.path != MESSAGING_PATH:
+            result = text_reply(HTTPStatus.NOT_FOUND, HTTPStatus.NOT_FOUND.phrase)
         else:
-            result = self._answer_messaging(headers=headers, form=form)
+            result, report_ids = self._answer_messaging(headers=request.headers, form=form)
         with self._lock:
             self._requests.append(
                 ReceivedRequest(
-                    method=method,
-                    path=path,
-                    headers=dict(headers),
+                    method=request.method,
+                    path=request.path,
+                    headers=dict(request.headers),
                     form=form,
                     status=result.status,
                 )
             )
         if self.response_delay:
             time.sleep(self.response_delay)
+        for message_id in report_ids:
+            self._report_later(message_id)
         return result
 
     def _answer_messaging(
         self, *, headers: Mapping[str, str], form: Mapping[str, str]
-    ) -> HttpAnswer:
+    ) -> tuple[Reply, tuple[str, ...]]:
+        """The answer to a send request, and the accepted messages to report on."""
         if headers.get("apikey") != self.api_key or form.get("username") != self.username:
-            return _text(HTTPStatus.UNAUTHORIZED, INVALID_AUTHENTICATION)
+            return text_reply(HTTPStatus.UNAUTHORIZED, INVALID_AUTHENTICATION), ()
         for field in ("to", "message"):
             if not form.get(field):
-                return _text(
-                    HTTPStatus.BAD_REQUEST, f"Request is missing required form field '{field}'"
-                )
+                missing = f"Request is missing required form field '{field}'"
+                return text_reply(HTTPStatus.BAD_REQUEST, missing), ()
         numbers = [number.strip() for number in form["to"].split(",") if number.strip()]
         with self._lock:
             outcomes = {number: self._outcomes.get(number) for number in numbers}
         for outcome in outcomes.values():
             if isinstance(outcome, str):
                 status = HTTPStatus(int(outcome.removeprefix("http ")))
-                return _text(status, status.phrase)
+                return text_reply(status, status.phrase), ()
         sender = form.get("from", "")
         if sender and self.sender_ids is not None and sender not in self.sender_ids:
-            return _json(
-                HTTPStatus.CREATED,
-                {"SMSMessageData": {"Message": "InvalidSenderId", "Recipients": []}},
-            )
+            invalid_sender = {"SMSMessageData": {"Message": "InvalidSenderId", "Recipients": []}}
+            return json_reply(HTTPStatus.CREATED, invalid_sender), ()
         parts = message_parts(form["message"])
         report_ids: list[str] = []
         recipients: list[dict[str, object]] = []
@@ -489,11 +416,11 @@ class AfricasTalkingSimulator:
                 )
         total = f"{self.currency} {total_cost:.4f}" if accepted_count else "0"
         summary = f"Sent to {accepted_count}/{len(numbers)} Total Cost: {total}"
-        answer = _json(
+        answer = json_reply(
             HTTPStatus.CREATED,
             {"SMSMessageData": {"Message": summary, "Recipients": recipients}},
         )
-        return HttpAnswer(answer.status, answer.content_type, answer.body, tuple(report_ids))
+        return answer, tuple(report_ids)
 
 
 def ussd_form(

@@ -19,9 +19,9 @@ from kaunti.payments.models import (
     StkRequest,
     StkStatus,
 )
+from kaunti.payments.mpesa import inbound, stk_callbacks
 from kaunti.payments.mpesa.client import DarajaClient, DarajaConfig, DarajaError
-from kaunti.payments.services import mpesa_inbound
-from kaunti.payments.services.collections import record_payment
+from kaunti.payments.services.recording import record_payment
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def send_stk_push(*, public_id: UUID | str, client: DarajaClient | None = None) 
         for waiting in InboundCallback.objects.filter(
             kind="mpesa_stk", reference=accepted.checkout_request_id, status=CallbackStatus.WAITING
         ).values_list("public_id", flat=True):
-            mpesa_inbound.process_stk_callback(public_id=waiting)
+            stk_callbacks.process_stk_callback(public_id=waiting)
     request.refresh_from_db()
     return request
 
@@ -118,7 +118,7 @@ def resolve_pending_stk_requests(
                 continue
             if str(result.result_code) == "0":
                 recorded = record_payment(
-                    provider=mpesa_inbound.STK_PROVIDER,
+                    provider=inbound.STK_PROVIDER,
                     external_ref=locked.checkout_request_id or "",
                     channel=Channel.MPESA_STK,
                     amount=Decimal(locked.amount),

@@ -4,21 +4,19 @@ Script outcomes per phone, answer prompts, pay a bill, read the deliveries made,
 tokens, reset. They answer `{"error": ...}` with HTTP 400 when asked something odd.
 """
 
-from kaunti.payments.mpesa.simulator.config import (
+from kaunti.simulators.daraja.config import (
     PHONE_ANSWERS,
     DeliveryMode,
     Outcome,
     Script,
 )
-from kaunti.payments.mpesa.simulator.state import SimulatorState
-from kaunti.payments.mpesa.simulator.wire import (
-    Reply,
-    Request,
+from kaunti.simulators.daraja.state import SimulatorState
+from kaunti.simulators.daraja.wire import (
     as_text,
-    json_reply,
     normalise_msisdn,
     whole_amount_field,
 )
+from kaunti.simulators.http import Reply, Request, json_reply
 
 
 def summary(state: SimulatorState, request: Request) -> Reply:

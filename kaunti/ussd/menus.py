@@ -17,7 +17,7 @@ from kaunti.core.identifiers import mask_phone
 from kaunti.core.money import format_kes
 from kaunti.core.selectors import get_deployment_county_name, list_wards
 from kaunti.eservices.selectors.catalogue import list_complaint_categories
-from kaunti.eservices.services.complaints import file_complaint
+from kaunti.eservices.services.complaints.filing import file_complaint
 from kaunti.payments.services.mpesa import IdempotencyConflict, request_stk_push
 from kaunti.ussd import lookups
 from kaunti.ussd.engine import (

@@ -33,7 +33,7 @@ from kaunti.eservices.services.applications import (
     submit_application,
     update_draft,
 )
-from kaunti.eservices.services.complaints import file_complaint
+from kaunti.eservices.services.complaints.filing import file_complaint
 from kaunti.eservices.tests.conftest import UBP_ANSWERS, pay, pdf
 from kaunti.land.models import ValuationRoll
 from kaunti.ledger.models import JournalEntry

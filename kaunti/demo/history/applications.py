@@ -36,12 +36,12 @@ from kaunti.eservices.services.applications import (
     submit_application,
     update_draft,
 )
-from kaunti.eservices.services.workflow import (
+from kaunti.eservices.services.workflow.actions import (
     approve_step,
-    record_inspection_result,
     reject_application,
     return_for_changes,
 )
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 
 # Services by how often residents apply (codes not in the catalogue are skipped).
 SERVICE_WEIGHTS = {

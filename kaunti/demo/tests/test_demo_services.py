@@ -29,7 +29,8 @@ from kaunti.eservices.services.applications import (
     update_draft,
 )
 from kaunti.eservices.services.catalogue_data import find_steps_nobody_can_act_on, load_catalogue
-from kaunti.eservices.services.workflow import approve_step, record_inspection_result
+from kaunti.eservices.services.workflow.actions import approve_step
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import pay, pdf, png
 from kaunti.land.demo import DATA, PARCELS_FILE, _parcel_input
 from kaunti.land.selectors import parcel_amount_owed

@@ -55,7 +55,7 @@ from kaunti.eservices.services.notices import (
     text_applicant,
     text_applicant_in_review,
 )
-from kaunti.eservices.services.workflow import restart_open_steps, start_review
+from kaunti.eservices.services.workflow.steps import restart_open_steps, start_review
 from kaunti.eservices.uploads import Upload, check_upload
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
 

@@ -17,11 +17,8 @@ from kaunti.eservices.selectors.applications import (
     list_work_queue,
     render_issued_document,
 )
-from kaunti.eservices.services.workflow import (
-    approve_step,
-    reassign_step,
-    record_inspection_result,
-)
+from kaunti.eservices.services.workflow.actions import approve_step, reassign_step
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import step
 
 pytestmark = pytest.mark.django_db

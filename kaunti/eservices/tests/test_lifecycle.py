@@ -34,13 +34,13 @@ from kaunti.eservices.services.applications import (
 from kaunti.eservices.services.catalogue import create_draft_version, publish_service_version
 from kaunti.eservices.services.issuing import issue_document
 from kaunti.eservices.services.settlement import handle_bill_settled
-from kaunti.eservices.services.workflow import (
+from kaunti.eservices.services.workflow.actions import (
     approve_step,
     reassign_step,
-    record_inspection_result,
     reject_application,
     return_for_changes,
 )
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import UBP_ANSWERS, pay, pdf, png, step
 from kaunti.payments.models import Bill, BillStatus
 from kaunti.payments.services.bills import LineInput, Payer, create_bill

@@ -19,7 +19,8 @@ from kaunti.eservices.services.applications import (
 )
 from kaunti.eservices.services.catalogue import create_draft_version, publish_service_version
 from kaunti.eservices.services.renewals import renew_by_document_number
-from kaunti.eservices.services.workflow import approve_step, record_inspection_result
+from kaunti.eservices.services.workflow.actions import approve_step
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import UBP_ANSWERS, pdf, step
 from kaunti.eservices.validity import valid_until_for
 from kaunti.payments.models import Bill

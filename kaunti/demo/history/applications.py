@@ -29,12 +29,11 @@ from kaunti.eservices.definitions import (
 )
 from kaunti.eservices.models import Application, ApplicationStatus, ApplicationStep, Service
 from kaunti.eservices.models.applications import StepStatus
-from kaunti.eservices.services.applications import (
-    attach_document,
-    create_draft,
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import (
     resubmit_application,
     submit_application,
-    update_draft,
 )
 from kaunti.eservices.services.workflow.actions import (
     approve_step,

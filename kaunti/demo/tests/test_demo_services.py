@@ -22,12 +22,9 @@ from kaunti.core.reference_data import load_reference_data
 from kaunti.core.selectors import list_wards
 from kaunti.eservices.definitions import STEP_ACTIONS, FieldSpec, FieldType, StepKind, parse_form
 from kaunti.eservices.models import Application, ApplicationStatus, Service, StepStatus
-from kaunti.eservices.services.applications import (
-    attach_document,
-    create_draft,
-    submit_application,
-    update_draft,
-)
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.eservices.services.catalogue_data import find_steps_nobody_can_act_on, load_catalogue
 from kaunti.eservices.services.workflow.actions import approve_step
 from kaunti.eservices.services.workflow.inspections import record_inspection_result

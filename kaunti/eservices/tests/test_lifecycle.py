@@ -24,12 +24,11 @@ from kaunti.eservices.selectors.applications import (
     preview_fees,
     render_issued_document,
 )
-from kaunti.eservices.services.applications import (
-    attach_document,
-    create_draft,
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import (
     resubmit_application,
     submit_application,
-    update_draft,
 )
 from kaunti.eservices.services.catalogue import create_draft_version, publish_service_version
 from kaunti.eservices.services.issuing import issue_document

@@ -15,7 +15,7 @@ from kaunti.core.models import OutboxMessage, OutboxStatus
 from kaunti.core.notifications import queue_sms
 from kaunti.core.simulators.africastalking import AfricasTalkingSimulator, inbound_sms_form
 from kaunti.eservices.models import Application
-from kaunti.eservices.services.applications import submit_application
+from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.payments.models import Bill
 from kaunti.ussd.models import InboundSms, PhoneLanguage
 

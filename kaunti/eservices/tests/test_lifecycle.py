@@ -18,12 +18,10 @@ from kaunti.eservices.models import (
     Service,
     StepStatus,
 )
-from kaunti.eservices.selectors.applications import (
-    list_application_timeline,
-    list_work_queue,
-    preview_fees,
-    render_issued_document,
-)
+from kaunti.eservices.selectors.applications.citizen import list_application_timeline
+from kaunti.eservices.selectors.applications.fees import preview_fees
+from kaunti.eservices.selectors.applications.files import render_issued_document
+from kaunti.eservices.selectors.applications.work_queue import list_work_queue
 from kaunti.eservices.services.applications.documents import attach_document
 from kaunti.eservices.services.applications.drafts import create_draft, update_draft
 from kaunti.eservices.services.applications.submission import (

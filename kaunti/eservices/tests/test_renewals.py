@@ -10,7 +10,7 @@ from django.utils import timezone
 from kaunti.accounts.models import User
 from kaunti.core.models import IssuedDocument
 from kaunti.eservices.models import Application, ApplicationStatus, Service
-from kaunti.eservices.selectors.applications import why_not_renewable
+from kaunti.eservices.selectors.applications.renewals import why_not_renewable
 from kaunti.eservices.services.applications.documents import attach_document
 from kaunti.eservices.services.applications.drafts import create_draft, update_draft
 from kaunti.eservices.services.applications.submission import submit_application

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kaunti.accounts.models import User
 from kaunti.core.models import AuditEvent
 from kaunti.eservices.models import Application, ApplicationDocument, Service
-from kaunti.eservices.selectors.applications import open_application_document
+from kaunti.eservices.selectors.applications.files import open_application_document
 from kaunti.eservices.services.applications.documents import attach_document
 from kaunti.eservices.services.applications.drafts import create_draft, update_draft
 from kaunti.eservices.services.workflow.actions import approve_step

@@ -15,7 +15,8 @@ from kaunti.core.models import Ward
 from kaunti.eservices.definitions import FieldSpec, FieldType, clean_answers, parse_form
 from kaunti.eservices.models import Application, ApplicationStatus, EventKind, Service
 from kaunti.eservices.references import new_application_reference
-from kaunti.eservices.selectors.applications import ward_codes, why_not_renewable
+from kaunti.eservices.selectors.applications.renewals import why_not_renewable
+from kaunti.eservices.selectors.applications.requirements import ward_codes
 from kaunti.eservices.services.applications.access import lock_application, require_applicant
 from kaunti.eservices.services.notices import record_application_event
 

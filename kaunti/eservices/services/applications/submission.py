@@ -27,11 +27,8 @@ from kaunti.eservices.models import (
     ApplicationStatus,
     EventKind,
 )
-from kaunti.eservices.selectors.applications import (
-    compute_application_fees,
-    required_documents,
-    ward_codes,
-)
+from kaunti.eservices.selectors.applications.fees import compute_application_fees
+from kaunti.eservices.selectors.applications.requirements import required_documents, ward_codes
 from kaunti.eservices.services.applications.access import lock_application, require_applicant
 from kaunti.eservices.services.applications.drafts import ward_from
 from kaunti.eservices.services.issuing import holder_name_for, run_checks

@@ -30,7 +30,7 @@ from kaunti.eservices.definitions import (
     parse_workflow,
     year_day,
 )
-from kaunti.eservices.fees import parse_rule
+from kaunti.eservices.fees.rules import parse_rule
 from kaunti.eservices.models import (
     VERSION_CONTENT_FIELDS,
     FeeRule,

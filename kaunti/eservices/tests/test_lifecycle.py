@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from kaunti.accounts.models import User
 from kaunti.core.documents import verify
 from kaunti.core.models import AuditEvent, Department, IssuedDocument, OutboxMessage
-from kaunti.eservices.fees import FeeBreakdown
+from kaunti.eservices.fees.breakdown import FeeBreakdown
 from kaunti.eservices.models import (
     Application,
     ApplicationStatus,

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from kaunti.core.money import ZERO
 from kaunti.eservices.definitions import clean_answers, parse_form
-from kaunti.eservices.fees import FeeBreakdown, compute_fees
+from kaunti.eservices.fees.breakdown import FeeBreakdown
+from kaunti.eservices.fees.engine import compute_fees
 from kaunti.eservices.models import Application, ApplicationStatus, FeeSchedule
 from kaunti.eservices.selectors.applications.requirements import ward_codes
 from kaunti.eservices.selectors.catalogue import get_fee_schedule_in_force

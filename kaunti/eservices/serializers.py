@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from kaunti.core.fields import AsciiDecimalInput, AsciiIntegerInput
-from kaunti.eservices.definitions import current_language
+from kaunti.eservices.definitions.language import current_language
 from kaunti.eservices.fees.breakdown import FeeBreakdown
 from kaunti.eservices.models import (
     Application,

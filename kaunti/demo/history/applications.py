@@ -19,14 +19,9 @@ from kaunti.core.models import Ward
 from kaunti.demo.history.money import MARKETS, PAYBILL, STK, Money, local
 from kaunti.demo.history.people import Citizens, Staff, business_name, kra_pin, national_id
 from kaunti.demo.history.timeline import Timeline, draw
-from kaunti.eservices.definitions import (
-    PDF,
-    FieldSpec,
-    FieldType,
-    StepKind,
-    parse_documents,
-    parse_form,
-)
+from kaunti.eservices.definitions.documents import PDF, parse_documents
+from kaunti.eservices.definitions.form import FieldSpec, FieldType, parse_form
+from kaunti.eservices.definitions.workflow import StepKind
 from kaunti.eservices.models import Application, ApplicationStatus, ApplicationStep, Service
 from kaunti.eservices.models.applications import StepStatus
 from kaunti.eservices.services.applications.documents import attach_document

@@ -20,7 +20,8 @@ from kaunti.accounts.permissions import has_permission
 from kaunti.core.models import Ward
 from kaunti.core.reference_data import load_reference_data
 from kaunti.core.selectors import list_wards
-from kaunti.eservices.definitions import STEP_ACTIONS, FieldSpec, FieldType, StepKind, parse_form
+from kaunti.eservices.definitions.form import FieldSpec, FieldType, parse_form
+from kaunti.eservices.definitions.workflow import STEP_ACTIONS, StepKind
 from kaunti.eservices.models import Application, ApplicationStatus, Service, StepStatus
 from kaunti.eservices.services.applications.documents import attach_document
 from kaunti.eservices.services.applications.drafts import create_draft, update_draft

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.money import ZERO
-from kaunti.eservices.definitions import clean_answers, parse_form
+from kaunti.eservices.definitions.answers import clean_answers
+from kaunti.eservices.definitions.form import parse_form
 from kaunti.eservices.fees.breakdown import FeeBreakdown
 from kaunti.eservices.fees.engine import compute_fees
 from kaunti.eservices.models import Application, ApplicationStatus, FeeSchedule

@@ -6,7 +6,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kaunti.eservices.definitions import year_day
+from kaunti.eservices.definitions.version import year_day
 from kaunti.eservices.models import Application, ApplicationStatus, Service, ValidityRule
 from kaunti.eservices.selectors.applications.citizen import list_citizen_applications
 from kaunti.eservices.validity import valid_until_for

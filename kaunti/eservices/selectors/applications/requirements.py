@@ -2,7 +2,9 @@
 and the documents to upload (fewer on a renewal, unless the answers they prove changed)."""
 
 from kaunti.core.selectors import list_wards
-from kaunti.eservices.definitions import FieldType, current_language, parse_documents, parse_form
+from kaunti.eservices.definitions.documents import parse_documents
+from kaunti.eservices.definitions.form import FieldType, parse_form
+from kaunti.eservices.definitions.language import current_language
 from kaunti.eservices.models import Application
 
 

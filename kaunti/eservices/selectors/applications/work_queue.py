@@ -12,7 +12,7 @@ from kaunti.accounts.permissions import (
     department_ids_where,
     has_permission,
 )
-from kaunti.eservices.definitions import STEP_ACTIONS, StepKind
+from kaunti.eservices.definitions.workflow import STEP_ACTIONS, StepKind
 from kaunti.eservices.models import ApplicationStatus, ApplicationStep, StepStatus
 from kaunti.eservices.selectors.applications.staff import is_staff
 

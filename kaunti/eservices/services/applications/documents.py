@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
 from kaunti.core.audit import record_event
-from kaunti.eservices.definitions import DocumentSpec, current_language, parse_documents
+from kaunti.eservices.definitions.documents import DocumentSpec, parse_documents
+from kaunti.eservices.definitions.language import current_language
 from kaunti.eservices.models import Application, ApplicationDocument, EventKind
 from kaunti.eservices.services.applications.access import lock_application, require_applicant
 from kaunti.eservices.services.files import removed_unless_completed, store_checked_upload

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from kaunti.accounts.models import User
 from kaunti.core.audit import record_event
 from kaunti.core.models import Ward
-from kaunti.eservices.definitions import FieldSpec, FieldType, clean_answers, parse_form
+from kaunti.eservices.definitions.answers import clean_answers
+from kaunti.eservices.definitions.form import FieldSpec, FieldType, parse_form
 from kaunti.eservices.models import Application, ApplicationStatus, EventKind, Service
 from kaunti.eservices.references import new_application_reference
 from kaunti.eservices.selectors.applications.renewals import why_not_renewable

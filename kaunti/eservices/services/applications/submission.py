@@ -20,7 +20,8 @@ from kaunti.accounts.models import User
 from kaunti.core.audit import record_event
 from kaunti.core.language import in_both_languages
 from kaunti.core.money import format_amount
-from kaunti.eservices.definitions import FieldType, clean_answers, parse_form
+from kaunti.eservices.definitions.answers import clean_answers
+from kaunti.eservices.definitions.form import FieldType, parse_form
 from kaunti.eservices.models import (
     APPLICATION_SOURCE_TYPE,
     Application,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from kaunti.accounts.models import User
 from kaunti.core.audit import record_event
 from kaunti.core.models import Ward
-from kaunti.eservices.definitions import JPEG, PNG
+from kaunti.eservices.definitions.documents import JPEG, PNG
 from kaunti.eservices.models import Complaint, ComplaintCategory, ComplaintEventKind, ComplaintKind
 from kaunti.eservices.references import new_complaint_reference
 from kaunti.eservices.services.files import removed_unless_completed, store_checked_upload

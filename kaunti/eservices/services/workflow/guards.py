@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
 from kaunti.accounts.permissions import require_permission
-from kaunti.eservices.definitions import STEP_ACTIONS, StepKind
+from kaunti.eservices.definitions.workflow import STEP_ACTIONS, StepKind
 from kaunti.eservices.models import (
     Application,
     ApplicationStatus,

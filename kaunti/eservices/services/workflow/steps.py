@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kaunti.accounts.models import User
 from kaunti.core.models import Department
-from kaunti.eservices.definitions import parse_workflow
+from kaunti.eservices.definitions.workflow import parse_workflow
 from kaunti.eservices.models import (
     Application,
     ApplicationStatus,

@@ -20,7 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from kaunti.core.documents import qr_png, verification_url
 from kaunti.core.selectors import get_deployment_county_name
-from kaunti.eservices.definitions import FieldType, parse_form
+from kaunti.eservices.definitions.form import FieldType, parse_form
 from kaunti.eservices.models import Application
 
 PAGE_WIDTH, PAGE_HEIGHT = A4

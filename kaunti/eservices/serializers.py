@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from kaunti.core.fields import AsciiDecimalInput, AsciiIntegerInput
-from kaunti.eservices.definitions import current_language
-from kaunti.eservices.fees import FeeBreakdown
+from kaunti.eservices.definitions.language import current_language
+from kaunti.eservices.fees.breakdown import FeeBreakdown
 from kaunti.eservices.models import (
     Application,
     ApplicationStep,

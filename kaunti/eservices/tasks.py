@@ -6,7 +6,7 @@ plenty: SLAs are in hours); running it twice escalates nothing twice.
 
 from celery import shared_task
 
-from kaunti.eservices.services.complaints import escalate_overdue_complaints
+from kaunti.eservices.services.complaints.escalation import escalate_overdue_complaints
 
 
 @shared_task

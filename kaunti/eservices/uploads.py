@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from kaunti.eservices.definitions import HARD_MAXIMUM_BYTES, JPEG, PDF, PNG
+from kaunti.eservices.definitions.documents import HARD_MAXIMUM_BYTES, JPEG, PDF, PNG
 
 # Magic numbers (the first bytes of a file) of the types we accept.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (

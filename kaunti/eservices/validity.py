@@ -3,7 +3,7 @@
 import calendar
 from datetime import date, timedelta
 
-from kaunti.eservices.definitions import year_day
+from kaunti.eservices.definitions.version import year_day
 from kaunti.eservices.models import ValidityRule
 
 

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from kaunti.core import documents
 from kaunti.core.money import ZERO
-from kaunti.eservices.selectors.applications import (
+from kaunti.eservices.selectors.applications.citizen import (
     get_citizen_application,
     list_citizen_applications,
 )

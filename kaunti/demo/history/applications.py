@@ -19,29 +19,23 @@ from kaunti.core.models import Ward
 from kaunti.demo.history.money import MARKETS, PAYBILL, STK, Money, local
 from kaunti.demo.history.people import Citizens, Staff, business_name, kra_pin, national_id
 from kaunti.demo.history.timeline import Timeline, draw
-from kaunti.eservices.definitions import (
-    PDF,
-    FieldSpec,
-    FieldType,
-    StepKind,
-    parse_documents,
-    parse_form,
-)
+from kaunti.eservices.definitions.documents import PDF, parse_documents
+from kaunti.eservices.definitions.form import FieldSpec, FieldType, parse_form
+from kaunti.eservices.definitions.workflow import StepKind
 from kaunti.eservices.models import Application, ApplicationStatus, ApplicationStep, Service
 from kaunti.eservices.models.applications import StepStatus
-from kaunti.eservices.services.applications import (
-    attach_document,
-    create_draft,
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import (
     resubmit_application,
     submit_application,
-    update_draft,
 )
-from kaunti.eservices.services.workflow import (
+from kaunti.eservices.services.workflow.actions import (
     approve_step,
-    record_inspection_result,
     reject_application,
     return_for_changes,
 )
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 
 # Services by how often residents apply (codes not in the catalogue are skipped).
 SERVICE_WEIGHTS = {

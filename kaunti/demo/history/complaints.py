@@ -15,10 +15,10 @@ from kaunti.demo.history.people import Citizens, Staff
 from kaunti.demo.history.timeline import Timeline, draw
 from kaunti.eservices.models import Complaint
 from kaunti.eservices.models.complaints import ComplaintCategory
-from kaunti.eservices.services.complaints import (
+from kaunti.eservices.services.complaints.escalation import escalate_overdue_complaints
+from kaunti.eservices.services.complaints.filing import file_complaint
+from kaunti.eservices.services.complaints.handling import (
     assign_complaint,
-    escalate_overdue_complaints,
-    file_complaint,
     rate_complaint_resolution,
     reopen_complaint,
     resolve_complaint,

@@ -20,16 +20,15 @@ from kaunti.accounts.permissions import has_permission
 from kaunti.core.models import Ward
 from kaunti.core.reference_data import load_reference_data
 from kaunti.core.selectors import list_wards
-from kaunti.eservices.definitions import STEP_ACTIONS, FieldSpec, FieldType, StepKind, parse_form
+from kaunti.eservices.definitions.form import FieldSpec, FieldType, parse_form
+from kaunti.eservices.definitions.workflow import STEP_ACTIONS, StepKind
 from kaunti.eservices.models import Application, ApplicationStatus, Service, StepStatus
-from kaunti.eservices.services.applications import (
-    attach_document,
-    create_draft,
-    submit_application,
-    update_draft,
-)
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.eservices.services.catalogue_data import find_steps_nobody_can_act_on, load_catalogue
-from kaunti.eservices.services.workflow import approve_step, record_inspection_result
+from kaunti.eservices.services.workflow.actions import approve_step
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import pay, pdf, png
 from kaunti.land.demo import DATA, PARCELS_FILE, _parcel_input
 from kaunti.land.selectors.balances import parcel_amount_owed

@@ -27,13 +27,10 @@ from kaunti.accounts.models import User
 from kaunti.conftest import current_totp
 from kaunti.core.models import Ward
 from kaunti.eservices.models import ComplaintCategory, Service
-from kaunti.eservices.services.applications import (
-    attach_document,
-    create_draft,
-    submit_application,
-    update_draft,
-)
-from kaunti.eservices.services.complaints import file_complaint
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import submit_application
+from kaunti.eservices.services.complaints.filing import file_complaint
 from kaunti.eservices.tests.conftest import UBP_ANSWERS, pay, pdf
 from kaunti.land.models import ValuationRoll
 from kaunti.ledger.models import JournalEntry

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kaunti.core.language import in_language
 from kaunti.core.models import Department
-from kaunti.eservices.fees import RuleKind, RuleSpec, ScheduleSpec
+from kaunti.eservices.fees.schedules import RuleKind, RuleSpec, ScheduleSpec
 from kaunti.payments.models import RevenueStream
 
 
@@ -314,7 +314,7 @@ class FeeSchedule(models.Model):
 
 
 class FeeRule(models.Model):
-    """One rule of a fee schedule: fixed, rate card, per unit, penalty or waiver (fees.py)."""
+    """One rule of a fee schedule: fixed, rate card, per unit, penalty or waiver (eservices.fees)."""
 
     schedule = models.ForeignKey(FeeSchedule, on_delete=models.CASCADE, related_name="rules")
     code = models.SlugField(_("code"), max_length=40)

@@ -7,10 +7,11 @@ because routing, fees and checks need them; every page shows their names instead
 from django.utils.translation import gettext as _
 
 from kaunti.core.selectors import list_wards
-from kaunti.eservices.definitions import FieldSpec, FieldType, parse_documents, parse_form
+from kaunti.eservices.definitions.documents import parse_documents
+from kaunti.eservices.definitions.form import FieldSpec, FieldType, parse_form
 from kaunti.eservices.models import Application, ApplicationDocument
 
-INSPECTION_PHOTO_KIND = "inspection_photo"  # as services.workflow stores an inspector's photo
+INSPECTION_PHOTO_KIND = "inspection_photo"  # as services.workflow.inspections stores it
 
 
 def _display(spec: FieldSpec, value: str, language: str, wards: dict[str, str]) -> str:

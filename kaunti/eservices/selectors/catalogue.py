@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 
 from kaunti.core.money import format_kes
 from kaunti.core.selectors import list_wards
-from kaunti.eservices.definitions import VersionDefinition, parse_version
-from kaunti.eservices.fees import ParsedRule, RuleKind, parse_rule
+from kaunti.eservices.definitions.version import VersionDefinition, parse_version
+from kaunti.eservices.fees.rules import ParsedRule, parse_rule
+from kaunti.eservices.fees.schedules import RuleKind
 from kaunti.eservices.models import ComplaintCategory, FeeSchedule, Service, ServiceVersion
 
 

@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kaunti.accounts.permissions import has_permission
+from kaunti.accounts.permissions import department_ids_where, has_permission
 from kaunti.eservices.models import UNRESOLVED_STATUSES, Complaint, ComplaintEvent
 from kaunti.eservices.references import normalise_reference
-from kaunti.eservices.selectors.applications import StoredFile, department_ids_where
+from kaunti.eservices.selectors.applications.files import StoredFile
 
 VIEW_ACTION = "eservices.view_complaints"
 

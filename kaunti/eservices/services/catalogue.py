@@ -17,20 +17,11 @@ from django.utils.translation import gettext as _
 from kaunti.accounts.models import User
 from kaunti.core.audit import record_event
 from kaunti.core.models import Department
-from kaunti.eservices.definitions import (
-    DocumentSpec,
-    FieldSpec,
-    FieldType,
-    StepSpec,
-    VersionDefinition,
-    parse_checks,
-    parse_documents,
-    parse_form,
-    parse_sections,
-    parse_workflow,
-    year_day,
-)
-from kaunti.eservices.fees import parse_rule
+from kaunti.eservices.definitions.documents import DocumentSpec, parse_documents
+from kaunti.eservices.definitions.form import FieldSpec, FieldType, parse_form, parse_sections
+from kaunti.eservices.definitions.version import VersionDefinition, parse_checks, year_day
+from kaunti.eservices.definitions.workflow import StepSpec, parse_workflow
+from kaunti.eservices.fees.rules import parse_rule
 from kaunti.eservices.models import (
     VERSION_CONTENT_FIELDS,
     FeeRule,

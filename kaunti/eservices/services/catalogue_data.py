@@ -22,7 +22,7 @@ from kaunti.accounts.models import User
 from kaunti.accounts.permissions import department_ids_anyone_may
 from kaunti.core.audit import record_event
 from kaunti.core.models import Department
-from kaunti.eservices.definitions import STEP_ACTIONS, parse_workflow
+from kaunti.eservices.definitions.workflow import STEP_ACTIONS, parse_workflow
 from kaunti.eservices.models import (
     VERSION_CONTENT_FIELDS,
     ComplaintCategory,

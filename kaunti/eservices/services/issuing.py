@@ -22,7 +22,7 @@ from kaunti.core.audit import record_event
 from kaunti.core.documents import register_document, verification_url
 from kaunti.core.models import IssuedDocument
 from kaunti.core.service_checks import run_service_check
-from kaunti.eservices.definitions import parse_checks
+from kaunti.eservices.definitions.version import parse_checks
 from kaunti.eservices.models import (
     APPLICATION_SOURCE_TYPE,
     Application,

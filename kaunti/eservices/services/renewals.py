@@ -16,7 +16,8 @@ from kaunti.eservices.references import (
     normalise_document_number,
     reference_from_document_number,
 )
-from kaunti.eservices.services.applications import create_draft, submit_application
+from kaunti.eservices.services.applications.drafts import create_draft
+from kaunti.eservices.services.applications.submission import submit_application
 
 
 def _own_issued_application(*, document_number: str, applicant: User) -> Application | None:

@@ -16,12 +16,9 @@ from PIL import Image
 
 from kaunti.accounts.models import User
 from kaunti.eservices.models import Application, ApplicationStep, Service
-from kaunti.eservices.services.applications import (
-    attach_document,
-    create_draft,
-    submit_application,
-    update_draft,
-)
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.eservices.services.catalogue_data import load_catalogue
 from kaunti.ledger.services import load_chart_of_accounts
 from kaunti.payments.models import Bill, Channel

@@ -8,20 +8,19 @@ from django.core.exceptions import PermissionDenied
 
 from kaunti.accounts.models import User
 from kaunti.eservices.models import Application, ApplicationStatus
-from kaunti.eservices.selectors.applications import (
-    access_application_for_staff,
+from kaunti.eservices.selectors.applications.citizen import (
     get_citizen_application,
     list_application_timeline,
     list_citizen_applications,
+)
+from kaunti.eservices.selectors.applications.files import render_issued_document
+from kaunti.eservices.selectors.applications.staff import (
+    access_application_for_staff,
     list_department_applications,
-    list_work_queue,
-    render_issued_document,
 )
-from kaunti.eservices.services.workflow import (
-    approve_step,
-    reassign_step,
-    record_inspection_result,
-)
+from kaunti.eservices.selectors.applications.work_queue import list_work_queue
+from kaunti.eservices.services.workflow.actions import approve_step, reassign_step
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import step
 
 pytestmark = pytest.mark.django_db

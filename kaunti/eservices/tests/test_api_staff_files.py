@@ -10,7 +10,7 @@ from django.test import Client
 from kaunti.accounts.models import User
 from kaunti.conftest import sign_in_staff
 from kaunti.eservices.models import Application, ApplicationEvent, ApplicationStatus
-from kaunti.eservices.services.applications import create_draft
+from kaunti.eservices.services.applications.drafts import create_draft
 from kaunti.eservices.tests.conftest import PDF_BYTES, step
 from kaunti.eservices.tests.test_renewals import issue
 

@@ -15,8 +15,8 @@ from django.test import Client
 from kaunti.accounts.models import User
 from kaunti.conftest import sign_in_staff
 from kaunti.core.models import AuditEvent
-from kaunti.eservices.definitions import group_into_sections
-from kaunti.eservices.fees import compute_fees
+from kaunti.eservices.definitions.form import group_into_sections
+from kaunti.eservices.fees.engine import compute_fees
 from kaunti.eservices.models import (
     ComplaintCategory,
     FeeRule,

@@ -20,10 +20,10 @@ from kaunti.eservices.selectors.complaints import (
     list_complaint_timeline,
     open_complaint_photo,
 )
-from kaunti.eservices.services.complaints import (
+from kaunti.eservices.services.complaints.escalation import escalate_overdue_complaints
+from kaunti.eservices.services.complaints.filing import file_complaint
+from kaunti.eservices.services.complaints.handling import (
     assign_complaint,
-    escalate_overdue_complaints,
-    file_complaint,
     rate_complaint_resolution,
     reopen_complaint,
     resolve_complaint,

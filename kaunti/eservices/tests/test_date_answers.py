@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from kaunti.accounts.models import User
 from kaunti.eservices.models import Application, Service
-from kaunti.eservices.services.applications import create_draft
+from kaunti.eservices.services.applications.drafts import create_draft
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,10 @@ from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaunti.eservices.fees import (
-    FeeBreakdown,
-    RuleSpec,
-    ScheduleSpec,
-    compute_fees,
-    parse_rule,
-)
+from kaunti.eservices.fees.breakdown import FeeBreakdown
+from kaunti.eservices.fees.engine import compute_fees
+from kaunti.eservices.fees.rules import parse_rule
+from kaunti.eservices.fees.schedules import RuleSpec, ScheduleSpec
 
 ON = date(2026, 2, 2)
 

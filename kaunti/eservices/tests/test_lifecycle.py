@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from kaunti.accounts.models import User
 from kaunti.core.documents import verify
 from kaunti.core.models import AuditEvent, Department, IssuedDocument, OutboxMessage
-from kaunti.eservices.fees import FeeBreakdown
+from kaunti.eservices.fees.breakdown import FeeBreakdown
 from kaunti.eservices.models import (
     Application,
     ApplicationStatus,
@@ -18,29 +18,26 @@ from kaunti.eservices.models import (
     Service,
     StepStatus,
 )
-from kaunti.eservices.selectors.applications import (
-    list_application_timeline,
-    list_work_queue,
-    preview_fees,
-    render_issued_document,
-)
-from kaunti.eservices.services.applications import (
-    attach_document,
-    create_draft,
+from kaunti.eservices.selectors.applications.citizen import list_application_timeline
+from kaunti.eservices.selectors.applications.fees import preview_fees
+from kaunti.eservices.selectors.applications.files import render_issued_document
+from kaunti.eservices.selectors.applications.work_queue import list_work_queue
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import (
     resubmit_application,
     submit_application,
-    update_draft,
 )
 from kaunti.eservices.services.catalogue import create_draft_version, publish_service_version
 from kaunti.eservices.services.issuing import issue_document
 from kaunti.eservices.services.settlement import handle_bill_settled
-from kaunti.eservices.services.workflow import (
+from kaunti.eservices.services.workflow.actions import (
     approve_step,
     reassign_step,
-    record_inspection_result,
     reject_application,
     return_for_changes,
 )
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import UBP_ANSWERS, pay, pdf, png, step
 from kaunti.payments.models import Bill, BillStatus
 from kaunti.payments.services.bills import LineInput, Payer, create_bill

@@ -12,11 +12,8 @@ from django.urls import reverse
 
 from kaunti.accounts.models import User
 from kaunti.eservices.models import Application, ApplicationDocument, ApplicationStatus, Service
-from kaunti.eservices.services.workflow import (
-    approve_step,
-    record_inspection_result,
-    return_for_changes,
-)
+from kaunti.eservices.services.workflow.actions import approve_step, return_for_changes
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import UBP_ANSWERS, pdf, step, stored_files
 
 pytestmark = pytest.mark.django_db

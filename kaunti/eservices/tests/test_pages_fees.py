@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from kaunti.accounts.models import User
 from kaunti.eservices.models import Application, Service
-from kaunti.eservices.services.applications import submit_application
+from kaunti.eservices.services.applications.submission import submit_application
 
 pytestmark = pytest.mark.django_db
 

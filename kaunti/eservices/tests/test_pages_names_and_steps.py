@@ -11,7 +11,7 @@ from django.urls import reverse
 from kaunti.accounts.models import User
 from kaunti.conftest import sign_in_staff
 from kaunti.eservices.models import Application, ApplicationStatus, Service
-from kaunti.eservices.services.applications import create_draft, update_draft
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
 from kaunti.eservices.tests.conftest import UBP_ANSWERS
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from kaunti.eservices.models import (
     ComplaintCategory,
     ComplaintEvent,
 )
-from kaunti.eservices.services.complaints import file_complaint
+from kaunti.eservices.services.complaints.filing import file_complaint
 from kaunti.eservices.tests.conftest import step
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,8 @@ from django.utils import dateformat, timezone, translation
 from kaunti.accounts.models import User
 from kaunti.core.models import OutboxMessage
 from kaunti.eservices.models import Application, ApplicationStatus, ApplicationStep
-from kaunti.eservices.services.workflow import (
-    approve_step,
-    record_inspection_result,
-    return_for_changes,
-)
+from kaunti.eservices.services.workflow.actions import approve_step, return_for_changes
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import step
 
 pytestmark = pytest.mark.django_db

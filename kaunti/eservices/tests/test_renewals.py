@@ -10,16 +10,14 @@ from django.utils import timezone
 from kaunti.accounts.models import User
 from kaunti.core.models import IssuedDocument
 from kaunti.eservices.models import Application, ApplicationStatus, Service
-from kaunti.eservices.selectors.applications import why_not_renewable
-from kaunti.eservices.services.applications import (
-    attach_document,
-    create_draft,
-    submit_application,
-    update_draft,
-)
+from kaunti.eservices.selectors.applications.renewals import why_not_renewable
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.eservices.services.catalogue import create_draft_version, publish_service_version
 from kaunti.eservices.services.renewals import renew_by_document_number
-from kaunti.eservices.services.workflow import approve_step, record_inspection_result
+from kaunti.eservices.services.workflow.actions import approve_step
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import UBP_ANSWERS, pdf, step
 from kaunti.eservices.validity import valid_until_for
 from kaunti.payments.models import Bill

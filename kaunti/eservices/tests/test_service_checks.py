@@ -20,9 +20,10 @@ from kaunti.core import service_checks
 from kaunti.core.models import IssuedDocument
 from kaunti.core.service_checks import CheckResult
 from kaunti.eservices.models import Application, ApplicationStatus, Service, StepStatus
-from kaunti.eservices.selectors.applications import render_issued_document
-from kaunti.eservices.services.applications import create_draft, submit_application, update_draft
-from kaunti.eservices.services.workflow import approve_step
+from kaunti.eservices.selectors.applications.files import render_issued_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.submission import submit_application
+from kaunti.eservices.services.workflow.actions import approve_step
 from kaunti.eservices.tests.conftest import pay, step
 from kaunti.payments.models import Bill
 

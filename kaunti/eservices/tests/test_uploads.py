@@ -11,9 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kaunti.accounts.models import User
 from kaunti.core.models import AuditEvent
 from kaunti.eservices.models import Application, ApplicationDocument, Service
-from kaunti.eservices.selectors.applications import open_application_document
-from kaunti.eservices.services.applications import attach_document, create_draft, update_draft
-from kaunti.eservices.services.workflow import approve_step, record_inspection_result
+from kaunti.eservices.selectors.applications.files import open_application_document
+from kaunti.eservices.services.applications.documents import attach_document
+from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.workflow.actions import approve_step
+from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import PDF_BYTES, RawUpload, pdf, png, step, stored_files
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from kaunti.accounts.services import get_or_register_citizen_by_phone
 from kaunti.core.selectors import list_wards
 from kaunti.eservices.selectors.catalogue import list_complaint_categories
-from kaunti.eservices.services.complaints import file_complaint
+from kaunti.eservices.services.complaints.filing import file_complaint
 from kaunti.ussd.engine import (
     Data,
     End,

@@ -13,7 +13,7 @@ from django.test import Client
 from kaunti.accounts.models import User
 from kaunti.conftest import read_sms
 from kaunti.eservices.models import Application
-from kaunti.eservices.services.applications import submit_application
+from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.eservices.tests.conftest import draft_ubp  # noqa: F401  (fixture)
 from kaunti.land.models import Owner, Parcel
 from kaunti.land.services.billing import bill_rates

@@ -21,7 +21,7 @@ from kaunti.accounts.models import User
 from kaunti.conftest import read_sms
 from kaunti.core.models import IssuedDocument
 from kaunti.eservices.models import Application
-from kaunti.eservices.services.applications import submit_application
+from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.eservices.tests.conftest import draft_ubp, pay  # noqa: F401  (fixture, helper)
 from kaunti.land.models import Parcel
 from kaunti.land.services.billing import bill_rates

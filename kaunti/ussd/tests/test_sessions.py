@@ -14,7 +14,7 @@ from kaunti.core import ratelimit
 from kaunti.core.documents import register_document
 from kaunti.core.models import OutboxMessage
 from kaunti.eservices.models import Application, Complaint
-from kaunti.eservices.services.applications import submit_application
+from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.payments.models import Bill, StkRequest
 from kaunti.payments.numbering import check_character
 from kaunti.ussd.engine import MAX_STEPS

@@ -14,7 +14,7 @@ from kaunti.conftest import read_sms
 from kaunti.core.models import OutboxMessage, OutboxStatus
 from kaunti.core.notifications import queue_sms
 from kaunti.eservices.models import Application
-from kaunti.eservices.services.applications import submit_application
+from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.payments.models import Bill
 from kaunti.simulators.africastalking import AfricasTalkingSimulator, inbound_sms_form
 from kaunti.ussd.models import InboundSms, PhoneLanguage

@@ -15,7 +15,7 @@ from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from kaunti.accounts.api_permissions import HasAction, IsCitizen, is_verified_api_caller
 from kaunti.accounts.models import User
 from kaunti.core.api import problems
+from kaunti.core.api_support import api_user, is_citizen, service_refusal, validated
 from kaunti.core.selectors import list_wards
 from kaunti.eservices.definitions import FieldType, current_language, parse_sections
 from kaunti.eservices.models import Application, ApplicationStatus, ApplicationStep, Complaint
@@ -61,25 +62,6 @@ STEP_ACTIONS = ("eservices.process_application", "eservices.inspect", "eservices
 VIEW_COMPLAINTS = "eservices.view_complaints"
 
 
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _refusal(exc: DjangoValidationError) -> exceptions.ValidationError:
-    return exceptions.ValidationError(serializers.as_serializer_error(exc))
-
-
-def _is_citizen(request: Request) -> bool:
-    return bool(getattr(request.user, "is_citizen", False))
-
-
-def _actor(request: Request) -> User:
-    assert isinstance(request.user, User)  # the permission classes let no one else in
-    return request.user
-
-
 def _own_application(request: Request, reference: str) -> Application:
     application = application_selectors.get_citizen_application(
         user=request.user, reference=reference, with_page_details=False
@@ -91,7 +73,7 @@ def _own_application(request: Request, reference: str) -> Application:
 
 def _application_to_view(request: Request, reference: str) -> Application:
     """The caller's own (citizen) or one of their departments' (staff: 403 otherwise)."""
-    if _is_citizen(request):
+    if is_citizen(request):
         return _own_application(request, reference)
     if not is_verified_api_caller(request):
         raise exceptions.PermissionDenied()
@@ -106,7 +88,7 @@ def _application_to_view(request: Request, reference: str) -> Application:
 def _step_to_act_on(request: Request, reference: str, code: str) -> ApplicationStep:
     """The step `code` of an application the caller may view (as `_application_to_view`),
     read with one permission check; the services check the right to act on it."""
-    if _is_citizen(request):
+    if is_citizen(request):
         application = _own_application(request, reference)
         step = application_selectors.get_step_for_staff(
             user=request.user, application=application, code=code
@@ -228,7 +210,7 @@ class ApplicationListApi(APIView):
         responses={201: ApplicationOutput, **problems(400, 401, 403, 404)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(ApplicationCreateInput, request.data)
+        data = validated(ApplicationCreateInput, request.data)
         service = catalogue.get_service(code=data["service"])
         if service is None:
             raise exceptions.NotFound(_("There is no such service."))
@@ -239,10 +221,10 @@ class ApplicationListApi(APIView):
         )
         try:
             application = application_services.create_draft(
-                applicant=_actor(request), service=service, renewal_of=renewal_of
+                applicant=api_user(request), service=service, renewal_of=renewal_of
             )
         except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
+            raise service_refusal(exc) from exc
         return Response(ApplicationOutput(application).data, status=status.HTTP_201_CREATED)
 
 
@@ -260,7 +242,7 @@ class ApplicationDetailApi(APIView):
     )
     def get(self, request: Request, reference: str) -> Response:
         application = _application_to_view(request, reference)
-        return Response(_detail(application, for_applicant=_is_citizen(request)))
+        return Response(_detail(application, for_applicant=is_citizen(request)))
 
     @extend_schema(
         operation_id="update_application_draft",
@@ -270,14 +252,14 @@ class ApplicationDetailApi(APIView):
         responses={200: DraftUpdateOutput, **problems(400, 401, 403, 404)},
     )
     def patch(self, request: Request, reference: str) -> Response:
-        data = _validated(ApplicationUpdateInput, request.data)
+        data = validated(ApplicationUpdateInput, request.data)
         application = _own_application(request, reference)
         try:
             update = application_services.update_draft(
-                application=application, actor=_actor(request), answers=data["answers"]
+                application=application, actor=api_user(request), answers=data["answers"]
             )
         except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
+            raise service_refusal(exc) from exc
         return Response(
             {"application": ApplicationOutput(update.application).data, "errors": update.errors}
         )
@@ -296,7 +278,7 @@ class ApplicationFeesApi(APIView):
         try:
             fees = application_selectors.preview_fees(user=request.user, application=application)
         except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
+            raise service_refusal(exc) from exc
         return Response(FeesOutput(fees_data(fees)).data)
 
 
@@ -310,19 +292,19 @@ class ApplicationSubmitApi(APIView):
         responses={200: ApplicationOutput, **problems(400, 401, 403, 404)},
     )
     def post(self, request: Request, reference: str) -> Response:
-        data = _validated(ApplicationSubmitInput, request.data)
+        data = validated(ApplicationSubmitInput, request.data)
         application = _own_application(request, reference)
         try:
             if application.status == ApplicationStatus.RETURNED:
                 application = application_services.resubmit_application(
-                    application=application, actor=_actor(request), note=data["note"]
+                    application=application, actor=api_user(request), note=data["note"]
                 )
             else:
                 application = application_services.submit_application(
-                    application=application, actor=_actor(request)
+                    application=application, actor=api_user(request)
                 )
         except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
+            raise service_refusal(exc) from exc
         return Response(ApplicationOutput(application).data)
 
 
@@ -351,17 +333,17 @@ class ApplicationDocumentsApi(APIView):
         responses={201: DocumentOutput, **problems(400, 401, 403, 404)},
     )
     def post(self, request: Request, reference: str) -> Response:
-        data = _validated(DocumentUploadInput, request.data)
+        data = validated(DocumentUploadInput, request.data)
         application = _own_application(request, reference)
         try:
             document = application_services.attach_document(
                 application=application,
-                actor=_actor(request),
+                actor=api_user(request),
                 kind=data["kind"],
                 upload=data["file"],
             )
         except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
+            raise service_refusal(exc) from exc
         return Response(DocumentOutput(document).data, status=status.HTTP_201_CREATED)
 
 
@@ -402,9 +384,9 @@ class StepActionApi(APIView):
     def post(self, request: Request, reference: str, code: str, action: str) -> Response:
         if action not in ("approve", "reject", "return", "inspect"):
             raise exceptions.NotFound(_("There is no such action."))
-        data = _validated(StepActionInput, request.data)
+        data = validated(StepActionInput, request.data)
         step = _step_to_act_on(request, reference, code)
-        actor = _actor(request)
+        actor = api_user(request)
         try:
             if action == "approve":
                 application = workflow.approve_step(step=step, actor=actor, note=data["note"])
@@ -421,7 +403,7 @@ class StepActionApi(APIView):
                     step=step, actor=actor, passed=data["passed"], notes=data["note"]
                 )
         except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
+            raise service_refusal(exc) from exc
         # The services answer with the application as they left it (read under its lock,
         # with what the answer shows): no second read.
         return Response(ApplicationOutput(application).data)
@@ -444,7 +426,7 @@ class StepReassignApi(APIView):
         responses={200: StepAssignmentOutput, **problems(400, 401, 403, 404)},
     )
     def post(self, request: Request, reference: str, code: str) -> Response:
-        data = _validated(StepReassignInput, request.data)
+        data = validated(StepReassignInput, request.data)
         application = _application_to_view(request, reference)
         step = application_selectors.get_step_for_staff(
             user=request.user, application=application, code=code
@@ -458,10 +440,10 @@ class StepReassignApi(APIView):
                 raise exceptions.ValidationError({"assignee": [_("There is no such officer.")]})
         try:
             step = workflow.reassign_step(
-                step=step, actor=_actor(request), assignee=assignee, reason=data["reason"]
+                step=step, actor=api_user(request), assignee=assignee, reason=data["reason"]
             )
         except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
+            raise service_refusal(exc) from exc
         return Response(StepAssignmentOutput(step).data)
 
 
@@ -523,7 +505,7 @@ class IssuedDocumentPdfApi(APIView):
 
 
 def _complaint_to_view(request: Request, reference: str) -> Complaint:
-    if _is_citizen(request):
+    if is_citizen(request):
         complaint = complaint_selectors.get_citizen_complaint(
             user=request.user, reference=reference
         )
@@ -552,7 +534,7 @@ class ComplaintListApi(APIView):
         responses={200: ComplaintOutput(many=True), **problems(401, 403)},
     )
     def get(self, request: Request) -> Response:
-        if _is_citizen(request):
+        if is_citizen(request):
             complaints = complaint_selectors.list_citizen_complaints(user=request.user)
         else:
             complaints = complaint_selectors.list_complaint_inbox(
@@ -570,7 +552,7 @@ class ComplaintListApi(APIView):
         responses={201: ComplaintOutput, **problems(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(ComplaintCreateInput, request.data)
+        data = validated(ComplaintCreateInput, request.data)
         category = catalogue.list_complaint_categories().filter(code=data["category"]).first()
         ward = list_wards().filter(code=data["ward"]).first()
         if category is None or ward is None:
@@ -582,7 +564,7 @@ class ComplaintListApi(APIView):
             )
         try:
             complaint = complaint_services.file_complaint(
-                complainant=_actor(request),
+                complainant=api_user(request),
                 category=category,
                 ward=ward,
                 description=data["description"],
@@ -593,7 +575,7 @@ class ComplaintListApi(APIView):
                 location_text=data["location_text"],
             )
         except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
+            raise service_refusal(exc) from exc
         return Response(ComplaintOutput(complaint).data, status=status.HTTP_201_CREATED)
 
 
@@ -627,12 +609,12 @@ class ComplaintActionApi(APIView):
         },
     )
     def post(self, request: Request, reference: str, action: str) -> Response:
-        allowed = CITIZEN_COMPLAINT_ACTIONS if _is_citizen(request) else STAFF_COMPLAINT_ACTIONS
+        allowed = CITIZEN_COMPLAINT_ACTIONS if is_citizen(request) else STAFF_COMPLAINT_ACTIONS
         if action not in allowed:
             raise exceptions.NotFound(_("There is no such action."))
-        data = _validated(ComplaintActionInput, request.data)
+        data = validated(ComplaintActionInput, request.data)
         complaint = _complaint_to_view(request, reference)
-        actor = _actor(request)
+        actor = api_user(request)
         try:
             if action == "rate":
                 if data.get("rating") is None:
@@ -653,5 +635,5 @@ class ComplaintActionApi(APIView):
                     complaint=complaint, actor=actor, resolution=data["text"]
                 )
         except DjangoValidationError as exc:
-            raise _refusal(exc) from exc
+            raise service_refusal(exc) from exc
         return Response(ComplaintOutput(complaint).data)

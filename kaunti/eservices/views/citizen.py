@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kaunti.core.selectors import list_wards
+from kaunti.core.views_support import error_messages, pdf_response, signed_in_user
 from kaunti.eservices.definitions import (
     FieldSpec,
     FieldType,
@@ -34,9 +35,7 @@ from kaunti.eservices.selectors import catalogue
 from kaunti.eservices.selectors.answers import label_documents, list_answers_for_display
 from kaunti.eservices.selectors.progress import get_application_progress
 from kaunti.eservices.services import applications as application_services
-from kaunti.eservices.views import signed_in_user
 from kaunti.payments.models import BillStatus
-from kaunti.payments.views.staff import pdf_response
 
 
 def _own_application(request: HttpRequest, reference: str) -> Application:
@@ -64,12 +63,6 @@ def _section_title(version: ServiceVersion, code: str, language: str) -> str:
         if section.code == code:
             return section.title(language)
     return ""
-
-
-def _error_messages(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [message for messages_ in error.message_dict.values() for message in messages_]
-    return list(error.messages)
 
 
 def _linked_problems(error: ValidationError, application: Application) -> list[tuple[str, str]]:
@@ -162,7 +155,7 @@ def start_application(request: HttpRequest, code: str) -> HttpResponse:
             renewal_of=renewal_of,
         )
     except ValidationError as exc:
-        for message in _error_messages(exc):
+        for message in error_messages(exc):
             messages.error(request, message)
         return redirect("eservices:service_detail", code=code)
     return redirect("eservices:edit_section", reference=application.reference, number=1)
@@ -244,7 +237,7 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
                 upload=form.cleaned_data["file"],
             )
         except ValidationError as exc:
-            for message in _error_messages(exc):
+            for message in error_messages(exc):
                 form.add_error("file", message)
         else:
             messages.success(request, _("The document is uploaded."))

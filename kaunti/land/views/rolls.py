@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kaunti.core.forms import apply_service_errors
+from kaunti.core.views_support import signed_in_user
 from kaunti.land import page_selectors
 from kaunti.land.forms import (
     ConfirmForm,
@@ -21,12 +23,11 @@ from kaunti.land.forms import (
     ObjectionForm,
     RollCreateForm,
     RollImportForm,
-    apply_service_errors,
 )
 from kaunti.land.models import Objection, ObjectionStatus, RollStatus, ValuationRoll
 from kaunti.land.permissions import APPROVE_ROLL, MANAGE_ROLL, VIEW_PARCELS, land_permissions
 from kaunti.land.services import roll as roll_services
-from kaunti.land.views import land_staff_required, page_filters, signed_in_user
+from kaunti.land.views import land_staff_required, page_filters
 
 PAGE_SIZE = 100
 

@@ -5,62 +5,62 @@ here: they are more specific than `applications/<reference>/steps/<code>/<action
 
 from django.urls import path
 
-from kaunti.eservices import api
+from kaunti.eservices.api import applications, catalogue, complaints, documents, steps
 
 urlpatterns = [
     path(
         "applications/<str:reference>/steps/<str:code>/assignee/",
-        api.StepReassignApi.as_view(),
+        steps.StepReassignApi.as_view(),
         name="application-step-reassign",
     ),
     path(
         "applications/<str:reference>/documents/<uuid:public_id>/",
-        api.ApplicationDocumentContentApi.as_view(),
+        documents.ApplicationDocumentContentApi.as_view(),
         name="application-document-content",
     ),
     path(
         "applications/<str:reference>/document.pdf",
-        api.IssuedDocumentPdfApi.as_view(),
+        documents.IssuedDocumentPdfApi.as_view(),
         name="application-issued-document",
     ),
-    path("services/", api.ServiceListApi.as_view(), name="services"),
-    path("services/<slug:code>/", api.ServiceDetailApi.as_view(), name="service"),
-    path("applications/", api.ApplicationListApi.as_view(), name="applications"),
+    path("services/", catalogue.ServiceListApi.as_view(), name="services"),
+    path("services/<slug:code>/", catalogue.ServiceDetailApi.as_view(), name="service"),
+    path("applications/", applications.ApplicationListApi.as_view(), name="applications"),
     path(
         "applications/<str:reference>/",
-        api.ApplicationDetailApi.as_view(),
+        applications.ApplicationDetailApi.as_view(),
         name="application",
     ),
     path(
         "applications/<str:reference>/fees/",
-        api.ApplicationFeesApi.as_view(),
+        applications.ApplicationFeesApi.as_view(),
         name="application-fees",
     ),
     path(
         "applications/<str:reference>/submit/",
-        api.ApplicationSubmitApi.as_view(),
+        applications.ApplicationSubmitApi.as_view(),
         name="application-submit",
     ),
     path(
         "applications/<str:reference>/documents/",
-        api.ApplicationDocumentsApi.as_view(),
+        applications.ApplicationDocumentsApi.as_view(),
         name="application-documents",
     ),
     path(
         "applications/<str:reference>/steps/<str:code>/<slug:action>/",
-        api.StepActionApi.as_view(),
+        steps.StepActionApi.as_view(),
         name="application-step-action",
     ),
-    path("work-queue/", api.WorkQueueApi.as_view(), name="work-queue"),
-    path("complaints/", api.ComplaintListApi.as_view(), name="complaints"),
+    path("work-queue/", steps.WorkQueueApi.as_view(), name="work-queue"),
+    path("complaints/", complaints.ComplaintListApi.as_view(), name="complaints"),
     path(
         "complaints/<str:reference>/",
-        api.ComplaintDetailApi.as_view(),
+        complaints.ComplaintDetailApi.as_view(),
         name="complaint",
     ),
     path(
         "complaints/<str:reference>/<slug:action>/",
-        api.ComplaintActionApi.as_view(),
+        complaints.ComplaintActionApi.as_view(),
         name="complaint-action",
     ),
 ]

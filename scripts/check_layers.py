@@ -8,8 +8,8 @@ the transaction, the checks a second caller would also need), so CI fails when a
   `.update_or_create`, `.update`, `.delete` on a manager or a queryset built from one;
 - `.save(...)` on anything (a model, a model form);
 - `.delete()` with no arguments (a model or a queryset; `cache.delete(key)` takes one);
-- `.update(...)` or `.delete(...)` on a name the module bound to a queryset of a manager
-  (`pending = Bill.objects.filter(...)` then `pending.update(...)`).
+- any of the first list's writes on a name the module bound to a manager or a queryset
+  built from one (`pending = Bill.objects.filter(...)` then `pending.update(...)`).
 
 Move the write into the app's services and call that. Reads (`.objects.filter(...)`,
 `.get`, `.exists`) are allowed, though selectors are the better home for them.

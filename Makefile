@@ -57,6 +57,7 @@ lint: setup-dev
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(VENV)/bin/mypy kaunti
 	$(VENV)/bin/lint-imports
+	$(PY) scripts/check_layers.py
 	$(MANAGE) makemigrations --check --dry-run
 	scripts/check-deploy.sh
 

@@ -1,5 +1,6 @@
-"""The kernel's public forms: the code a person types to check a document, and the GOV.UK
-date input (day, month and year boxes) every app shares.
+"""The kernel's public forms: the code a person types to check a document, the GOV.UK
+date input (day, month and year boxes) every app shares, and `apply_service_errors`, which
+puts a service's refusal on any form.
 
 A browser's own date picker shows its locale's order (mm/dd/yyyy on most phones here),
 and people in Kenya write the day first. The GOV.UK pattern asks for the three parts in
@@ -164,3 +165,14 @@ class GovukDateAnswerField(GovukDateField):
     def clean(self, value: Any) -> str:
         day = super().clean(value)
         return day.isoformat() if day else ""
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's refusal on the form: on its field when the form has one, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

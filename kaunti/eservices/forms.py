@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kaunti.accounts.models import User
@@ -328,14 +327,3 @@ class AssignComplaintForm(forms.Form):
             .distinct()
             .order_by("full_name", "username")
         )
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's refusal on the form: on its field when the form has one, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, found in error.message_dict.items():
-            for message in found:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)

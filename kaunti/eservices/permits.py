@@ -1,24 +1,21 @@
 """The issued document as a PDF: one A4 page of text and a QR code to /verify/<code>.
 
-Drawn with ReportLab's canvas and built-in Helvetica, like the receipt: no font files,
-a few kilobytes, prints anywhere. It is rendered from the registered document and the
+The page (ReportLab, built-in Helvetica, the QR code, the stamp) is kaunti.core.pdf's,
+shared with the receipts: no font files, a few kilobytes, prints anywhere. It is rendered from the registered document and the
 application's answers on each download, never stored, so it always shows the current
 state (a revoked permit prints as revoked).
 """
 
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
-from reportlab.pdfgen.canvas import Canvas
 
-from kaunti.core.documents import qr_png, verification_url
+from kaunti.core.documents import verification_url
+from kaunti.core.pdf import PdfPage
 from kaunti.core.selectors import get_deployment_county_name
 from kaunti.eservices.definitions.form import FieldType, parse_form
 from kaunti.eservices.models import Application
@@ -26,7 +23,9 @@ from kaunti.eservices.models import Application
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 20 * mm
 QR_SIZE = 36 * mm
-FONT, BOLD = "Helvetica", "Helvetica-Bold"
+# Beside the QR code, the heading lines stop short of it; the details below run across.
+BESIDE_QR = PAGE_WIDTH - 2 * MARGIN - QR_SIZE - 4 * mm
+ACROSS = PAGE_WIDTH - 2 * MARGIN
 
 
 @dataclass(frozen=True)
@@ -80,45 +79,35 @@ def _facts(application: Application, language: str) -> PermitFacts:
 def render_document_pdf(application: Application, *, language: str) -> bytes:
     """The PDF of an issued application's document, labelled in `language`."""
     facts = _facts(application, language)
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
-    canvas.setTitle(f"{facts.title} {facts.number}")
-    canvas.setAuthor(facts.county_name)
-
-    qr = ImageReader(io.BytesIO(qr_png(facts.verification_code, scale=6)))
-    canvas.drawImage(
-        qr, PAGE_WIDTH - MARGIN - QR_SIZE, PAGE_HEIGHT - MARGIN - QR_SIZE, QR_SIZE, QR_SIZE
+    page = PdfPage(
+        A4,
+        margin=MARGIN,
+        qr_size=QR_SIZE,
+        title=f"{facts.title} {facts.number}",
+        author=facts.county_name,
+        compress=True,
     )
-    y = PAGE_HEIGHT - MARGIN
-    text_width = PAGE_WIDTH - 2 * MARGIN - QR_SIZE - 4 * mm
+    page.draw_qr(facts.verification_code, scale=6)
+    text_width = BESIDE_QR
 
     def line(value: str, *, size: float = 11, bold: bool = False, gap: float = 4) -> None:
-        nonlocal y
-        font = BOLD if bold else FONT
-        canvas.setFont(font, size)
-        for part in simpleSplit(value, font, size, text_width) or [""]:
-            y -= size + 2
-            canvas.drawString(MARGIN, y, part)
-        y -= gap
+        page.text(value, width=text_width, size=size, bold=bold, gap=gap, leading=2)
 
     line(_("County Government of %(county)s") % {"county": facts.county_name}, size=13, bold=True)
     line(str(facts.kind).upper(), size=10)
     line(facts.title, size=17, bold=True, gap=10)
     line(_("Number: %(number)s") % {"number": facts.number}, bold=True)
     line(_("Issued to: %(holder)s") % {"holder": facts.holder}, bold=True, gap=8)
-    text_width = PAGE_WIDTH - 2 * MARGIN
+    text_width = ACROSS
     for label, value in facts.details:
         line(f"{label}: {value}")
-    y -= 6
+    page.y -= 6
     line(_("Issued on %(day)s") % {"day": facts.issued_at.strftime("%d/%m/%Y")})
     if facts.valid_until is not None:
         line(_("Valid until %(day)s") % {"day": facts.valid_until.strftime("%d/%m/%Y")}, bold=True)
     else:
         line(_("Does not expire"))
-    y -= 10
-    canvas.setStrokeColor(colors.grey)
-    canvas.line(MARGIN, y, PAGE_WIDTH - MARGIN, y)
-    y -= 4
+    page.rule(above=10, below=4)
     line(
         _("Check this document at %(url)s or scan the code.")
         % {"url": verification_url(facts.verification_code)},
@@ -127,14 +116,6 @@ def render_document_pdf(application: Application, *, language: str) -> bytes:
     line(_("Verification code: %(code)s") % {"code": facts.verification_code}, size=9)
 
     if facts.revoked_at is not None:
-        canvas.saveState()
-        canvas.setFillColor(colors.Color(0.8, 0, 0, alpha=0.35))
-        canvas.setFont(BOLD, 72)
-        canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
-        canvas.rotate(35)
-        canvas.drawCentredString(0, 0, _("REVOKED"))
-        canvas.restoreState()
+        page.stamp(_("REVOKED"), size=72)
 
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    return page.finish()

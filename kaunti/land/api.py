@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from kaunti.accounts.api_permissions import HasAction
 from kaunti.core.api import problems
+from kaunti.core.api_support import validated
 from kaunti.land.models import Parcel, ValuationRoll
 from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_department_codes, may
 from kaunti.land.selectors.balances import parcel_statement
@@ -126,12 +127,6 @@ def HasLandAction(*actions: str) -> type[BasePermission]:
     )
 
 
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _parcel(number: str) -> Parcel:
     parcel = get_parcel_with_rates(number=number)
     if parcel is None:
@@ -159,7 +154,7 @@ class ParcelListApi(generics.GenericAPIView):
         responses={200: ParcelSummaryOutput(many=True), **problems(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
-        query = _validated(ParcelQuery, request.query_params)
+        query = validated(ParcelQuery, request.query_params)
         parcels = search_parcels(query=query["q"], ward_code=query["ward"], status=query["status"])
         page = self.paginate_queryset(parcels)
         return self.get_paginated_response(ParcelSummaryOutput(page, many=True).data)
@@ -209,7 +204,7 @@ class ParcelMapApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        query = _validated(MapQuery, request.query_params)
+        query = validated(MapQuery, request.query_params)
         selection = list_map_parcels(bbox=query["bbox"], ward_code=query["ward"])
         # GeoJSON's own media type (RFC 7946), as the schema says.
         return Response(feature_collection(selection), content_type="application/geo+json")
@@ -277,7 +272,7 @@ class BillingRunListApi(APIView):
         responses={202: StartedBillingOutput, **problems(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(StartBillingInput, request.data)
+        data = validated(StartBillingInput, request.data)
         try:
             job = billing_jobs.start_billing_job(
                 financial_year=data["financial_year"], actor=request.user

@@ -1,7 +1,7 @@
 """Forms of the land pages: they check the shape of what was typed, nothing more.
 
 Every rule about parcels, shares, rolls and money is the domain services'; a service's
-`ValidationError` is put back on the form with `apply_service_errors`.
+`ValidationError` is put back on the form with `kaunti.core.forms.apply_service_errors`.
 """
 
 from datetime import date
@@ -22,17 +22,6 @@ INPUT = "govuk-input"
 SELECT = "govuk-select"
 TEXTAREA = "govuk-textarea"
 ROLL_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's refusal on the form: on its field when the form has one, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def _text(

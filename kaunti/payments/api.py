@@ -18,14 +18,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kaunti.accounts.api_permissions import HasAction, IsCitizen, is_verified_api_caller, may
-from kaunti.accounts.models import User
 from kaunti.core.api import problem_response, problems
+from kaunti.core.api_support import api_user, is_citizen, service_refusal, validated
 from kaunti.core.identifiers import normalise_phone
 from kaunti.payments import selectors
 from kaunti.payments.models import Bill, Receipt, StkRequest
@@ -56,26 +56,11 @@ PAY_ACTIONS = ("payments.receive_payment", "payments.raise_bill")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
 
 
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _refusal_from_service(exc: DjangoValidationError) -> exceptions.ValidationError:
-    """A service's refusal, as the 400 problem the handler writes for invalid fields."""
-    return exceptions.ValidationError(serializers.as_serializer_error(exc))
-
-
-def _is_citizen(request: Request) -> bool:
-    return bool(getattr(request.user, "is_citizen", False))
-
-
 # --- Scoped reads (kaunti.payments.selectors does the scoping) ------------------------------
 
 
 def _visible_bills(request: Request) -> QuerySet[Bill]:
-    if _is_citizen(request):
+    if is_citizen(request):
         return selectors.list_citizen_bills(user=request.user)
     if not is_verified_api_caller(request):
         return Bill.objects.none()
@@ -85,7 +70,7 @@ def _visible_bills(request: Request) -> QuerySet[Bill]:
 def _bill_to_view(request: Request, number: str) -> Bill | None:
     """None: no such bill (or a citizen's other bills); `PermissionDenied` for staff of
     another department, as on the staff pages."""
-    if _is_citizen(request):
+    if is_citizen(request):
         return selectors.get_citizen_bill(user=request.user, number=number)
     return selectors.access_bill_for_staff(user=request.user, number=number, action=VIEW_BILLS)
 
@@ -93,7 +78,7 @@ def _bill_to_view(request: Request, number: str) -> Bill | None:
 def _bill_to_pay(request: Request, number: str) -> Bill | None:
     """Citizens pay their own bills; cashiers any department's, as at the county counter;
     revenue officers the bills of their departments."""
-    if _is_citizen(request):
+    if is_citizen(request):
         return selectors.get_citizen_bill(user=request.user, number=number)
     if may(request, "payments.receive_payment"):
         return selectors.get_bill_for_counter(number=number)
@@ -106,7 +91,7 @@ def _visible_stk_request(request: Request, public_id: UUID) -> StkRequest | None
     """A prompt its initiator, its bill's payer, or staff who may view its bill can see."""
     user = request.user
     visible = Q(initiated_by=user)
-    if _is_citizen(request):
+    if is_citizen(request):
         visible |= Q(bill__payer_user=user)
     elif is_verified_api_caller(request):
         visible |= Q(bill__in=selectors.bills_viewable_by(user))
@@ -120,7 +105,7 @@ def _visible_stk_request(request: Request, public_id: UUID) -> StkRequest | None
 
 
 def _receipt_to_view(request: Request, number: str) -> Receipt | None:
-    if _is_citizen(request):
+    if is_citizen(request):
         return selectors.get_citizen_receipt(user=request.user, number=number)
     return selectors.access_receipt_for_staff(user=request.user, number=number)
 
@@ -159,7 +144,7 @@ class BillListApi(generics.GenericAPIView):
         responses={200: BillSummaryOutput(many=True), **problems(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
-        query = _validated(BillListQuery, request.query_params)
+        query = validated(BillListQuery, request.query_params)
         bills = _visible_bills(request).select_related("department", "ward")
         if query.get("status"):
             bills = bills.filter(status=query["status"])
@@ -182,7 +167,7 @@ class BillListApi(generics.GenericAPIView):
         responses={201: BillDetailOutput, **problems(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(BillCreateInput, request.data)
+        data = validated(BillCreateInput, request.data)
         if not may(request, "payments.raise_bill", data["department"]):
             raise exceptions.PermissionDenied(_("You may not raise bills for this department."))
         payer = data["payer"]
@@ -211,7 +196,7 @@ class BillListApi(generics.GenericAPIView):
                 actor=request.user,
             )
         except DjangoValidationError as exc:
-            raise _refusal_from_service(exc) from exc
+            raise service_refusal(exc) from exc
         location = request.build_absolute_uri(reverse("api:bill", args=[bill.number]))
         return Response(
             _bill_detail(bill, request),
@@ -271,19 +256,19 @@ class StkPushApi(APIView):
                 title="Bad Request",
                 detail=_("Send an Idempotency-Key header of 1 to 64 visible characters."),
             )
-        data = _validated(StkPushInput, request.data)
+        data = validated(StkPushInput, request.data)
         bill = _bill_to_pay(request, data["bill_number"])
         if bill is None:
             raise exceptions.NotFound(_("There is no bill with this number."))
         # Keys are the caller's own: another caller's key can neither replay nor block theirs.
-        assert isinstance(request.user, User)  # the permission classes let no one else in
-        stored_key = f"{request.user.public_id}:{key}"
+        caller = api_user(request)
+        stored_key = f"{caller.public_id}:{key}"
         is_replay = StkRequest.objects.filter(idempotency_key=stored_key).exists()
         try:
             stk = request_stk_push(
                 bill=bill,
                 phone=data["phone"],
-                actor=request.user,
+                actor=caller,
                 amount=data["amount"],
                 idempotency_key=stored_key,
                 channel="api",
@@ -295,7 +280,7 @@ class StkPushApi(APIView):
                 detail=_("This Idempotency-Key was already used for another bill."),
             )
         except DjangoValidationError as exc:
-            raise _refusal_from_service(exc) from exc
+            raise service_refusal(exc) from exc
         body = StkPushOutput(stk, context={"request": request}).data
         if is_replay:
             return Response(body, status=status.HTTP_200_OK)
@@ -350,7 +335,7 @@ class RevenueReportApi(APIView):
         responses={200: RevenueReportOutput, **problems(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
-        query = _validated(RevenueReportQuery, request.query_params)
+        query = validated(RevenueReportQuery, request.query_params)
         summary = summarise_revenue(
             revenue_filter=RevenueFilter(
                 start=query["from"],

@@ -17,7 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kaunti.accounts.decorators import staff_required
 from kaunti.accounts.permissions import has_permission
+from kaunti.core.forms import apply_service_errors
 from kaunti.core.selectors import list_wards
+from kaunti.core.views_support import signed_in_user
 from kaunti.eservices.definitions import current_language
 from kaunti.eservices.forms import (
     AssignComplaintForm,
@@ -25,13 +27,11 @@ from kaunti.eservices.forms import (
     ComplaintInboxFilterForm,
     RateForm,
     ReasonForm,
-    apply_service_errors,
 )
 from kaunti.eservices.models import UNRESOLVED_STATUSES, Complaint
 from kaunti.eservices.selectors import catalogue
 from kaunti.eservices.selectors import complaints as selectors
 from kaunti.eservices.services import complaints as services
-from kaunti.eservices.views import signed_in_user
 
 VIEW = "eservices.view_complaints"
 ASSIGN = "eservices.reassign"

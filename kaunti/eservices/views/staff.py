@@ -24,6 +24,7 @@ from kaunti.accounts.decorators import staff_required
 from kaunti.accounts.models import Role, User
 from kaunti.accounts.permissions import has_permission
 from kaunti.core.selectors import list_wards
+from kaunti.core.views_support import error_messages, signed_in_user
 from kaunti.eservices.definitions import StepKind, current_language
 from kaunti.eservices.forms import InspectionForm, NoteForm, QueueFilterForm, ReassignForm
 from kaunti.eservices.models import Application, ApplicationStep, StepStatus
@@ -31,16 +32,9 @@ from kaunti.eservices.selectors import applications as selectors
 from kaunti.eservices.selectors import catalogue
 from kaunti.eservices.selectors.answers import label_documents, list_answers_for_display
 from kaunti.eservices.services import workflow
-from kaunti.eservices.views import signed_in_user
 
 VIEW = "eservices.view_applications"
 REASSIGN = "eservices.reassign"
-
-
-def _error_messages(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [message for found in error.message_dict.values() for message in found]
-    return list(error.messages)
 
 
 def _application(request: HttpRequest, reference: str) -> Application:
@@ -228,7 +222,7 @@ def step_action(request: HttpRequest, reference: str, code: str, action: str) ->
         try:
             _act(action, step, signed_in_user(request), form.cleaned_data)
         except ValidationError as exc:
-            for message in _error_messages(exc):
+            for message in error_messages(exc):
                 messages.error(request, message)
         else:
             messages.success(request, _("Done."))

@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from kaunti.accounts.decorators import staff_required
-from kaunti.accounts.models import User
 from kaunti.accounts.permissions import remember_roles
 from kaunti.land.permissions import land_department_codes, may
 
@@ -44,14 +43,6 @@ def land_staff_required(action: str) -> Callable[[View], View]:
         return staff_required(action)(in_land_department)
 
     return decorate
-
-
-def signed_in_user(request: HttpRequest) -> User:
-    """The person behind a request that `land_staff_required` let through."""
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied("sign in first")
-    return user
 
 
 def page_filters(request: HttpRequest) -> str:

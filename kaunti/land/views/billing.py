@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from kaunti.core.forms import apply_service_errors
 from kaunti.core.money import format_amount
-from kaunti.land.forms import PenaltyRunForm, StartBillingForm, apply_service_errors
+from kaunti.core.views_support import signed_in_user
+from kaunti.land.forms import PenaltyRunForm, StartBillingForm
 from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_permissions
 from kaunti.land.selectors.billing import (
     billing_run_percent,
@@ -25,7 +27,7 @@ from kaunti.land.selectors.billing import (
 )
 from kaunti.land.services import billing_jobs, penalties
 from kaunti.land.services.rating import format_financial_year
-from kaunti.land.views import land_staff_required, signed_in_user
+from kaunti.land.views import land_staff_required
 from kaunti.payments.numbering import financial_year
 
 ACTIVE_JOB_STATES = frozenset({"queued", "running"})

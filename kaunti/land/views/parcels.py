@@ -15,12 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kaunti.land.forms import (
-    LegacyImportForm,
-    ParcelSearchForm,
-    TransferForm,
-    apply_service_errors,
-)
+from kaunti.core.forms import apply_service_errors
+from kaunti.core.views_support import signed_in_user
+from kaunti.land.forms import LegacyImportForm, ParcelSearchForm, TransferForm
 from kaunti.land.models import Parcel
 from kaunti.land.permissions import EDIT_PARCELS, VIEW_PARCELS, land_permissions
 from kaunti.land.selectors.balances import parcel_statement
@@ -44,7 +41,7 @@ from kaunti.land.selectors.parcels import (
 from kaunti.land.services import legacy
 from kaunti.land.services import owners as owner_services
 from kaunti.land.services.parcels import area_differs
-from kaunti.land.views import land_staff_required, page_filters, signed_in_user
+from kaunti.land.views import land_staff_required, page_filters
 
 PAGE_SIZE = 50
 

@@ -12,16 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from kaunti.land.forms import (
-    RatingRuleForm,
-    RatingYearForm,
-    WaiverCampaignForm,
-    apply_service_errors,
-)
+from kaunti.core.forms import apply_service_errors
+from kaunti.core.views_support import signed_in_user
+from kaunti.land.forms import RatingRuleForm, RatingYearForm, WaiverCampaignForm
 from kaunti.land.permissions import MANAGE_RATING, VIEW_PARCELS, land_permissions
 from kaunti.land.selectors.billing import get_rating_year, list_rating_years, list_waiver_campaigns
 from kaunti.land.services import rating
-from kaunti.land.views import land_staff_required, signed_in_user
+from kaunti.land.views import land_staff_required
 
 
 def _page(

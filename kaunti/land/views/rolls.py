@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kaunti.core.forms import apply_service_errors
+from kaunti.core.views_support import signed_in_user
 from kaunti.land.forms import (
     ConfirmForm,
     ObjectionDecisionForm,
     ObjectionForm,
     RollCreateForm,
     RollImportForm,
-    apply_service_errors,
 )
 from kaunti.land.models import Objection, ObjectionStatus, RollStatus, ValuationRoll
 from kaunti.land.permissions import APPROVE_ROLL, MANAGE_ROLL, VIEW_PARCELS, land_permissions
@@ -36,7 +37,7 @@ from kaunti.land.selectors.rolls import (
     list_rolls,
 )
 from kaunti.land.services import roll as roll_services
-from kaunti.land.views import land_staff_required, page_filters, signed_in_user
+from kaunti.land.views import land_staff_required, page_filters
 
 PAGE_SIZE = 100
 

@@ -1,11 +1,10 @@
 """The receipt as a PDF: one A5 page of text and a QR code pointing at /verify/<code>.
 
-Drawn with ReportLab's canvas and its built-in Helvetica (no font files, no images but
-the QR), so a receipt is a few kilobytes and prints on any office printer. The figures
-are read from the ledger-backed rows, never recomputed from what a form said.
+The page (ReportLab, built-in Helvetica, the QR code, the stamp) is kaunti.core.pdf's,
+shared with the permits. The figures are read from the ledger-backed rows, never
+recomputed from what a form said.
 """
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,18 +15,17 @@ from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.lib.utils import simpleSplit
 
-from kaunti.core.documents import qr_png, verification_url
+from kaunti.core.documents import verification_url
 from kaunti.core.money import ZERO, format_amount, format_kes
+from kaunti.core.pdf import BOLD, FONT, PdfPage
 from kaunti.core.selectors import get_deployment_county_name
 from kaunti.payments.models import Allocation, BillLine, Channel, PayerCredit, Receipt
 
 PAGE_WIDTH, PAGE_HEIGHT = A5
 MARGIN = 12 * mm
 QR_SIZE = 28 * mm
-FONT, BOLD = "Helvetica", "Helvetica-Bold"
 
 
 @dataclass(frozen=True)
@@ -109,12 +107,18 @@ def _facts(receipt: Receipt) -> ReceiptFacts:
     )
 
 
-class _Page:
-    """A cursor down an A5 page: each call draws a line and moves down."""
+class _ReceiptPage(PdfPage):
+    """The A5 page, with a receipt's labelled pairs and table rows."""
 
-    def __init__(self, canvas: Canvas) -> None:
-        self.canvas = canvas
-        self.y = PAGE_HEIGHT - MARGIN
+    def __init__(self, *, title: str, author: str) -> None:
+        super().__init__(
+            A5,
+            margin=MARGIN,
+            qr_size=QR_SIZE,
+            title=title,
+            author=author,
+            subject=_("Official receipt"),
+        )
 
     @property
     def right(self) -> float:
@@ -122,13 +126,8 @@ class _Page:
         beside_qr = self.y > PAGE_HEIGHT - MARGIN - QR_SIZE - 12
         return PAGE_WIDTH - MARGIN - (QR_SIZE + 3 * mm if beside_qr else 0)
 
-    def text(self, value: str, *, size: float = 9, bold: bool = False, gap: float = 4) -> None:
-        self.canvas.setFont(BOLD if bold else FONT, size)
-        width = self.right - MARGIN
-        for part in simpleSplit(value, BOLD if bold else FONT, size, width) or [""]:
-            self.y -= size + 1
-            self.canvas.drawString(MARGIN, self.y, part)
-        self.y -= gap
+    def line(self, value: str, *, size: float = 9, bold: bool = False, gap: float = 4) -> None:
+        self.text(value, width=self.right - MARGIN, size=size, bold=bold, gap=gap)
 
     def pair(self, label: str, value: str, *, bold: bool = False) -> None:
         self.canvas.setFont(FONT, 9)
@@ -157,12 +156,8 @@ class _Page:
             self.y -= 10
             self.canvas.drawString(MARGIN, self.y, part)
 
-    def rule(self) -> None:
-        self.y -= 4
-        self.canvas.setStrokeColor(colors.grey)
-        self.canvas.setLineWidth(0.5)
-        self.canvas.line(MARGIN, self.y, PAGE_WIDTH - MARGIN, self.y)
-        self.y -= 2
+    def separator(self) -> None:
+        self.rule(above=4, below=2, line_width=0.5)
 
 
 def _quantity(value: Decimal) -> str:
@@ -173,29 +168,22 @@ def _quantity(value: Decimal) -> str:
 def render_receipt_pdf(*, receipt: Receipt) -> bytes:
     """The receipt as an A5 PDF, with a QR code to its public verification page."""
     facts = _facts(receipt)
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A5)
-    canvas.setTitle(_("Receipt %(number)s") % {"number": facts.number})
-    canvas.setAuthor(_("County Government of %(county)s") % {"county": facts.county_name})
-    canvas.setSubject(_("Official receipt"))
-
-    qr = ImageReader(io.BytesIO(qr_png(facts.verification_code)))
-    canvas.drawImage(
-        qr, PAGE_WIDTH - MARGIN - QR_SIZE, PAGE_HEIGHT - MARGIN - QR_SIZE, QR_SIZE, QR_SIZE
+    page = _ReceiptPage(
+        title=_("Receipt %(number)s") % {"number": facts.number},
+        author=_("County Government of %(county)s") % {"county": facts.county_name},
     )
-
-    page = _Page(canvas)
-    page.text(
+    page.draw_qr(facts.verification_code)
+    page.line(
         _("County Government of %(county)s") % {"county": facts.county_name}, size=13, bold=True
     )
-    page.text(_("Official receipt"), size=11, bold=True, gap=8)
+    page.line(_("Official receipt"), size=11, bold=True, gap=8)
     page.pair(_("Receipt number"), facts.number, bold=True)
     page.pair(_("Date"), facts.issued_at.strftime("%d/%m/%Y %H:%M"))
     page.pair(_("Received from"), facts.payer_name)
     page.pair(_("Bill number"), facts.bill_number)
     page.pair(_("For"), facts.bill_description)
     page.y -= 6
-    page.rule()
+    page.separator()
 
     if facts.lines:
         page.amount_row((_("Item"), _("Quantity"), _("Unit price"), _("Amount (KES)")), bold=True)
@@ -209,7 +197,7 @@ def render_receipt_pdf(*, receipt: Receipt) -> bytes:
                 )
             )
         page.amount_row((_("Bill total"), "", "", format_amount(facts.bill_total)), bold=True)
-        page.rule()
+        page.separator()
 
     page.pair(_("Amount paid"), format_kes(facts.amount), bold=True)
     page.pair(_("Paid by"), facts.channel)
@@ -221,31 +209,23 @@ def render_receipt_pdf(*, receipt: Receipt) -> bytes:
     if facts.served_by:
         page.pair(_("Served by"), facts.served_by)
     page.y -= 10
-    page.rule()
-    page.text(
+    page.separator()
+    page.line(
         _("Check this receipt at %(url)s or scan the code.")
         % {"url": verification_url(facts.verification_code)},
         size=8,
     )
-    page.text(_("Verification code: %(code)s") % {"code": facts.verification_code}, size=8)
+    page.line(_("Verification code: %(code)s") % {"code": facts.verification_code}, size=8)
 
     if facts.cancelled_at is not None:
         page.y -= 6
-        canvas.setFillColor(colors.red)
-        page.text(
+        page.canvas.setFillColor(colors.red)
+        page.line(
             _("Cancelled on %(day)s: %(reason)s")
             % {"day": facts.cancelled_at.strftime("%d/%m/%Y"), "reason": facts.cancellation_reason},
             size=9,
             bold=True,
         )
-        canvas.saveState()
-        canvas.setFillColor(colors.Color(0.8, 0, 0, alpha=0.35))
-        canvas.setFont(BOLD, 54)
-        canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
-        canvas.rotate(35)
-        canvas.drawCentredString(0, 0, _("CANCELLED"))
-        canvas.restoreState()
+        page.stamp(_("CANCELLED"), size=54)
 
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    return page.finish()

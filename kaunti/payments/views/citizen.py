@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kaunti.core.forms import apply_service_errors
+from kaunti.core.views_support import pdf_response
 from kaunti.payments import selectors
-from kaunti.payments.forms import PayWithMpesaForm, apply_service_errors
+from kaunti.payments.forms import PayWithMpesaForm
 from kaunti.payments.models import BillStatus, StkStatus
 from kaunti.payments.mpesa.stk import IdempotencyConflict, request_stk_push
 from kaunti.payments.services.counter import new_form_token
 from kaunti.payments.services.receipts import render_receipt_pdf
-from kaunti.payments.views.staff import pdf_response
 
 WAITING = frozenset({StkStatus.REQUESTED, StkStatus.PENDING})
 

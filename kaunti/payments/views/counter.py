@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kaunti.accounts.decorators import staff_required
 from kaunti.accounts.permissions import departments_where
+from kaunti.core.forms import apply_service_errors
 from kaunti.core.models import Department
 from kaunti.payments import selectors
 from kaunti.payments.forms import (
@@ -25,7 +26,6 @@ from kaunti.payments.forms import (
     CounterPaymentForm,
     FindReceiptForm,
     OpenTillForm,
-    apply_service_errors,
 )
 from kaunti.payments.models import BillStatus
 from kaunti.payments.services import counter, receipt_cancellation

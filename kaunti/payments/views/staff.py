@@ -18,29 +18,18 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kaunti.accounts.decorators import staff_required
 from kaunti.accounts.permissions import has_permission
+from kaunti.core.forms import apply_service_errors
 from kaunti.core.money import format_amount
 from kaunti.core.selectors import list_wards
+from kaunti.core.views_support import pdf_response
 from kaunti.payments import selectors
-from kaunti.payments.forms import (
-    AssignSuspenseForm,
-    BillSearchForm,
-    MiscellaneousBillForm,
-    apply_service_errors,
-)
+from kaunti.payments.forms import AssignSuspenseForm, BillSearchForm, MiscellaneousBillForm
 from kaunti.payments.services.bills import Payer
 from kaunti.payments.services.miscellaneous import raise_miscellaneous_bill
 from kaunti.payments.services.receipts import render_receipt_pdf
 from kaunti.payments.services.recording import assign_suspense_payment
 
 PAGE_SIZE = 50
-
-
-def pdf_response(pdf: bytes, *, filename: str) -> HttpResponse:
-    """A PDF shown in the browser; receipts carry personal data, so never cached."""
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- Bills ------------------------------------------------------------------------------

@@ -142,7 +142,8 @@ def test_a_validation_is_answered_by_its_view_past_the_browser_middleware(
     assert (unknown_status, json.loads(unknown)) == ("200 OK", INVALID_ACCOUNT)
     assert headers["Content-Length"] == str(len(content))
     assert headers["X-Request-ID"] == "safaricom-validation-3"
-    assert "Content-Security-Policy" not in headers  # no middleware ran
+    # Nothing meant for browsers: no policy, cookie or language negotiation.
+    assert not {"Content-Security-Policy", "Set-Cookie", "Content-Language"} & set(headers)
     assert InboundCallback.objects.count() == 2
 
 
@@ -217,6 +218,13 @@ def test_other_requests_go_through_django() -> None:
     get_status, get_headers, _ = serve(url(CONFIRMATION), b"", method="GET")
     assert get_status.startswith("405")
     assert "Content-Security-Policy" in get_headers
+
+    # A path beside the callbacks that is not one of them goes through the whole stack.
+    other, other_headers, _ = serve(
+        f"/payments/mpesa/not-a-callback/{settings.MPESA_CALLBACK_TOKEN}/", b"{}"
+    )
+    assert other.startswith("404")
+    assert "Content-Security-Policy" in other_headers
     assert InboundCallback.objects.count() == 0
 
 

@@ -5,7 +5,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kaunti.settings")
 django_application = get_wsgi_application()
 
-# Paybill confirmations skip Django's request handling (ADR 8); imported once the apps load.
-from kaunti.payments.lane import PaybillConfirmationLane  # noqa: E402
+# Safaricom's callbacks skip Django's middleware, paybill confirmations its request
+# handling too (ADR 8); imported once the apps load.
+from kaunti.payments.lane import SafaricomCallbackLane  # noqa: E402
 
-application = PaybillConfirmationLane(django_application)
+application = SafaricomCallbackLane(django_application)

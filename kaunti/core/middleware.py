@@ -4,10 +4,12 @@ for input the database cannot store."""
 import re
 import uuid
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.urls import Resolver404, resolve
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -55,16 +57,29 @@ class ContentSecurityPolicyMiddleware:
 # either in a query reaches the database as an error, so a 500.
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
-# Machine callbacks keep their raw input, NUL bytes and all: their views store the bytes
-# as received, for review (Safaricom's M-Pesa and Africa's Talking's USSD and SMS).
-CALLBACK_PATH_PREFIXES = (
-    "/payments/mpesa/",
-    "/payments/paybill/",
-    "/ussd/africastalking/",
-    "/sms/africastalking/",
-)
 _FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def keeps_raw_input(view: View) -> View:
+    """Marks a machine callback's view (Safaricom's M-Pesa, Africa's Talking's USSD and
+    SMS): it keeps its input as received, NUL bytes and all, for review, so
+    `RefuseUnstorableInputMiddleware` lets its requests through. Each app marks its own
+    views, so no list of their paths is kept here. Like `csrf_exempt`'s, the mark is an
+    attribute, which the decorators that wrap a view (`functools.wraps`) carry outward."""
+    view.keeps_raw_input = True  # type: ignore[attr-defined]
+    return view
+
+
+def _is_for_raw_input_view(request: HttpRequest) -> bool:
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return bool(getattr(match.func, "keeps_raw_input", False))
 
 
 def _has_unstorable(values: Iterable[str]) -> bool:
@@ -96,15 +111,14 @@ class RefuseUnstorableInputMiddleware:
     """Answers 400 to a request carrying a character the database cannot store, before any
     view turns it into a query: a page in the caller's language (both languages on it), or
     an RFC 9457 problem document under /api/. After `LocaleMiddleware` (the language) and
-    before anything that reads the session or the user from the database."""
+    before anything that reads the session or the user from the database. The path is
+    resolved only for such a request, to let through the views marked `keeps_raw_input`."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith(CALLBACK_PATH_PREFIXES) or not has_unstorable_input(
-            request
-        ):
+        if not has_unstorable_input(request) or _is_for_raw_input_view(request):
             return self.get_response(request)
         if request.path_info.startswith("/api/"):
             return JsonResponse(

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kaunti.accounts.decorators import staff_required
 from kaunti.core import outbox, ratelimit
 from kaunti.core.identifiers import mask_phone, normalise_phone
+from kaunti.core.middleware import keeps_raw_input
 from kaunti.core.models import OutboxMessage
 from kaunti.ussd import engine, services
 from kaunti.ussd.engine import Engine, end
@@ -84,6 +85,7 @@ def _token_ok(request: HttpRequest) -> bool:
     return hmac.compare_digest(request.GET.get("token", "").encode(), expected.encode())
 
 
+@keeps_raw_input
 @csrf_exempt
 @require_POST
 def africastalking_ussd(request: HttpRequest) -> HttpResponse:
@@ -124,6 +126,7 @@ def africastalking_ussd(request: HttpRequest) -> HttpResponse:
     return _text(step.reply)
 
 
+@keeps_raw_input
 @csrf_exempt
 @require_POST
 def africastalking_delivery_report(request: HttpRequest) -> HttpResponse:
@@ -143,6 +146,7 @@ def africastalking_delivery_report(request: HttpRequest) -> HttpResponse:
     return _text("OK")
 
 
+@keeps_raw_input
 @csrf_exempt
 @require_POST
 def africastalking_inbound_sms(request: HttpRequest) -> HttpResponse:

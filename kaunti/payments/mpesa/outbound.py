@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from kaunti.payments.models import (
@@ -40,9 +41,14 @@ def daraja_client() -> DarajaClient:
     )
 
 
+def _callback_url(name: str) -> str:
+    """Where Safaricom reaches the callback `name`: its path from the URLconf, our token."""
+    path = reverse(name, kwargs={"token": settings.MPESA_CALLBACK_TOKEN})
+    return settings.MPESA_CALLBACK_BASE_URL.rstrip("/") + path
+
+
 def stk_callback_url() -> str:
-    base = settings.MPESA_CALLBACK_BASE_URL.rstrip("/")
-    return f"{base}/payments/mpesa/stk/callback/{settings.MPESA_CALLBACK_TOKEN}/"
+    return _callback_url("payments:mpesa_stk_callback")
 
 
 def send_stk_push(*, public_id: UUID | str, client: DarajaClient | None = None) -> StkRequest:
@@ -140,9 +146,7 @@ def resolve_pending_stk_requests(
 
 def registered_c2b_urls() -> tuple[str, str]:
     """The (confirmation, validation) URLs Safaricom must call for paybill payments."""
-    base = settings.MPESA_CALLBACK_BASE_URL.rstrip("/")
-    token = settings.MPESA_CALLBACK_TOKEN
     return (
-        f"{base}/payments/paybill/confirmation/{token}/",
-        f"{base}/payments/paybill/validation/{token}/",
+        _callback_url("payments:paybill_confirmation"),
+        _callback_url("payments:paybill_validation"),
     )

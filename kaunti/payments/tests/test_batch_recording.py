@@ -236,28 +236,6 @@ def test_one_failing_payment_is_set_aside_and_the_rest_of_its_batch_recorded(
     assert Payment.objects.count() == 1
 
 
-def test_callbacks_take_the_short_way_in(make_bill: MakeBill) -> None:
-    bill = make_bill(Decimal("100.00"))
-    client = Client()
-
-    response = client.post(
-        CONFIRMATION, c2b_body(bill.number, "SKF0000001", "100.00"), "application/json"
-    )
-
-    # Answered and recorded, with a request id for the logs, and nothing meant for
-    # browsers: no cookie, no language negotiation.
-    assert response.status_code == 200
-    assert response["X-Request-ID"]
-    assert response["Content-Length"] == str(len(response.content))
-    assert not response.cookies
-    assert "Content-Language" not in response
-    assert Payment.objects.get().external_ref == "SKF0000001"
-    # A path under the same prefix that is not a callback goes through the whole stack.
-    page = client.post(f"/payments/mpesa/not-a-callback/{settings.MPESA_CALLBACK_TOKEN}/")
-    assert page.status_code == 404
-    assert "Content-Security-Policy" in page
-
-
 def test_a_bill_raised_in_bulk_is_cancelled_by_taking_back_its_own_lines(
     price_list: None,
 ) -> None:

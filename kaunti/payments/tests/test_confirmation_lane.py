@@ -1,12 +1,14 @@
-"""Paybill confirmations as the WSGI server hands them to Kaunti (`kaunti.wsgi.application`,
-what gunicorn serves): the short lane stores and answers them; refusals and everything
-else are Django's (ADR 8)."""
+"""Safaricom's callbacks as the WSGI server hands them to Kaunti (`kaunti.wsgi.application`,
+what gunicorn serves): the lane stores and answers paybill confirmations, hands the other
+callbacks and the refusals to their views without the browsers' middleware, and leaves
+everything else to Django (ADR 8)."""
 
 import io
 import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -16,7 +18,16 @@ from django.db import close_old_connections
 from django.test import override_settings
 
 from kaunti.payments.models import Bill, BillStatus, CallbackStatus, InboundCallback, Payment
-from kaunti.payments.tests.test_mpesa_callbacks import ACKNOWLEDGED, CONFIRMATION, c2b_body, url
+from kaunti.payments.mpesa.outbound import registered_c2b_urls, stk_callback_url
+from kaunti.payments.tests.test_mpesa_callbacks import (
+    ACCEPTED,
+    ACKNOWLEDGED,
+    CONFIRMATION,
+    INVALID_ACCOUNT,
+    VALIDATION,
+    c2b_body,
+    url,
+)
 from kaunti.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +126,59 @@ def test_a_malformed_confirmation_is_answered_and_kept_for_review() -> None:
     assert Payment.objects.count() == 0
 
 
-def test_a_wrong_token_is_refused_by_django_and_nothing_is_stored(
+def test_a_validation_is_answered_by_its_view_past_the_browser_middleware(
+    make_bill: Callable[..., Bill],
+) -> None:
+    bill = make_bill(Decimal("300.00"))
+
+    status, headers, content = serve(
+        url(VALIDATION),
+        c2b_body(bill.number, amount="300.00").encode(),
+        HTTP_X_REQUEST_ID="safaricom-validation-3",
+    )
+    unknown_status, _, unknown = serve(url(VALIDATION), c2b_body("ACDEFGHJK").encode())
+
+    assert (status, json.loads(content)) == ("200 OK", ACCEPTED)
+    assert (unknown_status, json.loads(unknown)) == ("200 OK", INVALID_ACCOUNT)
+    assert headers["Content-Length"] == str(len(content))
+    assert headers["X-Request-ID"] == "safaricom-validation-3"
+    # Nothing meant for browsers: no policy, cookie or language negotiation.
+    assert not {"Content-Security-Policy", "Set-Cookie", "Content-Language"} & set(headers)
+    assert InboundCallback.objects.count() == 2
+
+
+def test_the_urls_registered_with_safaricom_take_the_lane(make_bill: Callable[..., Bill]) -> None:
+    bill = make_bill(Decimal("300.00"))
+    confirmation, validation = (urlsplit(each).path for each in registered_c2b_urls())
+    body = c2b_body(bill.number, amount="300.00").encode()
+
+    validated = serve(validation, body)
+    confirmed = serve(confirmation, body)
+    stk = serve(urlsplit(stk_callback_url()).path, b'{"Body": {}}')
+
+    assert (validated[0], json.loads(validated[2])) == ("200 OK", ACCEPTED)
+    assert "Content-Security-Policy" not in validated[1]
+    assert (confirmed[0], json.loads(confirmed[2])) == ("200 OK", ACKNOWLEDGED)
+    assert (stk[0], json.loads(stk[2])) == ("200 OK", ACKNOWLEDGED)
+    assert "Content-Security-Policy" not in stk[1]
+    assert Payment.objects.get().bill == bill
+
+
+def test_a_view_that_fails_is_answered_500_as_django_would(
+    make_bill: Callable[..., Bill], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(**_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("kaunti.payments.mpesa.c2b.validate_c2b", fail)
+
+    status, headers, _ = serve(url(VALIDATION), c2b_body(make_bill().number).encode())
+
+    assert status == "500 Internal Server Error"
+    assert headers["X-Request-ID"]
+
+
+def test_a_wrong_token_is_refused_by_the_view_and_nothing_is_stored(
     make_bill: Callable[..., Bill],
 ) -> None:
     bill = make_bill()
@@ -140,7 +203,7 @@ def test_a_foreign_address_is_refused_and_kept_for_review(make_bill: Callable[..
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=200)
-def test_an_oversized_confirmation_goes_to_django_and_is_refused() -> None:
+def test_an_oversized_confirmation_goes_to_its_view_and_is_refused() -> None:
     status, _, _ = serve(url(CONFIRMATION), c2b_body("ABCD2345").encode() + b" " * 300)
 
     assert status.startswith("400")
@@ -152,8 +215,16 @@ def test_other_requests_go_through_django() -> None:
     assert status == "200 OK"
     assert "Content-Security-Policy" in headers
 
-    get_status, _, _ = serve(url(CONFIRMATION), b"", method="GET")
+    get_status, get_headers, _ = serve(url(CONFIRMATION), b"", method="GET")
     assert get_status.startswith("405")
+    assert "Content-Security-Policy" in get_headers
+
+    # A path beside the callbacks that is not one of them goes through the whole stack.
+    other, other_headers, _ = serve(
+        f"/payments/mpesa/not-a-callback/{settings.MPESA_CALLBACK_TOKEN}/", b"{}"
+    )
+    assert other.startswith("404")
+    assert "Content-Security-Policy" in other_headers
     assert InboundCallback.objects.count() == 0
 
 

@@ -3,6 +3,11 @@
 Each view checks the secret path token and the optional address allow-list, stores the
 payload raw, applies it, and answers at once. A malformed payload is answered too (so
 Safaricom does not hammer us with retries), logged and kept for review.
+
+`urlpatterns` below is the one place the callback paths are written: the URLconf includes
+it, the WSGI lane (`kaunti.payments.lane`, ADR 8) resolves POSTs against it, and the URLs
+registered with Safaricom are reversed from it. The lane serves these POSTs without
+Django's middleware, so a view here may not rely on any.
 """
 
 import logging
@@ -13,6 +18,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from kaunti.core.middleware import keeps_raw_input
 from kaunti.payments.models import CallbackStatus
 from kaunti.payments.mpesa import c2b, receive
 from kaunti.payments.mpesa.protocol import (
@@ -64,6 +70,7 @@ def _not_stored(kind: str) -> HttpResponse:
     return JsonResponse(callback_refusal("Try again later"), status=503)
 
 
+@keeps_raw_input
 @csrf_exempt
 @require_POST
 def stk_callback(request: HttpRequest, token: str) -> HttpResponse:
@@ -78,6 +85,7 @@ def stk_callback(request: HttpRequest, token: str) -> HttpResponse:
     return JsonResponse(callback_acknowledgement())
 
 
+@keeps_raw_input
 @csrf_exempt
 @require_POST
 def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
@@ -95,6 +103,7 @@ def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
     return JsonResponse(c2b_validation_response(result))
 
 
+@keeps_raw_input
 @csrf_exempt
 @require_POST
 def c2b_confirmation(request: HttpRequest, token: str) -> HttpResponse:

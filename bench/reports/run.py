@@ -45,12 +45,8 @@ from django.db.models import Sum  # noqa: E402
 from kaunti.core.reference_data import load_reference_data  # noqa: E402
 from kaunti.ledger.services import load_chart_of_accounts  # noqa: E402
 from kaunti.payments.models import DailyCollection  # noqa: E402
-from kaunti.payments.selectors.reports import (  # noqa: E402
-    Grouping,
-    RevenueFilter,
-    get_revenue_dashboard,
-    summarise_revenue,
-)
+from kaunti.payments.selectors.dashboard import get_revenue_dashboard  # noqa: E402
+from kaunti.payments.selectors.reports import Grouping, RevenueFilter, summarise_revenue  # noqa: E402
 from kaunti.payments.services.price_list import load_price_list  # noqa: E402
 
 GOAL_MS = 100.0

@@ -26,11 +26,8 @@ from kaunti.payments.models import (
     Receipt,
     ReceiptCancellation,
 )
-from kaunti.payments.selectors.reports import (
-    RevenueFilter,
-    get_revenue_dashboard,
-    summarise_revenue,
-)
+from kaunti.payments.selectors.dashboard import get_revenue_dashboard
+from kaunti.payments.selectors.reports import RevenueFilter, summarise_revenue
 from kaunti.payments.services.price_list import load_price_list
 
 PAYMENTS = 150

@@ -1,4 +1,5 @@
-"""Reads for revenue reports, the revenue dashboard and reconciliation results.
+"""Reads for revenue reports (the dashboard's are in `dashboard`, a statement's in
+`reconciliation`).
 
 Revenue figures come only from the collections summaries, never from payments:
 `DailyCollection`, kept per day, stream, ward and channel as payments post
@@ -19,14 +20,12 @@ filtered to one ward or channel, show no target.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
-from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.models import Ward
@@ -35,25 +34,27 @@ from kaunti.payments.models import (
     Channel,
     DailyCollection,
     DailyStreamCollection,
-    MatchStatus,
     MonthlyCollection,
-    Payment,
     RevenueStream,
-    StatementImport,
-    StatementKind,
-    StatementLine,
 )
 from kaunti.payments.numbering import financial_year
 
 Grouping = Literal["stream", "ward", "channel", "day", "month"]
+
+
 GROUPINGS: tuple[Grouping, ...] = ("stream", "ward", "channel", "day", "month")
+
+
 NO_WARD = "-"  # the filter value for collections on bills without a ward
+
+
 MPESA_CHANNELS = (Channel.MPESA_PAYBILL, Channel.MPESA_STK)
+
+
 BANK_CHANNELS = (Channel.BANK, Channel.CHEQUE)
+
+
 MAX_REPORT_DAYS = 366 * 5
-
-
-# --- Targets ------------------------------------------------------------------------------
 
 
 def financial_year_bounds(year: int) -> tuple[date, date]:
@@ -77,9 +78,6 @@ def prorated_target(*, annual: Decimal, start: date, end: date) -> Decimal:
 def _month_end(day: date) -> date:
     following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
     return following - timedelta(days=1)
-
-
-# --- The revenue summary ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -309,130 +307,6 @@ def summarise_revenue(
     )
 
 
-# --- The dashboard ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PeriodTotal:
-    """Collections in a period against the target for that period (and for the year)."""
-
-    start: date
-    end: date
-    amount: Decimal
-    count: int
-    target: Decimal
-
-    @property
-    def percent_of_target(self) -> Decimal | None:
-        if not self.target:
-            return None
-        return (self.amount * 100 / self.target).quantize(Decimal("0.1"))
-
-
-@dataclass(frozen=True)
-class RevenueDashboard:
-    today: PeriodTotal
-    this_month: PeriodTotal
-    year_to_date: PeriodTotal
-    annual_target: Decimal
-    by_month: RevenueSummary
-    by_stream: RevenueSummary
-
-    @property
-    def percent_of_annual_target(self) -> Decimal | None:
-        if not self.annual_target:
-            return None
-        return (self.year_to_date.amount * 100 / self.annual_target).quantize(Decimal("0.1"))
-
-
-def get_revenue_dashboard(*, today: date, language: str = "en") -> RevenueDashboard:
-    """Today, this month and this financial year to date against target, by month and stream.
-
-    The by-month chart covers the whole financial year (months still to come show their
-    target and no collections); the by-stream chart is the year to date against each
-    stream's annual target.
-    """
-    year_start, year_end = financial_year_bounds(financial_year(today))
-    by_month = summarise_revenue(
-        revenue_filter=RevenueFilter(start=year_start, end=year_end),
-        group_by="month",
-        language=language,
-    )
-    to_date = summarise_revenue(
-        revenue_filter=RevenueFilter(start=year_start, end=today),
-        group_by="stream",
-        language=language,
-    )
-    annual_targets = dict(RevenueStream.objects.values_list("code", "annual_target"))
-    annual = sum(annual_targets.values(), ZERO)
-    by_stream = RevenueSummary(
-        group_by="stream",
-        filter=to_date.filter,
-        rows=[
-            RevenueRow(
-                key=row.key,
-                label=row.label,
-                amount=row.amount,
-                count=row.count,
-                target=annual_targets[row.key],
-            )
-            for row in to_date.rows
-        ],
-        total_amount=to_date.total_amount,
-        total_count=to_date.total_count,
-        total_target=annual,
-    )
-    this_month_key = today.strftime("%Y-%m")
-    month_row = next(row for row in by_month.rows if row.key == this_month_key)
-    month_start = today.replace(day=1)
-    today_totals = DailyStreamCollection.objects.filter(day=today).aggregate(
-        amount=Sum("amount"), count=Sum("count")
-    )
-    return RevenueDashboard(
-        today=PeriodTotal(
-            start=today,
-            end=today,
-            amount=kes(today_totals["amount"] or ZERO),
-            count=today_totals["count"] or 0,
-            target=prorated_target(annual=annual, start=today, end=today),
-        ),
-        this_month=PeriodTotal(
-            start=month_start,
-            end=today,
-            amount=month_row.amount,
-            count=month_row.count,
-            target=prorated_target(annual=annual, start=month_start, end=today),
-        ),
-        year_to_date=PeriodTotal(
-            start=year_start,
-            end=today,
-            amount=to_date.total_amount,
-            count=to_date.total_count,
-            target=prorated_target(annual=annual, start=year_start, end=today),
-        ),
-        annual_target=annual,
-        by_month=by_month,
-        by_stream=by_stream,
-    )
-
-
-def chart_data(dashboard: RevenueDashboard) -> dict[str, object]:
-    """The dashboard's figures for its charts (rendered with `json_script`), as strings of
-    shillings: JSON numbers are floats, and the page's tables carry the exact figures."""
-    return {
-        "byMonth": {
-            "labels": [row.label for row in dashboard.by_month.rows],
-            "amounts": [str(row.amount) for row in dashboard.by_month.rows],
-            "targets": [str(row.target or ZERO) for row in dashboard.by_month.rows],
-        },
-        "byStream": {
-            "labels": [row.label for row in dashboard.by_stream.rows],
-            "amounts": [str(row.amount) for row in dashboard.by_stream.rows],
-            "targets": [str(row.target or ZERO) for row in dashboard.by_stream.rows],
-        },
-    }
-
-
 def list_report_choices(*, language: str = "en") -> dict[str, list[tuple[str, str]]]:
     """Streams, wards and channels a report can be filtered by, as (value, label)."""
     return {
@@ -443,81 +317,3 @@ def list_report_choices(*, language: str = "en") -> dict[str, list[tuple[str, st
         "wards": [(NO_WARD, _("No ward")), *Ward.objects.values_list("code", "name")],
         "channels": [(value, str(label)) for value, label in Channel.choices],
     }
-
-
-# --- Reconciliation results ---------------------------------------------------------------
-
-
-def list_statement_imports() -> QuerySet[StatementImport]:
-    """Imported statements, newest first, with who imported them and lines still to review."""
-    return (
-        StatementImport.objects.select_related("imported_by")
-        .annotate(
-            to_review=Count(
-                "lines",
-                filter=~Q(lines__status=MatchStatus.MATCHED) & Q(lines__decision=""),
-            )
-        )
-        .order_by("-imported_at", "-pk")
-    )
-
-
-def get_statement_import(*, public_id: UUID | str) -> StatementImport | None:
-    return StatementImport.objects.select_related("imported_by").filter(public_id=public_id).first()
-
-
-def count_statement_lines(*, statement: StatementImport) -> dict[str, int]:
-    """How many lines of the statement have each match status."""
-    counts = dict.fromkeys(MatchStatus.values, 0)
-    for row in statement.lines.values("status").annotate(n=Count("id")):
-        counts[row["status"]] = row["n"]
-    return counts
-
-
-def list_statement_lines(*, statement: StatementImport, status: str) -> QuerySet[StatementLine]:
-    return (
-        statement.lines.filter(status=status)
-        .select_related("payment", "decided_by")
-        .order_by("row_number")
-    )
-
-
-def get_statement_line(*, statement: StatementImport, row_number: int) -> StatementLine | None:
-    return statement.lines.filter(row_number=row_number).first()
-
-
-def _period_bounds(statement: StatementImport) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(statement.period_start, time.min))
-    end = timezone.make_aware(datetime.combine(statement.period_end + timedelta(days=1), time.min))
-    return start, end
-
-
-def counter_slip_number(external_ref: str) -> str:
-    """The slip or cheque number in a counter reference (`bank:kcb:12345` -> `12345`)."""
-    return external_ref.rsplit(":", 1)[-1]
-
-
-def list_payments_missing_from_statement(*, statement: StatementImport) -> QuerySet[Payment]:
-    """Kaunti's payments of the statement's channels and period that it does not show.
-
-    Computed each time from the database (not stored), so a payment recorded since the
-    import is always reflected. M-Pesa: paybill and prompt payments by receipt number.
-    Bank: deposit slips of the statement's bank and cheques, by slip or cheque number.
-    """
-    start, end = _period_bounds(statement)
-    payments = Payment.objects.filter(paid_at__gte=start, paid_at__lt=end)
-    if statement.kind == StatementKind.MPESA:
-        payments = payments.filter(channel__in=MPESA_CHANNELS).exclude(
-            mpesa_receipt__in=statement.lines.values("reference")
-        )
-    else:
-        # Counter payments by slip or cheque are a few a day: compare their numbers here.
-        shown = set(statement.lines.values_list("reference", flat=True))
-        candidates = payments.filter(
-            Q(channel=Channel.BANK, external_ref__startswith=f"bank:{statement.bank_code}:")
-            | Q(channel=Channel.CHEQUE, external_ref__startswith="cheque:")
-        ).values_list("pk", "external_ref")
-        payments = payments.filter(
-            pk__in=[pk for pk, ref in candidates if counter_slip_number(ref) not in shown]
-        )
-    return payments.select_related("bill").order_by("paid_at", "pk")

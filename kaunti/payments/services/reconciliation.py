@@ -7,7 +7,7 @@ reference against Kaunti's payments: M-Pesa receipts against `Payment.mpesa_rece
 bank credits against the slip number of counter payments by bank deposit or cheque
 (`Payment.external_ref`).
 A line is matched, differs in amount, or is missing in Kaunti; Kaunti's payments of the
-period missing in the statement are computed when shown (`selectors.reports`).
+period missing in the statement are computed when shown (`selectors.reconciliation`).
 
 Every row of the file is accounted for: a row that cannot be read is listed with its row
 number and reason, rows that are not receipts (withdrawals, charges, failed transactions)
@@ -40,7 +40,8 @@ from kaunti.payments.models import (
     StatementKind,
     StatementLine,
 )
-from kaunti.payments.selectors.reports import BANK_CHANNELS, MPESA_CHANNELS, counter_slip_number
+from kaunti.payments.selectors.reconciliation import counter_slip_number
+from kaunti.payments.selectors.reports import BANK_CHANNELS, MPESA_CHANNELS
 from kaunti.payments.services.counter import BANK_CODES, COUNTER_PROVIDER
 from kaunti.payments.services.recording import record_payment
 from kaunti.payments.services.statements import (

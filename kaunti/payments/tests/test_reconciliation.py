@@ -29,7 +29,7 @@ from kaunti.payments.models import (
     StatementKind,
     StatementLine,
 )
-from kaunti.payments.selectors.reports import list_payments_missing_from_statement
+from kaunti.payments.selectors.reconciliation import list_payments_missing_from_statement
 from kaunti.payments.services.reconciliation import (
     ignore_statement_line,
     import_statement,

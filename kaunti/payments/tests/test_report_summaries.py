@@ -20,12 +20,12 @@ from kaunti.payments.models import (
     DailyStreamCollection,
     RevenueStream,
 )
+from kaunti.payments.selectors.dashboard import get_revenue_dashboard
 from kaunti.payments.selectors.reports import (
     GROUPINGS,
     NO_WARD,
     Grouping,
     RevenueFilter,
-    get_revenue_dashboard,
     summarise_revenue,
 )
 from kaunti.payments.services.bills import LineInput

@@ -25,12 +25,8 @@ from kaunti.conftest import STAFF_PASSWORD, sign_in_staff
 from kaunti.core.models import Ward
 from kaunti.core.money import kes
 from kaunti.payments.models import Bill, Channel, DailyCollection, MonthlyCollection
-from kaunti.payments.selectors.reports import (
-    RevenueFilter,
-    get_revenue_dashboard,
-    prorated_target,
-    summarise_revenue,
-)
+from kaunti.payments.selectors.dashboard import get_revenue_dashboard
+from kaunti.payments.selectors.reports import RevenueFilter, prorated_target, summarise_revenue
 from kaunti.payments.services.bills import LineInput
 from kaunti.payments.services.daily_collections import record_collection
 from kaunti.payments.services.recording import record_payment

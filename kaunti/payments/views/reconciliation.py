@@ -1,7 +1,7 @@
 """Staff pages: import M-Pesa and bank statements, see what matched, review what did not.
 
 Thin: the form checks shape, `services.reconciliation` imports and decides, and the
-results are read through `selectors.reports`.
+results are read through `selectors.reconciliation`.
 """
 
 from typing import Any
@@ -21,7 +21,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kaunti.accounts.decorators import staff_required
 from kaunti.core.forms import GovukDateField
 from kaunti.payments.models import MatchStatus, StatementImport, StatementKind, StatementLine
-from kaunti.payments.selectors import reports as selectors
+from kaunti.payments.selectors.reconciliation import (
+    count_statement_lines,
+    get_statement_import,
+    get_statement_line,
+    list_payments_missing_from_statement,
+    list_statement_imports,
+    list_statement_lines,
+)
 from kaunti.payments.services import reconciliation as services
 from kaunti.payments.services.counter import BANKS
 
@@ -87,14 +94,14 @@ class IgnoreLineForm(forms.Form):
 
 
 def _statement_or_404(public_id: UUID) -> StatementImport:
-    statement = selectors.get_statement_import(public_id=public_id)
+    statement = get_statement_import(public_id=public_id)
     if statement is None:
         raise Http404("no such statement")
     return statement
 
 
 def _line_or_404(statement: StatementImport, row_number: int) -> StatementLine:
-    line = selectors.get_statement_line(statement=statement, row_number=row_number)
+    line = get_statement_line(statement=statement, row_number=row_number)
     if line is None:
         raise Http404("no such row")
     return line
@@ -103,9 +110,7 @@ def _line_or_404(statement: StatementImport, row_number: int) -> StatementLine:
 @staff_required(RECONCILE)
 @require_GET
 def statement_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.list_statement_imports(), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(list_statement_imports(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "payments/reconciliation_list.html", {"page": page})
 
 
@@ -142,8 +147,8 @@ def statement_import(request: HttpRequest) -> HttpResponse:
 @require_GET
 def statement_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     statement = _statement_or_404(public_id)
-    counts = selectors.count_statement_lines(statement=statement)
-    missing_in_statement = selectors.list_payments_missing_from_statement(statement=statement)
+    counts = count_statement_lines(statement=statement)
+    missing_in_statement = list_payments_missing_from_statement(statement=statement)
     tabs = [
         (
             MatchStatus.MISSING_IN_KAUNTI,
@@ -160,7 +165,7 @@ def statement_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     rows: Any = (
         missing_in_statement
         if show == MISSING_IN_STATEMENT
-        else selectors.list_statement_lines(statement=statement, status=show)
+        else list_statement_lines(statement=statement, status=show)
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {

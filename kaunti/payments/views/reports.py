@@ -20,7 +20,15 @@ from django.views.decorators.http import require_GET
 from kaunti.accounts.decorators import staff_required
 from kaunti.core.forms import GovukDateField
 from kaunti.payments.numbering import financial_year
-from kaunti.payments.selectors import reports as selectors
+from kaunti.payments.selectors.dashboard import chart_data, get_revenue_dashboard
+from kaunti.payments.selectors.reports import (
+    MAX_REPORT_DAYS,
+    RevenueFilter,
+    RevenueSummary,
+    financial_year_bounds,
+    list_report_choices,
+    summarise_revenue,
+)
 from kaunti.payments.services import reports as report_files
 
 VIEW_REPORTS = "payments.view_reports"
@@ -73,26 +81,26 @@ class RevenueReportForm(forms.Form):
         if start and end:
             if start > end:
                 self.add_error("end", _("The last day must be on or after the first day."))
-            elif (end - start).days >= selectors.MAX_REPORT_DAYS:
+            elif (end - start).days >= MAX_REPORT_DAYS:
                 self.add_error("end", _("Choose a period of at most five years."))
         return cleaned
 
 
 def _default_query(today: date) -> dict[str, str]:
-    year_start, _year_end = selectors.financial_year_bounds(financial_year(today))
+    year_start, _year_end = financial_year_bounds(financial_year(today))
     return {"start": year_start.isoformat(), "end": today.isoformat(), "group_by": "stream"}
 
 
 def _report_form(request: HttpRequest) -> RevenueReportForm:
     language = translation.get_language() or "en"
     data = {**_default_query(timezone.localdate()), **request.GET.dict()}
-    return RevenueReportForm(data, choices=selectors.list_report_choices(language=language))
+    return RevenueReportForm(data, choices=list_report_choices(language=language))
 
 
-def _summary(form: RevenueReportForm) -> selectors.RevenueSummary:
+def _summary(form: RevenueReportForm) -> RevenueSummary:
     data = form.cleaned_data
-    return selectors.summarise_revenue(
-        revenue_filter=selectors.RevenueFilter(
+    return summarise_revenue(
+        revenue_filter=RevenueFilter(
             start=data["start"],
             end=data["end"],
             stream_code=data["stream"],
@@ -107,11 +115,11 @@ def _summary(form: RevenueReportForm) -> selectors.RevenueSummary:
 @staff_required(VIEW_REPORTS)
 @require_GET
 def revenue_dashboard(request: HttpRequest) -> HttpResponse:
-    dashboard = selectors.get_revenue_dashboard(
+    dashboard = get_revenue_dashboard(
         today=timezone.localdate(), language=translation.get_language() or "en"
     )
-    chart_data = {
-        **selectors.chart_data(dashboard),
+    chart = {
+        **chart_data(dashboard),
         "text": {"collected": _("Collected (KES)"), "target": _("Target (KES)")},
     }
     context = {
@@ -121,7 +129,7 @@ def revenue_dashboard(request: HttpRequest) -> HttpResponse:
             (_("This month"), dashboard.this_month),
             (_("This financial year to date"), dashboard.year_to_date),
         ],
-        "chart_data": chart_data,
+        "chart": chart,
     }
     return render(request, "payments/dashboard.html", context)
 

@@ -129,7 +129,7 @@ def revenue_dashboard(request: HttpRequest) -> HttpResponse:
             (_("This month"), dashboard.this_month),
             (_("This financial year to date"), dashboard.year_to_date),
         ],
-        "chart": chart,
+        "chart_data": chart,
     }
     return render(request, "payments/dashboard.html", context)
 

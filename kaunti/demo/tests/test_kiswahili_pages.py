@@ -34,9 +34,10 @@ from kaunti.eservices.services.applications import (
     update_draft,
 )
 from kaunti.eservices.services.complaints import file_complaint
-from kaunti.eservices.tests.conftest import UBP_ANSWERS, pay, pdf
+from kaunti.eservices.tests.conftest import UBP_ANSWERS, pdf
 from kaunti.land.models import ValuationRoll
 from kaunti.ledger.models import JournalEntry
+from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +178,7 @@ def _give_the_citizen_an_application_and_a_complaint(citizen: User) -> None:
         attach_document(application=application, actor=citizen, kind=kind, upload=pdf())
     submitted = submit_application(application=application, actor=citizen)
     assert submitted.bill is not None
-    pay(submitted.bill)
+    PaymentFactory.create(bill=submitted.bill)
     file_complaint(
         complainant=citizen,
         category=ComplaintCategory.objects.get(code="water"),

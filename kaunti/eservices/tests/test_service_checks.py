@@ -23,8 +23,9 @@ from kaunti.eservices.models import Application, ApplicationStatus, Service, Ste
 from kaunti.eservices.selectors.applications import render_issued_document
 from kaunti.eservices.services.applications import create_draft, submit_application, update_draft
 from kaunti.eservices.services.workflow import approve_step
-from kaunti.eservices.tests.conftest import pay, step
+from kaunti.eservices.tests.conftest import step
 from kaunti.payments.models import Bill
+from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +160,7 @@ def test_the_certificate_is_refused_if_rates_fall_due_before_issue_then_issued_w
     submitted = submit_application(application=draft, actor=citizen)
     assert submitted.bill is not None
     assert submitted.bill.total == Decimal("1000.00")
-    pay(submitted.bill)
+    PaymentFactory.create(bill=submitted.bill)
     approval = step(submitted, "approval")
     assert approval.status == StepStatus.OPEN
 
@@ -197,7 +198,7 @@ def test_the_refusal_before_issue_shows_on_the_staff_page(
 ) -> None:
     submitted = submit_application(application=draft, actor=citizen)
     assert submitted.bill is not None
-    pay(submitted.bill)
+    PaymentFactory.create(bill=submitted.bill)
     rates_check.is_clear = False
     client = Client()
     sign_in_staff(client, people["lands_approver"])

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import factory
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -16,8 +17,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, sync_playwright
 
-from kaunti.accounts import services
 from kaunti.accounts.models import User
+from kaunti.accounts.tests.factories import STAFF_PASSWORD, CitizenFactory, StaffFactory
 from kaunti.core.models import Department
 from kaunti.core.reference_data import load_reference_data
 from kaunti.payments.locks import RANK, lock_taken_by
@@ -121,6 +122,21 @@ def _lock_order(request: pytest.FixtureRequest) -> Iterator[None]:
     )
 
 
+def _factories(base: type[factory.base.BaseFactory]) -> Iterator[type[factory.base.BaseFactory]]:
+    for subclass in base.__subclasses__():
+        yield subclass
+        yield from _factories(subclass)
+
+
+@pytest.fixture(autouse=True)
+def _factory_sequences() -> None:
+    """Every factory counts from the start in each test: the parcel numbers, phones and
+    usernames a test reads back do not depend on which tests ran before it."""
+    for kind in _factories(factory.base.BaseFactory):
+        if kind._meta.counter_reference is kind._meta:
+            kind.reset_sequence()
+
+
 @pytest.fixture
 def reference_data(db: None) -> None:
     load_reference_data(county_code=settings.COUNTY_CODE)
@@ -131,26 +147,12 @@ def department(reference_data: None) -> Callable[[str], Department]:
     return lambda code: Department.objects.get(code=code)
 
 
-STAFF_PASSWORD = "correct horse battery staple 018"  # noqa: S105  (test users only)
-
-
 @pytest.fixture
 def make_staff(reference_data: None) -> Callable[..., User]:
-    """Create a staff member with roles in one department (default: revenue)."""
-    counter = {"n": 0}
+    """`StaffFactory` once the departments exist: `make_staff(roles, department="revenue")`."""
 
     def make(roles: list[str], department: str = "revenue", superuser: bool = False) -> User:
-        counter["n"] += 1
-        created = services.create_staff_user(
-            username=f"staff{counter['n']}",
-            full_name=f"Staff Member {counter['n']}",
-            password=STAFF_PASSWORD,
-            department=Department.objects.get(code=department),
-            roles=roles,
-            created_by=None,
-            is_superuser=superuser,
-        )
-        return created.user
+        return StaffFactory.create(roles=roles, department=department, superuser=superuser)
 
     return make
 
@@ -172,10 +174,7 @@ def sign_in_staff(client: Client, user: User) -> None:
 
 @pytest.fixture
 def citizen(db: None) -> User:
-    user = User.objects.create(
-        username="254712000111", phone="254712000111", kind="citizen", full_name="Wanjiku Kamau"
-    )
-    return user
+    return CitizenFactory.create(phone="254712000111", full_name="Wanjiku Kamau")
 
 
 # --- The browser tests ----------------------------------------------------------------------

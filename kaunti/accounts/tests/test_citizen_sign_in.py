@@ -23,6 +23,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from kaunti.accounts import services
 from kaunti.accounts.models import PrivacyConsent, SignInCode, User
+from kaunti.accounts.tests.factories import CitizenFactory
 from kaunti.accounts.views import PENDING_CODE
 from kaunti.conftest import read_sms
 from kaunti.core.models import AuditEvent, OutboxMessage
@@ -247,13 +248,7 @@ def test_account_taking_the_phone_while_the_code_was_pending_refuses_sign_up_cle
 ) -> None:
     sign_up(client, phone="0712 345 678")
     [code] = codes_sent(sms_file, to="254712345678")
-    User.objects.create(
-        username="254712345678",
-        phone="254712345678",
-        kind="citizen",
-        full_name="First Comer",
-        is_active=False,
-    )
+    CitizenFactory.create(phone="254712345678", full_name="First Comer", is_active=False)
 
     response = enter_code(client, code)
 

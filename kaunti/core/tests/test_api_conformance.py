@@ -14,7 +14,6 @@ import pytest
 import schemathesis
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
-from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -31,16 +30,14 @@ from schemathesis.specs.openapi.checks import (
 from kaunti.accounts.models import Role, User
 from kaunti.accounts.services import issue_api_token
 from kaunti.core.jobs import create_job
-from kaunti.core.models import Department, Ward
 from kaunti.land.selectors.parcels import url_number
-from kaunti.land.services.owners import ShareInput, find_or_create_owner, register_first_owners
-from kaunti.land.services.parcels import ParcelInput, register_parcel
 from kaunti.land.services.roll import add_roll_entry, create_roll
+from kaunti.land.tests.factories import OwnerFactory, ParcelFactory
 from kaunti.ledger.services import load_chart_of_accounts
-from kaunti.payments.models import Channel, Receipt
-from kaunti.payments.services.bills import LineInput, Payer, create_bill
+from kaunti.payments.models import Receipt
+from kaunti.payments.services.bills import Payer
 from kaunti.payments.services.price_list import load_price_list
-from kaunti.payments.services.recording import record_payment
+from kaunti.payments.tests.factories import BillFactory, PaymentFactory
 
 MakeStaff = Callable[..., User]
 
@@ -77,40 +74,21 @@ def world(transactional_db: None, make_staff: MakeStaff, citizen: User) -> World
     load_chart_of_accounts()
     load_price_list(county_code=settings.COUNTY_CODE)
     administrator = make_staff([Role.ICT_OFFICER], department="ict", superuser=True)
-    bill = create_bill(
+    bill = BillFactory.create(
         payer=Payer(name="Wanjiku Kamau", phone=citizen.phone or "", user=citizen),
-        lines=[LineInput("market-fee", quantity=Decimal(1), unit_price=Decimal(500))],
-        department=Department.objects.get(code="trade"),
+        amount=Decimal(500),
         due_on=date(2030, 1, 1),
-        description="Market fees",
-        actor=None,
     )
-    paid = record_payment(
-        provider="mpesa-c2b",
-        external_ref="SKL4TQ8ZPA",
-        channel=Channel.MPESA_PAYBILL,
+    paid = PaymentFactory.create(
+        bill=bill,
         amount=Decimal(200),
-        paid_at=timezone.now(),
-        bill_number=bill.number,
+        external_ref="SKL4TQ8ZPA",
         payer_phone=citizen.phone or "",
         payer_name="Wanjiku Kamau",
-        mpesa_receipt="SKL4TQ8ZPA",
     )
-    parcel = register_parcel(
-        data=ParcelInput(
-            number="NYANDARUA/OL KALOU/1001",
-            ward=Ward.objects.get(code="0441"),
-            area_hectares=Decimal("2.0000"),
-            land_use="agricultural",
-            zone="",
-        ),
-        actor=None,
-    )
-    owner = find_or_create_owner(
-        kind="individual", name="Kamau Mwangi", national_id="20000001", actor=None
-    )
-    register_first_owners(
-        parcel=parcel, shares=[ShareInput(owner, 1, 1)], started_on=date(2020, 1, 1), actor=None
+    parcel = ParcelFactory.create(
+        number="NYANDARUA/OL KALOU/1001",
+        owners=[OwnerFactory.create(name="Kamau Mwangi", national_id="20000001")],
     )
     roll = create_roll(name="Valuation roll 2026", valuation_date=date(2026, 1, 1), actor=None)
     add_roll_entry(
@@ -129,9 +107,7 @@ def world(transactional_db: None, make_staff: MakeStaff, citizen: User) -> World
         },
         known_paths={
             "/api/v1/bills/{number}/": {"number": bill.number},
-            "/api/v1/receipts/{number}/": {
-                "number": Receipt.objects.get(payment=paid.payment).number
-            },
+            "/api/v1/receipts/{number}/": {"number": Receipt.objects.get(payment=paid).number},
             "/api/v1/land/parcels/{number}/": {"number": url_number(parcel)},
             "/api/v1/land/parcels/{number}/statement/": {"number": url_number(parcel)},
             "/api/v1/land/rolls/{public_id}/entries/": {"public_id": str(roll.public_id)},

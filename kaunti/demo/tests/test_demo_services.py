@@ -27,14 +27,14 @@ from kaunti.eservices.services.applications.documents import attach_document
 from kaunti.eservices.services.applications.drafts import create_draft, update_draft
 from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.eservices.services.catalogue_data import find_steps_nobody_can_act_on, load_catalogue
-from kaunti.eservices.services.workflow.actions import approve_step
-from kaunti.eservices.services.workflow.inspections import record_inspection_result
-from kaunti.eservices.tests.conftest import pay, pdf, png
+from kaunti.eservices.services.workflow import approve_step, record_inspection_result
+from kaunti.eservices.tests.conftest import pdf, png
 from kaunti.land.demo import DATA, PARCELS_FILE, _parcel_input
 from kaunti.land.selectors.balances import parcel_amount_owed
 from kaunti.land.services.parcels import register_parcel
 from kaunti.ledger.services import load_chart_of_accounts
 from kaunti.payments.services.price_list import load_price_list
+from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +174,7 @@ def test_every_demo_service_is_issued_by_the_demo_people_alone(demo: None) -> No
                 )
         submitted = submit_application(application=application, actor=citizen)
         if submitted.bill is not None:
-            pay(submitted.bill, ref=f"DEMO{len(issued):06d}")
+            PaymentFactory.create(bill=submitted.bill, external_ref=f"DEMO{len(issued):06d}")
         steps = _walk_steps(submitted)
         submitted.refresh_from_db()
         assert submitted.status == ApplicationStatus.ISSUED, (service.code, steps)

@@ -27,13 +27,17 @@ from kaunti.accounts.models import User
 from kaunti.conftest import current_totp
 from kaunti.core.models import Ward
 from kaunti.eservices.models import ComplaintCategory, Service
-from kaunti.eservices.services.applications.documents import attach_document
-from kaunti.eservices.services.applications.drafts import create_draft, update_draft
-from kaunti.eservices.services.applications.submission import submit_application
-from kaunti.eservices.services.complaints.filing import file_complaint
-from kaunti.eservices.tests.conftest import UBP_ANSWERS, pay, pdf
+from kaunti.eservices.services.applications import (
+    attach_document,
+    create_draft,
+    submit_application,
+    update_draft,
+)
+from kaunti.eservices.services.complaints import file_complaint
+from kaunti.eservices.tests.conftest import UBP_ANSWERS, pdf
 from kaunti.land.models import ValuationRoll
 from kaunti.ledger.models import JournalEntry
+from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +178,7 @@ def _give_the_citizen_an_application_and_a_complaint(citizen: User) -> None:
         attach_document(application=application, actor=citizen, kind=kind, upload=pdf())
     submitted = submit_application(application=application, actor=citizen)
     assert submitted.bill is not None
-    pay(submitted.bill)
+    PaymentFactory.create(bill=submitted.bill)
     file_complaint(
         complainant=citizen,
         category=ComplaintCategory.objects.get(code="water"),

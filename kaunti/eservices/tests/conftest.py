@@ -4,26 +4,25 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from PIL import Image
 
 from kaunti.accounts.models import User
+from kaunti.accounts.tests.factories import CitizenFactory
 from kaunti.eservices.models import Application, ApplicationStep, Service
-from kaunti.eservices.services.applications.documents import attach_document
-from kaunti.eservices.services.applications.drafts import create_draft, update_draft
-from kaunti.eservices.services.applications.submission import submit_application
+from kaunti.eservices.services.applications import (
+    submit_application,
+)
 from kaunti.eservices.services.catalogue_data import load_catalogue
+from kaunti.eservices.tests.factories import DraftFactory
 from kaunti.ledger.services import load_chart_of_accounts
-from kaunti.payments.models import Bill, Channel
 from kaunti.payments.services.price_list import load_price_list
-from kaunti.payments.services.recording import RecordedPayment, record_payment
+from kaunti.payments.tests.factories import PaymentFactory
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -98,9 +97,7 @@ UBP_ANSWERS = {
 
 @pytest.fixture
 def other_citizen(db: None) -> User:
-    return User.objects.create(
-        username="254722000999", phone="254722000999", kind="citizen", full_name="Otieno Ouma"
-    )
+    return CitizenFactory.create(phone="254722000999", full_name="Otieno Ouma")
 
 
 @pytest.fixture
@@ -121,27 +118,11 @@ def people(make_staff: Callable[..., User]) -> dict[str, User]:
 @pytest.fixture
 def draft_ubp(ubp: Service, citizen: User) -> Application:
     """A complete business permit draft, documents attached, not yet submitted."""
-    application = create_draft(applicant=citizen, service=ubp)
-    update_draft(application=application, actor=citizen, answers=UBP_ANSWERS)
-    attach_document(application=application, actor=citizen, kind="id_copy", upload=pdf("id.pdf"))
-    attach_document(
-        application=application, actor=citizen, kind="kra_certificate", upload=pdf("kra.pdf")
-    )
-    application.refresh_from_db()
-    return application
-
-
-def pay(bill: Bill, *, ref: str = "SKJ7H2K9QW", amount: Decimal | None = None) -> RecordedPayment:
-    """Pay a bill in full through the one entry point every channel uses."""
-    return record_payment(
-        provider="mpesa-c2b",
-        external_ref=ref,
-        channel=Channel.MPESA_PAYBILL,
-        amount=amount if amount is not None else bill.total,
-        paid_at=timezone.now(),
-        bill_number=bill.number,
-        payer_phone="254712000111",
-        mpesa_receipt=ref,
+    return DraftFactory.create(
+        applicant=citizen,
+        service=ubp,
+        answers=UBP_ANSWERS,
+        documents={"id_copy": pdf("id.pdf"), "kra_certificate": pdf("kra.pdf")},
     )
 
 
@@ -150,7 +131,7 @@ def in_review_ubp(draft_ubp: Application, citizen: User) -> Application:
     """The business permit submitted on a day before 31 March and paid: in review."""
     submitted = submit_application(application=draft_ubp, actor=citizen, on_date=date(2026, 2, 2))
     assert submitted.bill is not None
-    pay(submitted.bill)
+    PaymentFactory.create(bill=submitted.bill)
     submitted.refresh_from_db()
     return submitted
 

@@ -10,8 +10,8 @@ from django.test import Client
 from kaunti.accounts.models import User
 from kaunti.conftest import sign_in_staff
 from kaunti.eservices.models import Application, ApplicationEvent, ApplicationStatus
-from kaunti.eservices.services.applications.drafts import create_draft
 from kaunti.eservices.tests.conftest import PDF_BYTES, step
+from kaunti.eservices.tests.factories import DraftFactory
 from kaunti.eservices.tests.test_renewals import issue
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +152,7 @@ def test_the_permission_matrix_of_downloading_a_document(
 def test_a_document_is_only_found_under_its_own_application(
     in_review_ubp: Application, ubp: object, citizen: User
 ) -> None:
-    other = create_draft(applicant=citizen, service=in_review_ubp.service)
+    other = DraftFactory.create(applicant=citizen, service=in_review_ubp.service)
     document = in_review_ubp.documents.get(kind="id_copy")
     response = citizen_client(citizen).get(
         f"{API}/applications/{other.reference}/documents/{document.public_id}/"

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from kaunti.accounts.models import User
 from kaunti.eservices.models import Application, Service
-from kaunti.eservices.services.applications.drafts import create_draft
+from kaunti.eservices.tests.factories import DraftFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def _section_with(client: Client, application: Application, name: str) -> tuple[
 @pytest.fixture
 def draft(catalogue: None, citizen: User) -> Application:
     service = Service.objects.get(code="food-handler-certificate")
-    return create_draft(applicant=citizen, service=service)
+    return DraftFactory.create(applicant=citizen, service=service)
 
 
 def test_a_date_of_birth_is_typed_in_three_boxes_and_kept_as_a_date(

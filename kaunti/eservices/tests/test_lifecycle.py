@@ -38,9 +38,11 @@ from kaunti.eservices.services.workflow.actions import (
     return_for_changes,
 )
 from kaunti.eservices.services.workflow.inspections import record_inspection_result
-from kaunti.eservices.tests.conftest import UBP_ANSWERS, pay, pdf, png, step
+from kaunti.eservices.tests.conftest import UBP_ANSWERS, pdf, png, step
+from kaunti.eservices.tests.factories import DraftFactory
 from kaunti.payments.models import Bill, BillStatus
-from kaunti.payments.services.bills import LineInput, Payer, create_bill
+from kaunti.payments.services.bills import LineInput, Payer
+from kaunti.payments.tests.factories import BillFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +102,7 @@ def test_the_business_permit_goes_from_draft_to_a_verified_permit(
     assert bill.number in OutboxMessage.objects.latest("id").body
 
     # Payment through the money path's one entry point settles the bill: review starts.
-    pay(bill)
+    PaymentFactory.create(bill=bill)
     submitted.refresh_from_db()
     bill.refresh_from_db()
     assert bill.status == BillStatus.PAID
@@ -257,13 +259,15 @@ def test_separation_of_duties_can_be_switched_off_per_service(
     )
     publish_service_version(version=version, actor=None)
     ubp.refresh_from_db()
-    application = create_draft(applicant=citizen, service=ubp)
-    update_draft(application=application, actor=citizen, answers=UBP_ANSWERS)
-    attach_document(application=application, actor=citizen, kind="id_copy", upload=pdf())
-    attach_document(application=application, actor=citizen, kind="kra_certificate", upload=pdf())
+    application = DraftFactory.create(
+        applicant=citizen,
+        service=ubp,
+        answers=UBP_ANSWERS,
+        documents={"id_copy": pdf(), "kra_certificate": pdf()},
+    )
     submitted = submit_application(application=application, actor=citizen)
     assert submitted.bill is not None
-    pay(submitted.bill)
+    PaymentFactory.create(bill=submitted.bill)
 
     all_rounder = people["trade_all_rounder"]
     approve_step(step=step(submitted, "review"), actor=people["trade_approver"])
@@ -361,8 +365,9 @@ def test_rejection_closes_the_open_steps_and_tells_the_applicant_why(
 def test_an_incomplete_draft_is_refused_per_field_and_nothing_changes(
     ubp: Service, citizen: User
 ) -> None:
-    application = create_draft(applicant=citizen, service=ubp)
-    update_draft(application=application, actor=citizen, answers={"business_name": "Njeri Salon"})
+    application = DraftFactory.create(
+        applicant=citizen, service=ubp, answers={"business_name": "Njeri Salon"}
+    )
     before = snapshot(application)
     with pytest.raises(ValidationError) as raised:
         submit_application(application=application, actor=citizen)
@@ -421,10 +426,12 @@ def test_a_free_service_goes_straight_to_review(ubp: Service, citizen: User) -> 
     version = create_draft_version(service=ubp, actor=None, changes={"fee_schedule_code": ""})
     publish_service_version(version=version, actor=None)
     ubp.refresh_from_db()
-    application = create_draft(applicant=citizen, service=ubp)
-    update_draft(application=application, actor=citizen, answers=UBP_ANSWERS)
-    attach_document(application=application, actor=citizen, kind="id_copy", upload=pdf())
-    attach_document(application=application, actor=citizen, kind="kra_certificate", upload=pdf())
+    application = DraftFactory.create(
+        applicant=citizen,
+        service=ubp,
+        answers=UBP_ANSWERS,
+        documents={"id_copy": pdf(), "kra_certificate": pdf()},
+    )
     submitted = submit_application(application=application, actor=citizen)
     assert submitted.status == ApplicationStatus.IN_REVIEW
     assert submitted.bill is None
@@ -437,15 +444,13 @@ def test_a_bill_paid_from_the_payers_credit_moves_the_application_on_at_once(
     draft_ubp: Application, citizen: User
 ) -> None:
     # An earlier overpayment left KES 10,000 of credit under the same ID number.
-    earlier = create_bill(
+    earlier = BillFactory.create(
         payer=Payer(name="Wanjiku Kamau", phone="0712000111", id_number="22334455"),
-        lines=[LineInput("market-fee", unit_price=Decimal("100.00"))],
+        amount=Decimal("100.00"),
         department=ubp_department(draft_ubp),
         due_on=date(2026, 3, 1),
-        description="Market fees",
-        actor=None,
     )
-    pay(earlier, amount=Decimal("10100.00"), ref="SKJ7H2K9Q1")
+    PaymentFactory.create(bill=earlier, amount=Decimal("10100.00"), external_ref="SKJ7H2K9Q1")
     submitted = submit_application(application=draft_ubp, actor=citizen, on_date=date(2026, 2, 2))
     assert submitted.status == ApplicationStatus.IN_REVIEW
     assert submitted.bill is not None
@@ -637,17 +642,16 @@ def test_settling_the_same_bill_twice_moves_the_application_once(
 
 
 def test_a_paid_bill_of_an_unknown_application_is_left_alone(catalogue: None) -> None:
-    bill = create_bill(
+    bill = BillFactory.create(
         payer=Payer(name="Kamau Mwangi", phone="0722000333"),
         lines=[LineInput("food-handler")],
         department=Department.objects.get(code="health"),
         due_on=date(2026, 3, 1),
         description="Food handler",
-        actor=None,
         source_type="eservices.application",
         source_ref="APP-NOSUCH1",
     )
-    pay(bill)
+    PaymentFactory.create(bill=bill)
     bill.refresh_from_db()
     assert bill.status == BillStatus.PAID
     assert Application.objects.count() == 0

@@ -11,8 +11,9 @@ from django.urls import reverse
 from kaunti.accounts.models import User
 from kaunti.conftest import sign_in_staff
 from kaunti.eservices.models import Application, ApplicationStatus, Service
-from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications import create_draft
 from kaunti.eservices.tests.conftest import UBP_ANSWERS
+from kaunti.eservices.tests.factories import DraftFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_the_work_queue_offers_services_and_wards_by_name(
 def test_a_step_sent_on_without_a_required_answer_stays_with_a_linked_error(
     ubp: Service, citizen: User
 ) -> None:
-    application = create_draft(applicant=citizen, service=ubp)
+    application = DraftFactory.create(applicant=citizen, service=ubp)
     client = signed_in(citizen)
     # Step 2 is the business: its name is required.
     answers = {**UBP_ANSWERS, "business_name": ""}
@@ -106,14 +107,14 @@ def test_a_step_sent_on_without_a_required_answer_stays_with_a_linked_error(
 
 
 def test_a_complete_step_goes_on_to_the_next(ubp: Service, citizen: User) -> None:
-    application = create_draft(applicant=citizen, service=ubp)
+    application = DraftFactory.create(applicant=citizen, service=ubp)
     response = signed_in(citizen).post(section_url(application, 2), UBP_ANSWERS)
     assert response.status_code == 302
     assert response["Location"] == section_url(application, 3)
 
 
 def test_saving_to_come_back_later_keeps_a_half_done_step(ubp: Service, citizen: User) -> None:
-    application = create_draft(applicant=citizen, service=ubp)
+    application = DraftFactory.create(applicant=citizen, service=ubp)
     response = signed_in(citizen).post(
         section_url(application, 2), {"business_name": "", "save_and_leave": ""}
     )
@@ -124,11 +125,8 @@ def test_saving_to_come_back_later_keeps_a_half_done_step(ubp: Service, citizen:
 
 
 def test_the_check_page_links_each_problem_to_what_to_fix(ubp: Service, citizen: User) -> None:
-    application = create_draft(applicant=citizen, service=ubp)
-    update_draft(
-        application=application,
-        actor=citizen,
-        answers={**UBP_ANSWERS, "business_name": ""},
+    application = DraftFactory.create(
+        applicant=citizen, service=ubp, answers={**UBP_ANSWERS, "business_name": ""}
     )
     client = signed_in(citizen)
     response = client.post(reverse("eservices:check", args=[application.reference]))

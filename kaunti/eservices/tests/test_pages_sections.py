@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from kaunti.accounts.models import User
 from kaunti.eservices.models import Application, Service
-from kaunti.eservices.services.applications.drafts import create_draft
+from kaunti.eservices.tests.factories import DraftFactory
 from kaunti.eservices.tests.test_renewals import last_years_permit  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def signed_in(user: User, language: str = "en") -> Client:
 def test_each_step_of_the_form_has_its_catalogue_heading(
     ubp: Service, citizen: User, language: str, titles: list[str]
 ) -> None:
-    application = create_draft(applicant=citizen, service=ubp)
+    application = DraftFactory.create(applicant=citizen, service=ubp)
     client = signed_in(citizen, language)
     headings = []
     for number in range(1, len(titles) + 1):
@@ -64,7 +64,7 @@ def test_a_renewal_s_documents_page_marks_last_year_s_documents_optional(
     last_years_permit: Application,  # noqa: F811
     citizen: User,
 ) -> None:
-    renewal = create_draft(
+    renewal = DraftFactory.create(
         applicant=citizen, service=last_years_permit.service, renewal_of=last_years_permit
     )
     page = signed_in(citizen).get(reverse("eservices:documents", args=[renewal.reference]))

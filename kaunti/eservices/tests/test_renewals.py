@@ -11,14 +11,16 @@ from kaunti.accounts.models import User
 from kaunti.core.models import IssuedDocument
 from kaunti.eservices.models import Application, ApplicationStatus, Service
 from kaunti.eservices.selectors.applications.renewals import why_not_renewable
-from kaunti.eservices.services.applications.documents import attach_document
-from kaunti.eservices.services.applications.drafts import create_draft, update_draft
-from kaunti.eservices.services.applications.submission import submit_application
+from kaunti.eservices.services.applications import (
+    attach_document,
+    submit_application,
+)
 from kaunti.eservices.services.catalogue import create_draft_version, publish_service_version
 from kaunti.eservices.services.renewals import renew_by_document_number
 from kaunti.eservices.services.workflow.actions import approve_step
 from kaunti.eservices.services.workflow.inspections import record_inspection_result
 from kaunti.eservices.tests.conftest import UBP_ANSWERS, pdf, step
+from kaunti.eservices.tests.factories import DraftFactory
 from kaunti.eservices.validity import valid_until_for
 from kaunti.payments.models import Bill
 
@@ -164,10 +166,12 @@ def test_a_service_that_wants_documents_on_renewal_sends_the_applicant_to_the_we
 def test_a_web_renewal_asks_for_a_document_again_only_when_its_details_changed(
     last_years_permit: Application, citizen: User
 ) -> None:
-    renewal = create_draft(
-        applicant=citizen, service=last_years_permit.service, renewal_of=last_years_permit
+    renewal = DraftFactory.create(
+        applicant=citizen,
+        service=last_years_permit.service,
+        renewal_of=last_years_permit,
+        answers={"kra_pin": "P051365947M"},
     )
-    update_draft(application=renewal, actor=citizen, answers={"kra_pin": "P051365947M"})
     with pytest.raises(ValidationError) as refused:
         submit_application(application=renewal, actor=citizen)
     assert refused.value.message_dict == {
@@ -185,8 +189,7 @@ def test_a_web_renewal_asks_for_a_document_again_only_when_its_details_changed(
 
 
 def test_a_new_application_still_needs_every_required_document(ubp: Service, citizen: User) -> None:
-    application = create_draft(applicant=citizen, service=ubp)
-    update_draft(application=application, actor=citizen, answers=UBP_ANSWERS)
+    application = DraftFactory.create(applicant=citizen, service=ubp, answers=UBP_ANSWERS)
     with pytest.raises(ValidationError) as refused:
         submit_application(application=application, actor=citizen)
     assert sorted(refused.value.message_dict) == ["id_copy", "kra_certificate"]

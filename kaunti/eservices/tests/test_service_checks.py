@@ -20,12 +20,12 @@ from kaunti.core import service_checks
 from kaunti.core.models import IssuedDocument
 from kaunti.core.service_checks import CheckResult
 from kaunti.eservices.models import Application, ApplicationStatus, Service, StepStatus
-from kaunti.eservices.selectors.applications.files import render_issued_document
-from kaunti.eservices.services.applications.drafts import create_draft, update_draft
-from kaunti.eservices.services.applications.submission import submit_application
-from kaunti.eservices.services.workflow.actions import approve_step
-from kaunti.eservices.tests.conftest import pay, step
+from kaunti.eservices.selectors.applications import render_issued_document
+from kaunti.eservices.services.applications import create_draft, submit_application, update_draft
+from kaunti.eservices.services.workflow import approve_step
+from kaunti.eservices.tests.conftest import step
 from kaunti.payments.models import Bill
+from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def test_the_certificate_is_refused_if_rates_fall_due_before_issue_then_issued_w
     submitted = submit_application(application=draft, actor=citizen)
     assert submitted.bill is not None
     assert submitted.bill.total == Decimal("1000.00")
-    pay(submitted.bill)
+    PaymentFactory.create(bill=submitted.bill)
     approval = step(submitted, "approval")
     assert approval.status == StepStatus.OPEN
 
@@ -198,7 +198,7 @@ def test_the_refusal_before_issue_shows_on_the_staff_page(
 ) -> None:
     submitted = submit_application(application=draft, actor=citizen)
     assert submitted.bill is not None
-    pay(submitted.bill)
+    PaymentFactory.create(bill=submitted.bill)
     rates_check.is_clear = False
     client = Client()
     sign_in_staff(client, people["lands_approver"])

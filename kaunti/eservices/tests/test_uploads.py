@@ -11,12 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kaunti.accounts.models import User
 from kaunti.core.models import AuditEvent
 from kaunti.eservices.models import Application, ApplicationDocument, Service
-from kaunti.eservices.selectors.applications.files import open_application_document
-from kaunti.eservices.services.applications.documents import attach_document
-from kaunti.eservices.services.applications.drafts import create_draft, update_draft
-from kaunti.eservices.services.workflow.actions import approve_step
-from kaunti.eservices.services.workflow.inspections import record_inspection_result
+from kaunti.eservices.selectors.applications import open_application_document
+from kaunti.eservices.services.applications import attach_document
+from kaunti.eservices.services.workflow import approve_step, record_inspection_result
 from kaunti.eservices.tests.conftest import PDF_BYTES, RawUpload, pdf, png, step, stored_files
+from kaunti.eservices.tests.factories import DraftFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +24,9 @@ WINDOWS_PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" 
 
 @pytest.fixture
 def draft(ubp: Service, citizen: User) -> Application:
-    application = create_draft(applicant=citizen, service=ubp)
-    update_draft(application=application, actor=citizen, answers={"business_name": "Njeri Salon"})
-    return application
+    return DraftFactory.create(
+        applicant=citizen, service=ubp, answers={"business_name": "Njeri Salon"}
+    )
 
 
 def state(application: Application, media_root: Path) -> tuple[object, ...]:

@@ -1,24 +1,20 @@
 """Fixtures of the land tests: the price list, a roll in force, rating terms, parcels."""
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
 from kaunti.core.models import AuditEvent, Ward
 from kaunti.land.models import LandUse, Owner, Parcel, RatingYear, ValuationRoll
-from kaunti.land.services.owners import ShareInput, find_or_create_owner, register_first_owners
-from kaunti.land.services.parcels import ParcelInput, register_parcel
+from kaunti.land.services.billing import bill_rates
 from kaunti.land.services.rating import set_rating_rule, set_rating_year
-from kaunti.land.services.roll import add_roll_entry, approve_roll, create_roll
+from kaunti.land.tests.factories import OwnerFactory, ParcelFactory, ValuationRollFactory
 from kaunti.ledger.services import load_chart_of_accounts
-from kaunti.payments.models import Bill, Channel
 from kaunti.payments.services.price_list import load_price_list
-from kaunti.payments.services.recording import RecordedPayment, record_payment
 
 FY = 2026
 
@@ -41,52 +37,24 @@ def other_ward(reference_data: None) -> Ward:
 
 @pytest.fixture
 def make_owner(reference_data: None) -> Callable[..., Owner]:
-    counter = {"n": 0}
+    """`OwnerFactory` once the reference data is loaded."""
 
-    def make(name: str = "", national_id: str = "") -> Owner:
-        counter["n"] += 1
-        return find_or_create_owner(
-            kind="individual",
-            name=name or f"Owner {counter['n']}",
-            national_id=national_id or f"{20000000 + counter['n']}",
-            actor=None,
-        )
+    def make(**fields: Any) -> Owner:
+        return OwnerFactory.create(**fields)
 
     return make
 
 
 @pytest.fixture
-def make_parcel(ward: Ward, make_owner: Callable[..., Owner]) -> Callable[..., Parcel]:
-    counter = {"n": 0}
+def make_parcel(reference_data: None) -> Callable[..., Parcel]:
+    """`ParcelFactory` once the wards exist: `make_parcel(number, parcel_ward=..., owners=...)`."""
 
-    def make(
-        number: str = "",
-        *,
-        land_use: str = LandUse.AGRICULTURAL,
-        owners: list[Owner] | None = None,
-        parcel_ward: Ward | None = None,
-        zone: str = "",
-    ) -> Parcel:
-        counter["n"] += 1
-        parcel = register_parcel(
-            data=ParcelInput(
-                number=number or f"NYANDARUA/OL KALOU/{1000 + counter['n']}",
-                ward=parcel_ward or ward,
-                area_hectares=Decimal("2.0000"),
-                land_use=land_use,
-                zone=zone,
-            ),
-            actor=None,
-        )
-        holders = owners if owners is not None else [make_owner()]
-        if holders:
-            register_first_owners(
-                parcel=parcel,
-                shares=[ShareInput(owner, 1, len(holders)) for owner in holders],
-                started_on=date(2020, 1, 1),
-                actor=None,
-            )
-        return parcel
+    def make(number: str = "", *, parcel_ward: Ward | None = None, **fields: Any) -> Parcel:
+        if number:
+            fields["number"] = number
+        if parcel_ward is not None:
+            fields["ward"] = parcel_ward
+        return ParcelFactory.create(**fields)
 
     return make
 
@@ -121,31 +89,20 @@ def roll_with(
     """Approve a roll valuing the given parcels."""
 
     def make(values: dict[Parcel, Decimal]) -> ValuationRoll:
-        roll = create_roll(name="Valuation roll 2026", valuation_date=date(2026, 1, 1), actor=None)
-        for parcel, value in values.items():
-            add_roll_entry(
-                roll=roll,
-                parcel=parcel,
-                site_value=value,
-                valuation_date=date(2026, 1, 1),
-                actor=None,
-            )
-        return approve_roll(roll=roll, actor=None)
+        return ValuationRollFactory.create(values=values)
 
     return make
 
 
-def pay(bill: Bill, amount: Decimal, ref: str, paid_at: datetime | None = None) -> RecordedPayment:
-    """Pay a bill at the counter, through payments' one money path."""
-    return record_payment(
-        provider="counter",
-        external_ref=ref,
-        channel=Channel.CASH,
-        amount=amount,
-        paid_at=paid_at or timezone.now(),
-        bill_number=bill.number,
-        payer_name="Payer",
-    )
+@pytest.fixture
+def parcel(rating_year: RatingYear) -> Parcel:
+    """NYANDARUA/OL KALOU/1234, held by Wanjiku Kamau and John Mwangi, valued at 1,000,000
+    on the roll in force and billed its rates for the year (KES 1,000)."""
+    owners = [OwnerFactory.create(name="Wanjiku Kamau"), OwnerFactory.create(name="John Mwangi")]
+    parcel: Parcel = ParcelFactory.create(number="NYANDARUA/OL KALOU/1234", owners=owners)
+    ValuationRollFactory.create(values={parcel: Decimal(1000000)})
+    bill_rates(financial_year=FY, actor=None)
+    return parcel
 
 
 @pytest.fixture

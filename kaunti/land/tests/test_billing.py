@@ -10,16 +10,17 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from kaunti.core.jobs import create_job
-from kaunti.core.models import AuditEvent, Department, Job, JobState
+from kaunti.core.models import AuditEvent, Job, JobState
 from kaunti.land.models import BillingRun, ChargeKind, LandUse, Parcel, ParcelCharge, RunState
 from kaunti.land.services.billing import bill_rates
 from kaunti.land.services.billing_jobs import start_billing_job
 from kaunti.ledger.models import JournalLine
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.payments.models import Bill, BillLine
-from kaunti.payments.services.bills import LineInput, Payer, create_bill, credit_balance
+from kaunti.payments.services.bills import Payer, credit_balance
+from kaunti.payments.tests.factories import BillFactory, PaymentFactory
 
-from .conftest import FY, pay
+from .conftest import FY
 
 
 class Crash(Exception):
@@ -198,15 +199,14 @@ def test_parcels_not_rateable_are_not_billed(
 def _overpaid_earlier_bill(*, national_id: str, by: Decimal) -> Bill:
     """A market-fee bill of KES 50 for the owner with `national_id`, paid `by` too much:
     the payer now holds `by` in credit."""
-    earlier = create_bill(
+    earlier = BillFactory.create(
         payer=Payer("Wanjiku Mwangi", id_number=national_id),
-        lines=[LineInput("market-fee", quantity=Decimal(1), unit_price=Decimal(50))],
-        department=Department.objects.get(code="trade"),
+        amount=Decimal(50),
         due_on=date(2026, 6, 30),
-        description="Market fees",
-        actor=None,
     )
-    pay(earlier, Decimal(50) + by, f"OVER-{national_id}")
+    PaymentFactory.create(
+        bill=earlier, amount=Decimal(50) + by, external_ref=f"OVER-{national_id}", at_counter=True
+    )
     assert credit_balance(payer_key=f"id:{national_id}") == by
     return earlier
 

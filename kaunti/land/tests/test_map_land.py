@@ -16,10 +16,11 @@ from kaunti.core.models import Ward
 from kaunti.land.demo import load_land_demo
 from kaunti.land.models import LandUse, Parcel
 from kaunti.land.selectors.maps import get_parcels_extent
-from kaunti.land.services.parcels import ParcelInput, register_parcel, update_parcel
+from kaunti.land.services.parcels import ParcelInput, update_parcel
 from kaunti.land.tests import test_pages_land as shared
-from kaunti.land.tests.conftest import pay
+from kaunti.land.tests.factories import ParcelFactory
 from kaunti.land.tests.test_pages_land import LandWorld, square
+from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,12 @@ def test_paying_a_parcels_bill_turns_it_paid_on_the_map(
 ) -> None:
     before = features(land_officer)["NYANDARUA/OL KALOU/1001"]["properties"]["status"]
 
-    pay(land_world.bill_p1, land_world.bill_p1.total, "LAND-MAP-P1")
+    PaymentFactory.create(
+        bill=land_world.bill_p1,
+        amount=land_world.bill_p1.total,
+        external_ref="LAND-MAP-P1",
+        at_counter=True,
+    )
     after = features(land_officer)["NYANDARUA/OL KALOU/1001"]["properties"]
 
     assert before == "arrears"
@@ -105,7 +111,12 @@ def test_paying_a_parcels_bill_turns_it_paid_on_the_map(
 def test_a_part_payment_leaves_a_parcel_in_arrears(
     land_world: LandWorld, land_officer: Client
 ) -> None:
-    pay(land_world.bill_p1, land_world.bill_p1.total - 1, "LAND-MAP-P1-PART")
+    PaymentFactory.create(
+        bill=land_world.bill_p1,
+        amount=land_world.bill_p1.total - 1,
+        external_ref="LAND-MAP-P1-PART",
+        at_counter=True,
+    )
 
     after = features(land_officer)["NYANDARUA/OL KALOU/1001"]["properties"]
 
@@ -218,15 +229,13 @@ def test_the_map_page_and_its_legend_speak_kiswahili(
 
 
 def _register(number: str, boundary: dict[str, Any]) -> Parcel:
-    return register_parcel(
-        data=ParcelInput(
-            number=number,
-            ward=Ward.objects.get(code="0453"),
-            area_hectares=Decimal("1.2300"),
-            land_use=LandUse.RESIDENTIAL,
-            boundary=boundary,
-        ),
-        actor=None,
+    return ParcelFactory.create(
+        number=number,
+        ward=Ward.objects.get(code="0453"),
+        area_hectares=Decimal("1.2300"),
+        land_use=LandUse.RESIDENTIAL,
+        boundary=boundary,
+        owners=[],
     )
 
 

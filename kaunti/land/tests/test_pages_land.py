@@ -39,11 +39,11 @@ from kaunti.land.models import (
     ValuationRoll,
 )
 from kaunti.land.services.billing import bill_rates
-from kaunti.land.services.owners import ShareInput, find_or_create_owner, register_first_owners
-from kaunti.land.services.parcels import ParcelInput, register_parcel
-from kaunti.land.services.roll import add_roll_entry, approve_roll, create_roll, lodge_objection
-from kaunti.land.tests.conftest import FY, pay
+from kaunti.land.services.roll import add_roll_entry, create_roll, lodge_objection
+from kaunti.land.tests.conftest import FY
+from kaunti.land.tests.factories import OwnerFactory, ParcelFactory, ValuationRollFactory
 from kaunti.payments.models import Bill
+from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -76,27 +76,16 @@ class LandWorld:
 def _parcel(
     number: str, ward: Ward, boundary: dict[str, Any], land_use: str, owners: list[tuple[str, str]]
 ) -> Parcel:
-    parcel = register_parcel(
-        data=ParcelInput(
-            number=number,
-            ward=ward,
-            area_hectares=Decimal("1.2300"),
-            land_use=land_use,
-            boundary=boundary,
-        ),
-        actor=None,
+    return ParcelFactory.create(
+        number=number,
+        ward=ward,
+        area_hectares=Decimal("1.2300"),
+        land_use=land_use,
+        boundary=boundary,
+        owners=[
+            OwnerFactory.create(name=name, national_id=national_id) for name, national_id in owners
+        ],
     )
-    holders = [
-        find_or_create_owner(kind="individual", name=name, national_id=national_id, actor=None)
-        for name, national_id in owners
-    ]
-    register_first_owners(
-        parcel=parcel,
-        shares=[ShareInput(owner, 1, len(holders)) for owner in holders],
-        started_on=date(2020, 1, 1),
-        actor=None,
-    )
-    return parcel
 
 
 @pytest.fixture
@@ -131,20 +120,15 @@ def land_world(rating_year: RatingYear) -> LandWorld:
         LandUse.AGRICULTURAL,
         [("Mary Wanjiru", "20000005")],
     )
-    roll = create_roll(name="Valuation roll 2026", valuation_date=date(2026, 1, 1), actor=None)
-    for parcel, value in ((p1, "1000000"), (p2, "800000"), (p4, "300000")):
-        add_roll_entry(
-            roll=roll,
-            parcel=parcel,
-            site_value=Decimal(value),
-            valuation_date=date(2026, 1, 1),
-            actor=None,
-        )
-    approve_roll(roll=roll, actor=None)
+    roll = ValuationRollFactory.create(
+        values={p1: Decimal("1000000"), p2: Decimal("800000"), p4: Decimal("300000")}
+    )
     bill_rates(financial_year=FY, actor=None)
     bill_p1 = ParcelCharge.objects.get(parcel=p1, kind=ChargeKind.RATES).bill
     bill_p2 = ParcelCharge.objects.get(parcel=p2, kind=ChargeKind.RATES).bill
-    pay(bill_p2, bill_p2.total, "LAND-TEST-P2")
+    PaymentFactory.create(
+        bill=bill_p2, amount=bill_p2.total, external_ref="LAND-TEST-P2", at_counter=True
+    )
     return LandWorld(p1, p2, p3, p4, roll, bill_p1, bill_p2)
 
 
@@ -242,14 +226,8 @@ def test_search_filters_by_rates_status(land_world: LandWorld, land_officer: Cli
 def test_search_pages_fifty_parcels_at_a_time(land_world: LandWorld, land_officer: Client) -> None:
     ward = Ward.objects.get(code="0453")
     for number in range(60):
-        register_parcel(
-            data=ParcelInput(
-                number=f"NYANDARUA/RURII/{number + 1}",
-                ward=ward,
-                area_hectares=Decimal(1),
-                land_use=LandUse.AGRICULTURAL,
-            ),
-            actor=None,
+        ParcelFactory.create(
+            number=f"NYANDARUA/RURII/{number + 1}", ward=ward, area_hectares=Decimal(1), owners=[]
         )
 
     first = page(land_officer, reverse("land:parcel_search"), q="RURII")
@@ -562,25 +540,21 @@ def test_starting_the_years_billing_shows_its_progress_page(
 ) -> None:
     officer = staff_client(["revenue_officer"], department="revenue")
     ward = Ward.objects.get(code="0453")
-    extra = register_parcel(
-        data=ParcelInput(
-            number="NYANDARUA/OL KALOU/1004",
-            ward=ward,
-            area_hectares=Decimal(1),
-            land_use=LandUse.RESIDENTIAL,
-        ),
-        actor=None,
+    extra = ParcelFactory.create(
+        number="NYANDARUA/OL KALOU/1004",
+        ward=ward,
+        area_hectares=Decimal(1),
+        land_use=LandUse.RESIDENTIAL,
+        owners=[],
     )
-    roll = create_roll(name="Supplementary 2026", valuation_date=date(2026, 2, 1), actor=None)
-    for parcel in (land_world.p1, land_world.p2, land_world.p4, extra):
-        add_roll_entry(
-            roll=roll,
-            parcel=parcel,
-            site_value=Decimal(600_000),
-            valuation_date=date(2026, 2, 1),
-            actor=None,
-        )
-    approve_roll(roll=roll, actor=None)
+    ValuationRollFactory.create(
+        name="Supplementary 2026",
+        valuation_date=date(2026, 2, 1),
+        values={
+            parcel: Decimal(600_000)
+            for parcel in (land_world.p1, land_world.p2, land_world.p4, extra)
+        },
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = officer.post(reverse("land:billing_start"), {"financial_year": str(FY)})

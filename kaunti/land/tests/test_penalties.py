@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from kaunti.core.models import AuditEvent, Department
+from kaunti.core.models import AuditEvent
 from kaunti.land.models import ChargeKind, Parcel, ParcelCharge
 from kaunti.land.services import penalties as penalty_service
 from kaunti.land.services.billing import bill_rates
@@ -17,9 +17,10 @@ from kaunti.land.services.rating import create_waiver_campaign
 from kaunti.ledger.models import JournalEntry
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.payments.models import Bill, RevenueStream
-from kaunti.payments.services.bills import LineInput, Payer, create_bill, credit_balance
+from kaunti.payments.services.bills import Payer, credit_balance
+from kaunti.payments.tests.factories import BillFactory, PaymentFactory
 
-from .conftest import FY, pay
+from .conftest import FY
 
 
 @pytest.fixture
@@ -45,8 +46,18 @@ def penalties() -> dict[tuple[int, date], Decimal]:
 
 
 def test_penalties_are_charged_once_per_month_on_what_is_unpaid(billed: list[Parcel]) -> None:
-    pay(rates_bill(billed[1]), Decimal("800.00"), "PAID-ALL")
-    pay(rates_bill(billed[2]), Decimal("100.00"), "PAID-PART")
+    PaymentFactory.create(
+        bill=rates_bill(billed[1]),
+        amount=Decimal("800.00"),
+        external_ref="PAID-ALL",
+        at_counter=True,
+    )
+    PaymentFactory.create(
+        bill=rates_bill(billed[2]),
+        amount=Decimal("100.00"),
+        external_ref="PAID-PART",
+        at_counter=True,
+    )
 
     first = apply_monthly_penalties(month=date(2026, 10, 15), actor=None)
     again = apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
@@ -170,15 +181,14 @@ def test_a_run_stopped_between_batches_is_finished_by_running_the_month_again(
 
 def test_a_payers_credit_pays_towards_their_penalty(billed: list[Parcel]) -> None:
     rates = rates_bill(billed[0])
-    market = create_bill(
+    market = BillFactory.create(
         payer=Payer("Market stall", id_number=rates.payer_id_number),
-        lines=[LineInput("market-fee", quantity=Decimal(1), unit_price=Decimal(50))],
-        department=Department.objects.get(code="trade"),
+        amount=Decimal(50),
         due_on=date(2026, 10, 31),
-        description="Market fees",
-        actor=None,
     )
-    pay(market, Decimal("54.00"), "OVERPAID")  # 4.00 in credit, after the rates were billed
+    PaymentFactory.create(
+        bill=market, amount=Decimal("54.00"), external_ref="OVERPAID", at_counter=True
+    )  # 4.00 in credit, after the rates were billed
 
     apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
 

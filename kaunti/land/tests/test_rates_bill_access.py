@@ -13,13 +13,13 @@ from django.urls import reverse
 
 from kaunti.accounts.models import User
 from kaunti.conftest import sign_in_staff
-from kaunti.core.models import Department
 from kaunti.land.models import ParcelCharge
 from kaunti.land.tests import test_pages_land as shared
 from kaunti.land.tests.test_pages_land import LandWorld, detail_url
 from kaunti.payments import selectors as payment_selectors
 from kaunti.payments.models import Bill, Payment
-from kaunti.payments.services.bills import LineInput, Payer, create_bill
+from kaunti.payments.services.bills import Payer
+from kaunti.payments.tests.factories import BillFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,14 +43,7 @@ def signed_in(user: User) -> Client:
 
 def market_bill(payer: Payer) -> Bill:
     """A bill of another department (Trade) to compare with."""
-    return create_bill(
-        payer=payer,
-        lines=[LineInput("market-fee", quantity=Decimal(1), unit_price=Decimal(50))],
-        department=Department.objects.get(code="trade"),
-        due_on=date(2026, 12, 31),
-        description="Market fees",
-        actor=None,
-    )
+    return BillFactory.create(payer=payer, amount=Decimal(50), due_on=date(2026, 12, 31))
 
 
 def test_a_revenue_officer_opens_a_land_rates_bill_its_receipt_and_its_api_detail(

@@ -1,37 +1,24 @@
 """A parcel's statement (arrears b/f, charges, penalties, payments, balance) and balance."""
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
-from kaunti.land.models import ChargeKind, Owner, Parcel, ParcelCharge
+from kaunti.land.models import ChargeKind, Parcel, ParcelCharge
 from kaunti.land.selectors.balances import parcel_balance, parcel_statement
 from kaunti.land.services.billing import bill_rates
 from kaunti.land.services.penalties import apply_monthly_penalties
 from kaunti.land.services.rating import set_rating_rule, set_rating_year
+from kaunti.payments.tests.factories import PaymentFactory
 
-from .conftest import FY, pay
-
-
-@pytest.fixture
-def parcel(
-    make_parcel: Callable[..., Parcel],
-    make_owner: Callable[..., Owner],
-    roll_with: Callable[..., object],
-) -> Parcel:
-    owners = [make_owner(name="Wanjiku Kamau"), make_owner(name="John Mwangi")]
-    parcel = make_parcel("NYANDARUA/OL KALOU/1234", owners=owners)
-    roll_with({parcel: Decimal(1000000)})
-    bill_rates(financial_year=FY, actor=None)
-    return parcel
+from .conftest import FY
 
 
 def test_the_statement_shows_charges_penalties_payments_and_balance(parcel: Parcel) -> None:
     apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
     rates = ParcelCharge.objects.get(parcel=parcel, kind=ChargeKind.RATES).bill
-    pay(rates, Decimal("400.00"), "STATEMENT-1")
+    PaymentFactory.create(
+        bill=rates, amount=Decimal("400.00"), external_ref="STATEMENT-1", at_counter=True
+    )
 
     statement = parcel_statement(parcel=parcel)
 
@@ -98,9 +85,13 @@ def test_parcel_balance_names_the_oldest_open_bill_and_none_once_paid(parcel: Pa
     penalty = ParcelCharge.objects.get(parcel=parcel, kind=ChargeKind.PENALTY).bill
 
     assert parcel_balance(number="NYANDARUA/OL KALOU/1234").bill_number == rates.number  # type: ignore[union-attr]
-    pay(rates, Decimal("1000.00"), "BAL-1")
+    PaymentFactory.create(
+        bill=rates, amount=Decimal("1000.00"), external_ref="BAL-1", at_counter=True
+    )
     after_rates = parcel_balance(number="NYANDARUA/OL KALOU/1234")
-    pay(penalty, Decimal("10.00"), "BAL-2")
+    PaymentFactory.create(
+        bill=penalty, amount=Decimal("10.00"), external_ref="BAL-2", at_counter=True
+    )
     settled = parcel_balance(number="NYANDARUA/OL KALOU/1234")
 
     assert after_rates is not None
@@ -121,7 +112,9 @@ def test_parcel_balance_counts_the_credit_the_payer_holds(parcel: Parcel) -> Non
     apply_monthly_penalties(month=date(2026, 10, 1), actor=None)
     rates = ParcelCharge.objects.get(parcel=parcel, kind=ChargeKind.RATES).bill
 
-    pay(rates, Decimal("1004.00"), "OVERPAID-1")  # 4.00 too much: held as credit
+    PaymentFactory.create(
+        bill=rates, amount=Decimal("1004.00"), external_ref="OVERPAID-1", at_counter=True
+    )  # 4.00 too much: held as credit
 
     balance = parcel_balance(number="NYANDARUA/OL KALOU/1234")
     assert balance is not None

@@ -1,18 +1,16 @@
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.conf import settings
 
-from kaunti.core.models import Department
 from kaunti.ledger.services import load_chart_of_accounts
 from kaunti.payments.models import Bill, StkRequest, StkStatus
 from kaunti.payments.mpesa.outbound import send_stk_push
 from kaunti.payments.mpesa.stk import request_stk_push
-from kaunti.payments.services.bills import LineInput, Payer, create_bill
 from kaunti.payments.services.price_list import load_price_list
+from kaunti.payments.tests.factories import BillFactory
 from kaunti.simulators.daraja import (
     DarajaSimulator,
     DeliveryMode,
@@ -30,27 +28,10 @@ def price_list(reference_data: None) -> None:
 
 @pytest.fixture
 def make_bill(price_list: None) -> Callable[..., Bill]:
-    """Raise a market-fee bill for `amount` (quantity x 50) or any lines given."""
+    """`BillFactory` once the price list is loaded: `make_bill(amount)`, or any lines given."""
 
-    def make(
-        amount: Decimal | None = Decimal("500.00"),
-        *,
-        lines: list[LineInput] | None = None,
-        payer: Payer | None = None,
-        **kwargs: Any,
-    ) -> Bill:
-        if lines is None:
-            assert amount is not None
-            lines = [LineInput("market-fee", quantity=Decimal(1), unit_price=amount)]
-        return create_bill(
-            payer=payer or Payer(name="Wanjiru Njoroge", phone="0712000222", id_number="22334455"),
-            lines=lines,
-            department=Department.objects.get(code="trade"),
-            due_on=date.today() + timedelta(days=30),
-            description="Market fees",
-            actor=None,
-            **kwargs,
-        )
+    def make(amount: Decimal = Decimal("500.00"), **fields: Any) -> Bill:
+        return BillFactory.create(amount=amount, **fields)
 
     return make
 

@@ -17,12 +17,13 @@ from django.utils import timezone
 
 from kaunti.accounts.models import Role, User
 from kaunti.accounts.services import issue_api_token
+from kaunti.accounts.tests.factories import CitizenFactory
 from kaunti.conftest import sign_in_staff
 from kaunti.core.models import Department
 from kaunti.ledger.models import JournalEntry
-from kaunti.payments.models import Bill, BillStatus, Channel, Payment, Receipt, StkRequest
+from kaunti.payments.models import Bill, BillStatus, Payment, Receipt, StkRequest
 from kaunti.payments.services.bills import Payer
-from kaunti.payments.services.recording import RecordedPayment, record_payment
+from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,9 +91,7 @@ def money_counts() -> tuple[int, int, int, int]:
 
 @pytest.fixture
 def other_citizen(db: None) -> User:
-    return User.objects.create(
-        username="254722000999", phone="254722000999", kind="citizen", full_name="Otieno Odhiambo"
-    )
+    return CitizenFactory.create(phone="254722000999", full_name="Otieno Odhiambo")
 
 
 @pytest.fixture
@@ -108,17 +107,10 @@ def trade_auditor(make_staff: MakeStaff) -> User:
     return make_staff([Role.AUDITOR], department="trade")
 
 
-def pay(bill: Bill, amount: str, reference: str = "SKL4TQ8ZPA") -> RecordedPayment:
-    return record_payment(
-        provider="mpesa-c2b",
-        external_ref=reference,
-        channel=Channel.MPESA_PAYBILL,
-        amount=Decimal(amount),
-        paid_at=timezone.now(),
-        bill_number=bill.number,
-        payer_phone="254712000111",
-        payer_name="Wanjiku Kamau",
-        mpesa_receipt=reference,
+def pay(bill: Bill, amount: str, reference: str = "SKL4TQ8ZPA") -> Payment:
+    """The citizen pays `amount` of `bill` by M-Pesa."""
+    return PaymentFactory.create(
+        bill=bill, amount=Decimal(amount), external_ref=reference, payer_name="Wanjiku Kamau"
     )
 
 
@@ -410,8 +402,8 @@ def test_staff_without_view_bills_cannot_list_bills(
 def test_a_bill_shows_its_payments_allocations_and_history(
     citizen: User, citizen_bill: Bill
 ) -> None:
-    recorded = pay(citizen_bill, "600.00")
-    receipt = Receipt.objects.get(payment=recorded.payment)
+    payment = pay(citizen_bill, "600.00")
+    receipt = Receipt.objects.get(payment=payment)
     path = f"{BILLS}{citizen_bill.number}/"
 
     response = citizen_client(citizen).get(path)
@@ -426,7 +418,7 @@ def test_a_bill_shows_its_payments_allocations_and_history(
     )
     assert body["payments"] == [
         {
-            "id": str(recorded.payment.public_id),
+            "id": str(payment.public_id),
             "channel": "mpesa_paybill",
             "amount": "600.00",
             "paid_at": body["payments"][0]["paid_at"],
@@ -440,7 +432,7 @@ def test_a_bill_shows_its_payments_allocations_and_history(
         {
             "amount": "600.00",
             "from_credit": False,
-            "payment": str(recorded.payment.public_id),
+            "payment": str(payment.public_id),
             "created_at": body["allocations"][0]["created_at"],
         }
     ]
@@ -665,8 +657,8 @@ def test_a_prompts_status_is_shown_to_its_payer_and_hidden_from_others(
 def test_a_receipt_shows_its_payment_and_bill_to_its_payer_and_to_staff(
     citizen: User, citizen_bill: Bill, trade_auditor: User
 ) -> None:
-    recorded = pay(citizen_bill, "1500.00")
-    receipt = Receipt.objects.get(payment=recorded.payment)
+    payment = pay(citizen_bill, "1500.00")
+    receipt = Receipt.objects.get(payment=payment)
     path = f"/api/v1/receipts/{receipt.number}/"
 
     response = citizen_client(citizen).get(path)
@@ -681,7 +673,7 @@ def test_a_receipt_shows_its_payment_and_bill_to_its_payer_and_to_staff(
         "verification_url": f"http://testserver/verify/{receipt.verification_code}",
         "is_cancelled": False,
         "payment": {
-            "id": str(recorded.payment.public_id),
+            "id": str(payment.public_id),
             "channel": "mpesa_paybill",
             "amount": "1500.00",
             "paid_at": response.json()["payment"]["paid_at"],
@@ -707,7 +699,7 @@ def test_a_receipt_shows_its_payment_and_bill_to_its_payer_and_to_staff(
 def test_a_receipt_is_hidden_from_other_citizens_and_refused_to_other_departments(
     make_staff: MakeStaff, other_citizen: User, citizen_bill: Bill
 ) -> None:
-    receipt = Receipt.objects.get(payment=pay(citizen_bill, "100.00").payment)
+    receipt = Receipt.objects.get(payment=pay(citizen_bill, "100.00"))
     path = f"/api/v1/receipts/{receipt.number}/"
     health_officer = make_staff([Role.REVENUE_OFFICER], department="health")
     inspector = make_staff([Role.INSPECTOR], department="trade")

@@ -38,7 +38,8 @@ from kaunti.payments.services.counter import (
     receive_counter_payment,
 )
 from kaunti.payments.services.receipt_cancellation import cancel_receipt
-from kaunti.payments.services.recording import assign_suspense_payment, record_payment
+from kaunti.payments.services.recording import assign_suspense_payment
+from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -563,18 +564,17 @@ def test_a_cancellation_needs_a_reason(
 def test_a_payment_still_in_suspense_cannot_be_cancelled(
     price_list: None, supervisor: User, cashier: User
 ) -> None:
-    recorded = record_payment(
-        provider="mpesa-c2b",
-        external_ref="RKTQDM7W6S",
-        channel=Channel.MPESA_PAYBILL,
-        amount=Decimal("800"),
-        paid_at=timezone.now(),
+    suspense = PaymentFactory.create(
         bill_number="NOSUCHBIL",
+        amount=Decimal("800"),
+        external_ref="RKTQDM7W6S",
+        payer_phone="",
+        mpesa_receipt="",
     )
     before = state()
     with pytest.raises(ValidationError, match="Assign it to the right bill"):
         cancel_receipt(
-            receipt=recorded.payment.receipt,
+            receipt=suspense.receipt,
             reason="Unknown payer",
             requested_by=cashier,
             approved_by=supervisor,
@@ -586,17 +586,16 @@ def test_cancelling_a_payment_assigned_from_suspense_reverses_its_assignment_too
     make_bill: Callable[..., Bill], supervisor: User, cashier: User
 ) -> None:
     bill = make_bill(Decimal("800.00"))
-    recorded = record_payment(
-        provider="mpesa-c2b",
-        external_ref="RKTQDM7W6S",
-        channel=Channel.MPESA_PAYBILL,
-        amount=Decimal("800"),
-        paid_at=timezone.now(),
+    suspense = PaymentFactory.create(
         bill_number="NOSUCHBIL",
+        amount=Decimal("800"),
+        external_ref="RKTQDM7W6S",
+        payer_phone="",
+        mpesa_receipt="",
     )
-    assign_suspense_payment(payment=recorded.payment, bill_number=bill.number, actor=None)
+    assign_suspense_payment(payment=suspense, bill_number=bill.number, actor=None)
     cancel_receipt(
-        receipt=recorded.payment.receipt,
+        receipt=suspense.receipt,
         reason="Assigned to the wrong bill",
         requested_by=cashier,
         approved_by=supervisor,

@@ -10,7 +10,6 @@ the credit used, and the control accounts hold what the model says.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,20 +22,18 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kaunti.accounts.models import Role, User
-from kaunti.core.models import Department
 from kaunti.core.money import ZERO, kes
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.payments.models import Allocation, Bill, BillStatus, Channel, Payment, Receipt
 from kaunti.payments.services.bills import (
-    LineInput,
     Payer,
     cancel_bill,
-    create_bill,
     credit_balance,
     payer_key_for,
 )
 from kaunti.payments.services.receipt_cancellation import cancel_receipt
 from kaunti.payments.services.recording import assign_suspense_payment, record_payment
+from kaunti.payments.tests.factories import BillFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -132,14 +129,7 @@ def apply(model: Model, staff: Staff, step: tuple[Any, ...]) -> None:
     bills, payments = model.bills, model.payments
     if kind == "raise":
         _, payer, total = step
-        bill = create_bill(
-            payer=PAYERS[payer],
-            lines=[LineInput("market-fee", quantity=Decimal(1), unit_price=total)],
-            department=Department.objects.get(code="trade"),
-            due_on=date.today() + timedelta(days=30),
-            description="Market fees",
-            actor=None,
-        )
+        bill = BillFactory.create(payer=PAYERS[payer], amount=total)
         used = min(model.credit[payer], total)
         model.credit[payer] -= used
         bills.append(ModelBill(bill=bill, payer=payer, total=total, paid=used))

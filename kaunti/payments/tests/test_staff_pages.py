@@ -15,13 +15,13 @@ from django.test import Client
 from django.utils import timezone
 
 from kaunti.accounts.models import User
+from kaunti.accounts.tests.factories import CitizenFactory
 from kaunti.conftest import sign_in_staff
 from kaunti.core.models import AuditEvent, Department
 from kaunti.ledger.selectors import get_trial_balance
 from kaunti.payments.models import (
     Bill,
     BillStatus,
-    Channel,
     Payment,
     ReceiptCancellation,
     StkRequest,
@@ -29,9 +29,9 @@ from kaunti.payments.models import (
     TillSession,
     TillStatus,
 )
-from kaunti.payments.services.bills import LineInput, Payer, create_bill
+from kaunti.payments.services.bills import LineInput, Payer
 from kaunti.payments.services.counter import new_form_token, open_till, receive_counter_payment
-from kaunti.payments.services.recording import record_payment
+from kaunti.payments.tests.factories import BillFactory, PaymentFactory
 from kaunti.simulators.daraja import DarajaSimulator, Outcome, Script, SimulatorConfig
 
 pytestmark = pytest.mark.django_db
@@ -85,17 +85,13 @@ def world(make_bill: Callable[..., Bill], make_staff: Callable[..., User], citiz
         idempotency_token=new_form_token(),
         actor=cashier,
     )
-    suspense = record_payment(
-        provider="mpesa-c2b",
-        external_ref="RKTQDM7W6S",
-        channel=Channel.MPESA_PAYBILL,
-        amount=Decimal("300"),
-        paid_at=timezone.now(),
+    suspense = PaymentFactory.create(
         bill_number="NOSUCHBIL",
+        amount=Decimal("300"),
+        external_ref="RKTQDM7W6S",
         payer_phone="254722000444",
         payer_name="Otieno Odhiambo",
-        mpesa_receipt="RKTQDM7W6S",
-    ).payment
+    )
     return World(citizen, bill, cashier, till, payment, suspense)
 
 
@@ -214,11 +210,7 @@ def test_citizen_pages_need_a_signed_in_person_and_show_only_their_own_bills(
 ) -> None:
     stk = StkRequest.objects.create(bill=world.bill, phone="254712000111", amount=300)
     own = citizen_client(world.citizen)
-    stranger = citizen_client(
-        User.objects.create(
-            username="254733000999", phone="254733000999", kind="citizen", full_name="Njeri"
-        )
-    )
+    stranger = citizen_client(CitizenFactory.create(phone="254733000999", full_name="Njeri"))
     for url in (
         "/account/bills/",
         f"/account/bills/{world.bill.number}/pay/",
@@ -241,13 +233,12 @@ def test_the_bill_list_searches_by_number_phone_and_name_within_the_users_depart
     world: World, make_bill: Callable[..., Bill], make_staff: Callable[..., User]
 ) -> None:
     other = make_bill(Decimal("100.00"), payer=Payer(name="Kamau Mwangi", phone="0722000333"))
-    health_bill = create_bill(
+    health_bill = BillFactory.create(
         payer=Payer(name="Kamau Mwangi", phone="0722000333"),
         lines=[LineInput("food-handler")],
         department=Department.objects.get(code="health"),
         due_on=timezone.localdate(),
         description="Medical certificate",
-        actor=None,
     )
     officer = staff_client(make_staff(["revenue_officer"], department="trade"))
 

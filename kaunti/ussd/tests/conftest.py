@@ -3,14 +3,12 @@
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from kaunti.core.models import Department
 from kaunti.eservices.tests.conftest import (  # noqa: F401  (fixtures, used by name)
     catalogue,
     draft_ubp,
@@ -18,7 +16,7 @@ from kaunti.eservices.tests.conftest import (  # noqa: F401  (fixtures, used by 
     ubp,
 )
 from kaunti.payments.models import Bill
-from kaunti.payments.services.bills import LineInput, Payer, create_bill
+from kaunti.payments.tests.factories import BillFactory
 from kaunti.simulators.africastalking import AfricasTalkingSimulator, ussd_form
 
 USSD_URL = "/ussd/africastalking/"
@@ -81,22 +79,17 @@ def county(catalogue: None) -> None:  # noqa: F811
 
 @pytest.fixture
 def make_bill(county: None) -> Callable[..., Bill]:
+    """`BillFactory` for KES 1,500 once the county is loaded; its payer named as given."""
+
     def make(
         amount: Decimal = Decimal("1500.00"),
         *,
         payer_name: str = "Wanjiru Njoroge",
         payer_phone: str = "0712000222",
-        description: str = "Market fees",
-        **kwargs: Any,
+        **fields: Any,
     ) -> Bill:
-        return create_bill(
-            payer=Payer(name=payer_name, phone=payer_phone, id_number="22334455"),
-            lines=[LineInput("market-fee", quantity=Decimal(1), unit_price=amount)],
-            department=Department.objects.get(code="trade"),
-            due_on=date.today() + timedelta(days=30),
-            description=description,
-            actor=None,
-            **kwargs,
+        return BillFactory.create(
+            amount=amount, payer__name=payer_name, payer__phone=payer_phone, **fields
         )
 
     return make

@@ -2,7 +2,6 @@
 and `*` (no slashes, few letters), and the caller's own parcels and applications offered
 as numbered choices."""
 
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,22 +14,19 @@ from kaunti.conftest import read_sms
 from kaunti.eservices.models import Application
 from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.eservices.tests.conftest import draft_ubp  # noqa: F401  (fixture)
-from kaunti.land.models import Owner, Parcel
+from kaunti.land.models import Parcel, RatingYear
 from kaunti.land.services.billing import bill_rates
-from kaunti.land.services.owners import find_or_create_owner
 from kaunti.land.tests.conftest import (  # noqa: F401  (fixtures, used by name)
     FY,
-    make_owner,
-    make_parcel,
     price_list,
     rating_year,
-    roll_with,
-    ward,
 )
+from kaunti.land.tests.factories import OwnerFactory, ParcelFactory, ValuationRollFactory
 from kaunti.payments.models import StkRequest
 from kaunti.simulators.africastalking import inbound_sms_form
 from kaunti.ussd.models import PhoneLanguage
 from kaunti.ussd.tests.conftest import MSISDN, Phone
+from kaunti.ussd.tests.factories import PhoneLanguageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,27 +39,27 @@ ASK_NUMBER = (
 
 
 @pytest.fixture
-def register(
-    make_parcel: Callable[..., Parcel],  # noqa: F811
-    make_owner: Callable[..., Owner],  # noqa: F811
-    roll_with: Callable[..., object],  # noqa: F811
-) -> dict[str, Parcel]:
+def register(rating_year: RatingYear) -> dict[str, Parcel]:  # noqa: F811
     """Three parcels, two of them numbered 1234 in different sections, one in a block."""
-    with_phone = find_or_create_owner(
-        kind="individual",
-        name="Njeri Wairimu",
-        national_id="30111222",
-        phone=OWNER_PHONE,
-        actor=None,
+    with_phone = OwnerFactory.create(
+        name="Njeri Wairimu", national_id="30111222", phone=OWNER_PHONE
     )
     parcels = {
-        "ol kalou": make_parcel("NYANDARUA/OL KALOU/1234", owners=[make_owner()]),
-        "rurii": make_parcel("NYANDARUA/RURII/1234", owners=[make_owner()]),
-        "block": make_parcel("NYANDARUA/KANJUIRI BLOCK 2/77", owners=[make_owner()]),
-        "other block": make_parcel("NYANDARUA/KANJUIRI BLOCK 12/77", owners=[with_phone]),
+        "ol kalou": ParcelFactory.create(
+            number="NYANDARUA/OL KALOU/1234", owners=[OwnerFactory.create()]
+        ),
+        "rurii": ParcelFactory.create(
+            number="NYANDARUA/RURII/1234", owners=[OwnerFactory.create()]
+        ),
+        "block": ParcelFactory.create(
+            number="NYANDARUA/KANJUIRI BLOCK 2/77", owners=[OwnerFactory.create()]
+        ),
+        "other block": ParcelFactory.create(
+            number="NYANDARUA/KANJUIRI BLOCK 12/77", owners=[with_phone]
+        ),
     }
-    roll_with(
-        {
+    ValuationRollFactory.create(
+        values={
             parcels["ol kalou"]: Decimal(1000000),
             parcels["rurii"]: Decimal(2000000),
             parcels["block"]: Decimal(3000000),
@@ -136,7 +132,7 @@ def test_the_caller_s_own_parcels_are_offered_as_choices(
     client: Client, register: dict[str, Parcel]
 ) -> None:
     owner = Phone(client, number=OWNER_PHONE)
-    PhoneLanguage.objects.create(phone=OWNER_MSISDN, language="en")
+    PhoneLanguageFactory.create(phone=OWNER_MSISDN)
     owner.dial()
     assert owner.press("2") == (
         "CON Choose a parcel or type its number\n1. KANJUIRI BLOCK 12/77\n2. Another parcel\n"
@@ -154,7 +150,7 @@ def test_a_parcel_number_may_be_typed_where_the_choices_are(
     client: Client, register: dict[str, Parcel]
 ) -> None:
     owner = Phone(client, number=OWNER_PHONE)
-    PhoneLanguage.objects.create(phone=OWNER_MSISDN, language="en")
+    PhoneLanguageFactory.create(phone=OWNER_MSISDN)
     owner.dial()
     owner.press("2")
     assert owner.press("rurii*1234").startswith("CON Parcel NYANDARUA/RURII/1234\n")
@@ -175,7 +171,7 @@ def test_the_caller_s_applications_are_offered_as_choices(
     draft_ubp: Application,  # noqa: F811
 ) -> None:
     submitted = submit_application(application=draft_ubp, actor=citizen)
-    PhoneLanguage.objects.create(phone=str(citizen.phone), language="en")
+    PhoneLanguageFactory.create(phone=str(citizen.phone))
     applicant = Phone(client, number=str(citizen.phone))
     applicant.dial()
     assert applicant.press("4") == (
@@ -192,7 +188,7 @@ def test_a_reference_may_still_be_typed_where_the_choices_are(
     draft_ubp: Application,  # noqa: F811
 ) -> None:
     submitted = submit_application(application=draft_ubp, actor=citizen)
-    PhoneLanguage.objects.create(phone=str(citizen.phone), language="en")
+    PhoneLanguageFactory.create(phone=str(citizen.phone))
     applicant = Phone(client, number=str(citizen.phone))
     applicant.dial()
     applicant.press("4")

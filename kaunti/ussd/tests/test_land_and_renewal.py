@@ -1,44 +1,24 @@
 """The land rates and permit renewal menus, over the Africa's Talking endpoint."""
 
-from collections.abc import Callable
-from decimal import Decimal
-
 import pytest
 from django.test import Client
 
 from kaunti.accounts.models import User
+from kaunti.accounts.tests.factories import CitizenFactory
 from kaunti.eservices.models import Application, ApplicationStatus
 from kaunti.eservices.tests.conftest import in_review_ubp, people  # noqa: F401  (fixtures)
 from kaunti.eservices.tests.test_renewals import last_years_permit, number_of  # noqa: F401
-from kaunti.land.models import ChargeKind, Owner, Parcel, ParcelCharge
-from kaunti.land.services.billing import bill_rates
+from kaunti.land.models import ChargeKind, Parcel, ParcelCharge
 from kaunti.land.tests.conftest import (  # noqa: F401  (fixtures, used by name)
-    FY,
-    make_owner,
-    make_parcel,
+    parcel,
     price_list,
     rating_year,
-    roll_with,
-    ward,
 )
 from kaunti.payments.models import StkRequest
-from kaunti.ussd.models import PhoneLanguage
 from kaunti.ussd.tests.conftest import MSISDN, Phone
+from kaunti.ussd.tests.factories import PhoneLanguageFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def parcel(
-    make_parcel: Callable[..., Parcel],  # noqa: F811
-    make_owner: Callable[..., Owner],  # noqa: F811
-    roll_with: Callable[..., object],  # noqa: F811
-) -> Parcel:
-    owners = [make_owner(name="Wanjiku Kamau"), make_owner(name="John Mwangi")]
-    parcel = make_parcel("NYANDARUA/OL KALOU/1234", owners=owners)
-    roll_with({parcel: Decimal(1000000)})
-    bill_rates(financial_year=FY, actor=None)
-    return parcel
 
 
 @pytest.mark.parametrize(
@@ -61,9 +41,13 @@ def parcel(
     ],
 )
 def test_land_rates_balance_and_payment_by_parcel_number(
-    phone: Phone, parcel: Parcel, language: str, confirm: str, ended: str
+    phone: Phone,
+    parcel: Parcel,  # noqa: F811
+    language: str,
+    confirm: str,
+    ended: str,
 ) -> None:
-    PhoneLanguage.objects.create(phone=MSISDN, language=language)
+    PhoneLanguageFactory.create(language=language)
     phone.dial()
     phone.press("2")
     assert phone.press("nyandarua/ol kalou/1234") == confirm
@@ -84,19 +68,25 @@ def test_land_rates_balance_and_payment_by_parcel_number(
     [("en", "No parcel has this number."), ("sw", "Hakuna kipande chenye nambari hii.")],
 )
 def test_an_unknown_parcel_is_asked_again(
-    phone: Phone, parcel: Parcel, language: str, hint: str
+    phone: Phone,
+    parcel: Parcel,  # noqa: F811
+    language: str,
+    hint: str,
 ) -> None:
-    PhoneLanguage.objects.create(phone=MSISDN, language=language)
+    PhoneLanguageFactory.create(language=language)
     phone.dial()
     prompt = phone.press("2")
     assert phone.press("NYANDARUA/OL KALOU/9999") == f"CON {hint}\n" + prompt.removeprefix("CON ")
     assert StkRequest.objects.count() == 0
 
 
-def test_a_parcel_with_nothing_owed_ends_the_session(phone: Phone, parcel: Parcel) -> None:
+def test_a_parcel_with_nothing_owed_ends_the_session(
+    phone: Phone,
+    parcel: Parcel,  # noqa: F811
+) -> None:
     bill = ParcelCharge.objects.get(parcel=parcel, kind=ChargeKind.RATES).bill
     type(bill).objects.filter(pk=bill.pk).update(status="paid", paid=bill.total)
-    PhoneLanguage.objects.create(phone=MSISDN, language="en")
+    PhoneLanguageFactory.create()
     phone.dial()
     phone.press("2")
     assert phone.press("NYANDARUA/OL KALOU/1234") == (
@@ -126,7 +116,7 @@ def test_renewing_a_permit_raises_the_bill_then_pays_it(
     language: str,
     paying: str,
 ) -> None:
-    PhoneLanguage.objects.create(phone=str(citizen.phone), language=language)
+    PhoneLanguageFactory.create(phone=str(citizen.phone), language=language)
     phone = Phone(client, number=str(citizen.phone))
     phone.dial()
     phone.press("3")
@@ -156,7 +146,7 @@ def test_renewing_pays_by_mpesa(
     citizen: User,
     last_years_permit: Application,  # noqa: F811
 ) -> None:
-    PhoneLanguage.objects.create(phone=str(citizen.phone), language="en")
+    PhoneLanguageFactory.create(phone=str(citizen.phone))
     phone = Phone(client, number=str(citizen.phone))
     phone.dial()
     phone.press("3")
@@ -174,8 +164,8 @@ def test_a_permit_that_is_not_the_callers_is_refused(
     citizen: User,
     last_years_permit: Application,  # noqa: F811
 ) -> None:
-    User.objects.create(username=MSISDN, phone=MSISDN, kind="citizen", full_name="Someone Else")
-    PhoneLanguage.objects.create(phone=MSISDN, language="en")
+    CitizenFactory.create(phone=MSISDN, full_name="Someone Else")
+    PhoneLanguageFactory.create()
     phone.dial()
     phone.press("3")
     ended = phone.press(number_of(last_years_permit))
@@ -189,7 +179,7 @@ def test_a_permit_that_is_not_the_callers_is_refused(
 def test_a_phone_without_an_account_is_sent_to_the_web_or_an_office(
     phone: Phone, county: None
 ) -> None:
-    PhoneLanguage.objects.create(phone=MSISDN, language="en")
+    PhoneLanguageFactory.create()
     phone.dial()
     assert phone.press("3") == "CON Enter your permit number\n0. Back"
     assert phone.press("UBP/2026/ACDEFGH") == (

@@ -21,24 +21,21 @@ from kaunti.accounts.models import User
 from kaunti.conftest import read_sms
 from kaunti.core.models import IssuedDocument
 from kaunti.eservices.models import Application
-from kaunti.eservices.services.applications.submission import submit_application
-from kaunti.eservices.tests.conftest import draft_ubp, pay  # noqa: F401  (fixture, helper)
-from kaunti.land.models import Parcel
+from kaunti.eservices.services.applications import submit_application
+from kaunti.eservices.tests.conftest import draft_ubp  # noqa: F401  (fixture)
+from kaunti.land.models import RatingYear
 from kaunti.land.services.billing import bill_rates
-from kaunti.land.services.owners import find_or_create_owner
 from kaunti.land.tests.conftest import (  # noqa: F401  (fixtures, used by name)
     FY,
-    make_owner,
-    make_parcel,
     price_list,
     rating_year,
-    roll_with,
-    ward,
 )
+from kaunti.land.tests.factories import OwnerFactory, ParcelFactory, ValuationRollFactory
 from kaunti.payments.models import Bill, Receipt
+from kaunti.payments.tests.factories import PaymentFactory
 from kaunti.simulators.africastalking import inbound_sms_form
-from kaunti.ussd.models import PhoneLanguage
 from kaunti.ussd.tests.conftest import Phone
+from kaunti.ussd.tests.factories import PhoneLanguageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,31 +67,23 @@ def personal_fields_in(text: str, *, with_name: bool = True) -> list[str]:
 def person(
     citizen: User,
     draft_ubp: Application,  # noqa: F811
-    make_parcel: Callable[..., Parcel],  # noqa: F811
-    roll_with: Callable[..., object],  # noqa: F811
+    rating_year: RatingYear,  # noqa: F811
     make_bill: Callable[..., Bill],
 ) -> dict[str, str]:
     """The person: an account, an application, a parcel billed for rates, a bill of their
     own and a receipt; returns the public references a stranger might type."""
     User.objects.filter(pk=citizen.pk).update(full_name=NAME, national_id=NATIONAL_ID)
     citizen.refresh_from_db()
-    owner = find_or_create_owner(
-        kind="individual",
-        name=NAME,
-        national_id=NATIONAL_ID,
-        kra_pin=KRA_PIN,
-        phone=PHONE,
-        actor=None,
-    )
-    parcel = make_parcel(PARCEL, owners=[owner])
-    roll_with({parcel: Decimal(1000000)})
+    owner = OwnerFactory.create(name=NAME, national_id=NATIONAL_ID, kra_pin=KRA_PIN, phone=PHONE)
+    parcel = ParcelFactory.create(number=PARCEL, owners=[owner])
+    ValuationRollFactory.create(values={parcel: Decimal(1000000)})
     bill_rates(financial_year=FY, actor=None)
     rates_bill = Bill.objects.get(land_charge__parcel=parcel)
     assert (rates_bill.payer_name, rates_bill.payer_phone) == (NAME, PHONE)
     own_bill = make_bill(Decimal("1500.00"), payer_name=NAME, payer_phone=PHONE)
     Bill.objects.filter(pk=own_bill.pk).update(payer_id_number=NATIONAL_ID, payer_kra_pin=KRA_PIN)
     application = submit_application(application=draft_ubp, actor=citizen)
-    pay(own_bill, ref="SKJ7H2K9QX")
+    PaymentFactory.create(bill=own_bill, external_ref="SKJ7H2K9QX")
     receipt = Receipt.objects.get(payment__allocations__bill=own_bill)
     document = IssuedDocument.objects.get(number=receipt.number)
     return {
@@ -168,7 +157,7 @@ def test_the_public_rates_balance_check_shows_no_owner(
 
 @pytest.fixture
 def stranger(client: Client) -> Phone:
-    PhoneLanguage.objects.create(phone=STRANGER_MSISDN, language="en")
+    PhoneLanguageFactory.create(phone=STRANGER_MSISDN)
     return Phone(client, number=STRANGER)
 
 

@@ -15,8 +15,8 @@ from django.test import Client
 
 from kaunti.payments.models import Bill, StkRequest
 from kaunti.ussd.engine import SESSION_SECONDS
-from kaunti.ussd.models import PhoneLanguage
-from kaunti.ussd.tests.conftest import MSISDN, Phone
+from kaunti.ussd.tests.conftest import Phone
+from kaunti.ussd.tests.factories import PhoneLanguageFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +53,7 @@ def test_the_next_step_is_answered_by_another_node(
     redis_url: str, make_bill: Callable[..., Bill]
 ) -> None:
     bill = make_bill(Decimal("800.00"))
-    PhoneLanguage.objects.create(phone=MSISDN, language="en")
+    PhoneLanguageFactory.create()
     node_a, node_b = Client(), Client()
     phone = Phone(node_a)
 

@@ -20,6 +20,7 @@ from kaunti.payments.numbering import check_character
 from kaunti.ussd.engine import MAX_STEPS
 from kaunti.ussd.models import PhoneLanguage
 from kaunti.ussd.tests.conftest import MSISDN, USSD_URL, Phone
+from kaunti.ussd.tests.factories import PhoneLanguageFactory
 from kaunti.ussd.views import SESSIONS_PER_PHONE_PER_MINUTE
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ MAIN_SW = (
 
 def speaks(phone: Phone, language: str) -> None:
     """This phone chose its language in an earlier session."""
-    PhoneLanguage.objects.create(phone=MSISDN, language=language)
+    PhoneLanguageFactory.create(language=language)
 
 
 # --- Language ------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_application_status_is_shown_to_the_applicants_phone(
 ) -> None:
     submitted = submit_application(application=draft_ubp, actor=citizen)
     phone = Phone(client, number=citizen.phone or "")
-    PhoneLanguage.objects.create(phone=str(citizen.phone), language=language)
+    PhoneLanguageFactory.create(phone=str(citizen.phone), language=language)
     phone.dial()
     phone.press("4")
     assert phone.press(submitted.reference.replace("-", "").lower()) == expected.format(
@@ -318,7 +319,7 @@ def test_a_citizen_with_an_account_reports_in_kiswahili_without_being_asked_agai
     client: Client, citizen: User, county: None
 ) -> None:
     phone = Phone(client, number=citizen.phone or "")
-    PhoneLanguage.objects.create(phone=str(citizen.phone), language="sw")
+    PhoneLanguageFactory.create(phone=str(citizen.phone), language="sw")
     phone.dial()
     assert phone.press("5").startswith("CON Tatizo linahusu nini?\n1. Barabara, mifereji na t..")
     phone.press("1")

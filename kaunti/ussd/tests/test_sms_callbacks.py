@@ -17,7 +17,8 @@ from kaunti.eservices.models import Application
 from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.payments.models import Bill
 from kaunti.simulators.africastalking import AfricasTalkingSimulator, inbound_sms_form
-from kaunti.ussd.models import InboundSms, PhoneLanguage
+from kaunti.ussd.models import InboundSms
+from kaunti.ussd.tests.factories import PhoneLanguageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +150,7 @@ def test_status_in_kiswahili_for_a_phone_that_chose_it(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     submitted = submit_application(application=draft_ubp, actor=citizen)
-    PhoneLanguage.objects.create(phone="254712000111", language="sw")
+    PhoneLanguageFactory.create(phone="254712000111", language="sw")
     with django_capture_on_commit_callbacks(execute=True):
         texts(client, "+254712000111", f"HALI {submitted.reference}")
 

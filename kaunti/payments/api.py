@@ -27,10 +27,23 @@ from kaunti.accounts.api_permissions import HasAction, IsCitizen, is_verified_ap
 from kaunti.core.api import problem_response, problems
 from kaunti.core.api_support import api_user, is_citizen, service_refusal, validated
 from kaunti.core.identifiers import normalise_phone
-from kaunti.payments import selectors
 from kaunti.payments.models import Bill, Receipt, StkRequest
 from kaunti.payments.mpesa.stk import IdempotencyConflict, request_stk_push
 from kaunti.payments.numbering import normalise_bill_number
+from kaunti.payments.selectors.bills import (
+    access_bill_for_staff,
+    bills_viewable_by,
+    get_bill_for_counter,
+    list_bill_history,
+    list_bill_payments,
+    list_bills_for_staff,
+)
+from kaunti.payments.selectors.citizens import (
+    get_citizen_bill,
+    get_citizen_receipt,
+    list_citizen_bills,
+)
+from kaunti.payments.selectors.receipts import access_receipt_for_staff
 from kaunti.payments.selectors.reports import RevenueFilter, summarise_revenue
 from kaunti.payments.serializers import (
     BillCreateInput,
@@ -61,30 +74,28 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
 
 def _visible_bills(request: Request) -> QuerySet[Bill]:
     if is_citizen(request):
-        return selectors.list_citizen_bills(user=request.user)
+        return list_citizen_bills(user=request.user)
     if not is_verified_api_caller(request):
         return Bill.objects.none()
-    return selectors.list_bills_for_staff(user=request.user)
+    return list_bills_for_staff(user=request.user)
 
 
 def _bill_to_view(request: Request, number: str) -> Bill | None:
     """None: no such bill (or a citizen's other bills); `PermissionDenied` for staff of
     another department, as on the staff pages."""
     if is_citizen(request):
-        return selectors.get_citizen_bill(user=request.user, number=number)
-    return selectors.access_bill_for_staff(user=request.user, number=number, action=VIEW_BILLS)
+        return get_citizen_bill(user=request.user, number=number)
+    return access_bill_for_staff(user=request.user, number=number, action=VIEW_BILLS)
 
 
 def _bill_to_pay(request: Request, number: str) -> Bill | None:
     """Citizens pay their own bills; cashiers any department's, as at the county counter;
     revenue officers the bills of their departments."""
     if is_citizen(request):
-        return selectors.get_citizen_bill(user=request.user, number=number)
+        return get_citizen_bill(user=request.user, number=number)
     if may(request, "payments.receive_payment"):
-        return selectors.get_bill_for_counter(number=number)
-    return selectors.access_bill_for_staff(
-        user=request.user, number=number, action="payments.raise_bill"
-    )
+        return get_bill_for_counter(number=number)
+    return access_bill_for_staff(user=request.user, number=number, action="payments.raise_bill")
 
 
 def _visible_stk_request(request: Request, public_id: UUID) -> StkRequest | None:
@@ -94,7 +105,7 @@ def _visible_stk_request(request: Request, public_id: UUID) -> StkRequest | None
     if is_citizen(request):
         visible |= Q(bill__payer_user=user)
     elif is_verified_api_caller(request):
-        visible |= Q(bill__in=selectors.bills_viewable_by(user))
+        visible |= Q(bill__in=bills_viewable_by(user))
     else:
         return None
     return (
@@ -106,16 +117,16 @@ def _visible_stk_request(request: Request, public_id: UUID) -> StkRequest | None
 
 def _receipt_to_view(request: Request, number: str) -> Receipt | None:
     if is_citizen(request):
-        return selectors.get_citizen_receipt(user=request.user, number=number)
-    return selectors.access_receipt_for_staff(user=request.user, number=number)
+        return get_citizen_receipt(user=request.user, number=number)
+    return access_receipt_for_staff(user=request.user, number=number)
 
 
 def _bill_detail(bill: Bill, request: Request) -> dict[str, Any]:
     context = {
         "request": request,
-        "payments": selectors.list_bill_payments(bill=bill),
+        "payments": list_bill_payments(bill=bill),
         "allocations": bill.allocations.select_related("payment").order_by("created_at", "pk"),
-        "history": selectors.list_bill_history(bill=bill),
+        "history": list_bill_history(bill=bill),
     }
     return dict(BillDetailOutput(bill, context=context).data)
 

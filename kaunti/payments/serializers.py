@@ -26,7 +26,7 @@ from kaunti.payments.models import (
     StkRequest,
     StkStatus,
 )
-from kaunti.payments.selectors import BillPaymentRow
+from kaunti.payments.selectors.bills import BillPaymentRow
 from kaunti.payments.selectors.reports import GROUPINGS, MAX_REPORT_DAYS, NO_WARD
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}

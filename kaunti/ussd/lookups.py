@@ -23,7 +23,7 @@ from kaunti.land.selectors.keypad import find_parcels_typed_on_keypad, list_parc
 from kaunti.land.selectors.parcels import parcel_number_example
 from kaunti.payments.models import Bill, BillStatus
 from kaunti.payments.numbering import is_valid_bill_number, normalise_bill_number
-from kaunti.payments.selectors import get_bill_for_counter
+from kaunti.payments.selectors.bills import get_bill_for_counter
 from kaunti.ussd.selectors import get_citizen_by_phone
 
 

@@ -30,7 +30,7 @@ from kaunti.demo.history.people import (
 from kaunti.demo.history.timeline import Timeline
 from kaunti.payments.models import Bill, BillStatus, Channel, Receipt, RevenueStream, TillSession
 from kaunti.payments.mpesa.inbound import C2B_PROVIDER, STK_PROVIDER
-from kaunti.payments.selectors import get_till_totals
+from kaunti.payments.selectors.tills import get_till_totals
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
 from kaunti.payments.services.counter import (
     close_till,

@@ -34,8 +34,8 @@ from kaunti.land.models import (
     parcel_number_key,
 )
 from kaunti.land.services.billing import LANDS_DEPARTMENT
-from kaunti.payments import selectors as payment_selectors
 from kaunti.payments.models import Bill, BillStatus
+from kaunti.payments.selectors.bills import may_view_bills_of
 
 
 def get_parcel_by_number(*, number: str) -> Parcel | None:
@@ -262,6 +262,6 @@ def may_open_rates_bills(*, user: Any) -> bool:
     """May `user` open a parcel's bills (all raised under Lands for `land.rates`) on the
     bill pages? The parcel page links its bill numbers only then."""
     lands = Department.objects.filter(code=LANDS_DEPARTMENT).first()
-    return lands is not None and payment_selectors.may_view_bills_of(
+    return lands is not None and may_view_bills_of(
         user=user, department=lands, source_type=RATES_SOURCE_TYPE
     )

@@ -16,8 +16,8 @@ from kaunti.conftest import sign_in_staff
 from kaunti.land.models import ParcelCharge
 from kaunti.land.tests import test_pages_land as shared
 from kaunti.land.tests.test_pages_land import LandWorld, detail_url
-from kaunti.payments import selectors as payment_selectors
 from kaunti.payments.models import Bill, Payment
+from kaunti.payments.selectors.bills import access_bill_for_staff, list_bills_for_staff
 from kaunti.payments.services.bills import Payer
 from kaunti.payments.tests.factories import BillFactory
 
@@ -73,7 +73,7 @@ def test_the_revenue_directorate_finds_rates_bills_in_its_bill_list_but_no_other
     trade = market_bill(Payer(name="Otieno Odhiambo", phone="0722000444"))
     user = make_staff(["revenue_officer"], department="revenue")
 
-    listed = {bill.number for bill in payment_selectors.list_bills_for_staff(user=user)}
+    listed = {bill.number for bill in list_bills_for_staff(user=user)}
 
     # The rates of P1, P2 and P4 (P3 is on no roll); not the market bill.
     assert listed == set(ParcelCharge.objects.values_list("bill__number", flat=True))
@@ -123,9 +123,9 @@ def test_staff_of_an_unrelated_department_still_cannot_open_a_land_rates_bill(
             client.get(reverse("payments:staff_receipt_pdf", args=[receipt.number])).status_code
             == 403
         )
-    assert list(payment_selectors.list_bills_for_staff(user=health_officer)) == []
+    assert list(list_bills_for_staff(user=health_officer)) == []
     with pytest.raises(PermissionDenied):
-        payment_selectors.access_bill_for_staff(user=health_officer, number=bill.number)
+        access_bill_for_staff(user=health_officer, number=bill.number)
 
 
 def test_acting_on_a_rates_bill_stays_with_lands(
@@ -137,13 +137,9 @@ def test_acting_on_a_rates_bill_stays_with_lands(
     number = land_world.bill_p1.number
 
     with pytest.raises(PermissionDenied):
-        payment_selectors.access_bill_for_staff(
-            user=officer, number=number, action="payments.raise_bill"
-        )
+        access_bill_for_staff(user=officer, number=number, action="payments.raise_bill")
     assert (
-        payment_selectors.access_bill_for_staff(
-            user=lands_officer, number=number, action="payments.raise_bill"
-        )
+        access_bill_for_staff(user=lands_officer, number=number, action="payments.raise_bill")
         == land_world.bill_p1
     )
 

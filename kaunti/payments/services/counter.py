@@ -26,7 +26,6 @@ from kaunti.core.audit import record_event
 from kaunti.core.models import Department
 from kaunti.core.money import format_kes, kes
 from kaunti.ledger import services as ledger
-from kaunti.payments import selectors
 from kaunti.payments.models import (
     Bill,
     BillStatus,
@@ -36,6 +35,7 @@ from kaunti.payments.models import (
     TillStatus,
 )
 from kaunti.payments.numbering import normalise_bill_number
+from kaunti.payments.selectors.tills import get_open_till, get_till_totals
 from kaunti.payments.services.recording import record_payment
 
 COUNTER_PROVIDER = "counter"
@@ -85,7 +85,7 @@ def open_till(*, cashier: Any, department: Department, opening_float: Decimal) -
     opening_float = kes(opening_float)
     if opening_float < 0:
         raise ValidationError({"opening_float": [_("The float cannot be less than KES 0.")]})
-    if selectors.get_open_till(cashier=cashier) is not None:
+    if get_open_till(cashier=cashier) is not None:
         raise ValidationError(_("You already have an open till. Close it before opening another."))
     try:
         with transaction.atomic():
@@ -254,7 +254,7 @@ def close_till(*, till: TillSession, counted_cash: Decimal, actor: Any) -> TillS
     counted = kes(counted_cash)
     if counted < 0:
         raise ValidationError({"counted_cash": [_("The cash counted cannot be less than KES 0.")]})
-    expected = selectors.get_till_totals(till=locked).expected_cash
+    expected = get_till_totals(till=locked).expected_cash
     variance = counted - expected
     if variance != 0:
         debit, credit = (

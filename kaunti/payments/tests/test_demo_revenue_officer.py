@@ -10,7 +10,7 @@ from kaunti.accounts.demo import load_demo_people
 from kaunti.accounts.models import User
 from kaunti.conftest import STAFF_PASSWORD, sign_in_staff
 from kaunti.ledger.services import load_chart_of_accounts
-from kaunti.payments.selectors import list_miscellaneous_streams
+from kaunti.payments.selectors.bills import list_miscellaneous_streams
 from kaunti.payments.services.price_list import load_price_list
 
 pytestmark = pytest.mark.django_db

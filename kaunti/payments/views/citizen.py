@@ -20,10 +20,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kaunti.core.forms import apply_service_errors
 from kaunti.core.views_support import pdf_response
-from kaunti.payments import selectors
 from kaunti.payments.forms import PayWithMpesaForm
 from kaunti.payments.models import BillStatus, StkStatus
 from kaunti.payments.mpesa.stk import IdempotencyConflict, request_stk_push
+from kaunti.payments.selectors.citizens import (
+    get_citizen_bill,
+    get_citizen_receipt,
+    get_citizen_stk_request,
+    list_citizen_bills,
+    list_citizen_receipts,
+)
 from kaunti.payments.services.counter import new_form_token
 from kaunti.payments.services.receipts import render_receipt_pdf
 
@@ -38,8 +44,8 @@ def _local_phone(msisdn: str | None) -> str:
 @login_required
 @require_GET
 def my_bills(request: HttpRequest) -> HttpResponse:
-    bills = list(selectors.list_citizen_bills(user=request.user)[:200])
-    receipts = selectors.list_citizen_receipts(bills=bills)
+    bills = list(list_citizen_bills(user=request.user)[:200])
+    receipts = list_citizen_receipts(bills=bills)
     rows = [(bill, receipts.get(bill.pk, [])) for bill in bills]
     return render(request, "payments/my_bills.html", {"rows": rows})
 
@@ -47,7 +53,7 @@ def my_bills(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def pay_bill(request: HttpRequest, number: str) -> HttpResponse:
-    bill = selectors.get_citizen_bill(user=request.user, number=number)
+    bill = get_citizen_bill(user=request.user, number=number)
     if bill is None:
         raise Http404("no such bill")
     if bill.status in (BillStatus.PAID, BillStatus.CANCELLED):
@@ -81,9 +87,9 @@ def pay_bill(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def pay_bill_status(request: HttpRequest, number: str, public_id: UUID) -> HttpResponse:
     """Where the prompt is; htmx asks for just the status fragment every few seconds."""
-    bill = selectors.get_citizen_bill(user=request.user, number=number)
+    bill = get_citizen_bill(user=request.user, number=number)
     stk = (
-        selectors.get_citizen_stk_request(user=request.user, bill=bill, public_id=public_id)
+        get_citizen_stk_request(user=request.user, bill=bill, public_id=public_id)
         if bill is not None
         else None
     )
@@ -106,7 +112,7 @@ def pay_bill_status(request: HttpRequest, number: str, public_id: UUID) -> HttpR
 @login_required
 @require_GET
 def my_receipt_pdf(request: HttpRequest, number: str) -> HttpResponse:
-    receipt = selectors.get_citizen_receipt(user=request.user, number=number)
+    receipt = get_citizen_receipt(user=request.user, number=number)
     if receipt is None:
         raise Http404("no such receipt")
     return pdf_response(render_receipt_pdf(receipt=receipt), filename=f"{receipt.number}.pdf")

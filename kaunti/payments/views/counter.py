@@ -18,7 +18,6 @@ from kaunti.accounts.decorators import staff_required
 from kaunti.accounts.permissions import departments_where
 from kaunti.core.forms import apply_service_errors
 from kaunti.core.models import Department
-from kaunti.payments import selectors
 from kaunti.payments.forms import (
     BillLookupForm,
     CancelReceiptForm,
@@ -28,19 +27,31 @@ from kaunti.payments.forms import (
     OpenTillForm,
 )
 from kaunti.payments.models import BillStatus
+from kaunti.payments.selectors.bills import get_active_staff_by_username, get_bill_for_counter
+from kaunti.payments.selectors.receipts import (
+    access_receipt_for_cancellation,
+    access_receipt_for_staff,
+    is_receipt_cancelled,
+)
+from kaunti.payments.selectors.tills import (
+    get_open_till,
+    get_till_for_user,
+    get_till_totals,
+    list_till_payments,
+)
 from kaunti.payments.services import counter, receipt_cancellation
 
 RECEIVE = "payments.receive_payment"
 
 
 def _till_context(request: HttpRequest) -> dict[str, object]:
-    till = selectors.get_open_till(cashier=request.user)
+    till = get_open_till(cashier=request.user)
     if till is None:
         return {"till": None}
     return {
         "till": till,
-        "totals": selectors.get_till_totals(till=till),
-        "payments": selectors.list_till_payments(till=till)[:100],
+        "totals": get_till_totals(till=till),
+        "payments": list_till_payments(till=till)[:100],
     }
 
 
@@ -74,14 +85,14 @@ def counter_home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def counter_receive(request: HttpRequest) -> HttpResponse:
     """Find the bill (step one), then take the payment for it (step two)."""
-    till = selectors.get_open_till(cashier=request.user)
+    till = get_open_till(cashier=request.user)
     if till is None:
         messages.info(request, _("Open your till before taking payments."))
         return redirect("payments:counter_home")
     lookup = BillLookupForm(request.GET if "bill" in request.GET else None)
     bill = None
     if lookup.is_bound and lookup.is_valid():
-        bill = selectors.get_bill_for_counter(number=lookup.cleaned_data["bill"])
+        bill = get_bill_for_counter(number=lookup.cleaned_data["bill"])
         if bill is None:
             lookup.add_error("bill", _("No open bill has that number. Check it with the payer."))
         elif bill.status == BillStatus.PAID and request.method != "POST":
@@ -122,7 +133,7 @@ def counter_receive(request: HttpRequest) -> HttpResponse:
 @require_GET
 def counter_receipt(request: HttpRequest, number: str) -> HttpResponse:
     """A receipt just issued at the counter, to print or hand over."""
-    receipt = selectors.access_receipt_for_staff(user=request.user, number=number)
+    receipt = access_receipt_for_staff(user=request.user, number=number)
     if receipt is None:
         raise Http404("no such receipt")
     return render(request, "payments/counter_receipt.html", {"receipt": receipt})
@@ -132,7 +143,7 @@ def counter_receipt(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def counter_close(request: HttpRequest) -> HttpResponse:
     """The blind count: the cashier types what the drawer holds before seeing the expected."""
-    till = selectors.get_open_till(cashier=request.user)
+    till = get_open_till(cashier=request.user)
     if till is None:
         messages.info(request, _("You have no open till."))
         return redirect("payments:counter_home")
@@ -147,7 +158,7 @@ def counter_close(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your till is closed."))
             return redirect("payments:counter_till", public_id=closed.public_id)
-    totals = selectors.get_till_totals(till=till)
+    totals = get_till_totals(till=till)
     return render(request, "payments/counter_close.html", {"form": form, "totals": totals})
 
 
@@ -155,13 +166,13 @@ def counter_close(request: HttpRequest) -> HttpResponse:
 @require_GET
 def counter_till(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """One of the cashier's own tills: takings, and once closed the count and variance."""
-    till = selectors.get_till_for_user(user=request.user, public_id=public_id)
+    till = get_till_for_user(user=request.user, public_id=public_id)
     if till is None:
         raise Http404("no such till")
     context = {
         "till": till,
-        "totals": selectors.get_till_totals(till=till),
-        "payments": selectors.list_till_payments(till=till),
+        "totals": get_till_totals(till=till),
+        "payments": list_till_payments(till=till),
         "variance_abs": abs(till.variance) if till.variance is not None else None,
     }
     return render(request, "payments/counter_till.html", context)
@@ -174,7 +185,7 @@ def counter_cancel_receipt(request: HttpRequest) -> HttpResponse:
     find = FindReceiptForm(request.GET if "receipt" in request.GET else None)
     receipt = None
     if find.is_bound and find.is_valid():
-        receipt = selectors.access_receipt_for_cancellation(
+        receipt = access_receipt_for_cancellation(
             user=request.user, number=find.cleaned_data["receipt"]
         )
         if receipt is None:
@@ -186,9 +197,7 @@ def counter_cancel_receipt(request: HttpRequest) -> HttpResponse:
         request.POST or None, initial={"requested_by": cashier.get_username() if cashier else ""}
     )
     if request.method == "POST" and form.is_valid():
-        requester = selectors.get_active_staff_by_username(
-            username=form.cleaned_data["requested_by"]
-        )
+        requester = get_active_staff_by_username(username=form.cleaned_data["requested_by"])
         if requester is None:
             form.add_error("requested_by", _("No active staff member has that username."))
         else:
@@ -214,7 +223,7 @@ def counter_cancel_receipt(request: HttpRequest) -> HttpResponse:
         "find": find,
         "receipt": receipt,
         "form": form,
-        "is_cancelled": selectors.is_receipt_cancelled(receipt),
+        "is_cancelled": is_receipt_cancelled(receipt),
     }
     return render(request, "payments/counter_cancel_receipt.html", context)
 

@@ -22,8 +22,19 @@ from kaunti.core.forms import apply_service_errors
 from kaunti.core.money import format_amount
 from kaunti.core.selectors import list_wards
 from kaunti.core.views_support import pdf_response
-from kaunti.payments import selectors
 from kaunti.payments.forms import AssignSuspenseForm, BillSearchForm, MiscellaneousBillForm
+from kaunti.payments.selectors.bills import (
+    access_bill_for_staff,
+    list_bill_history,
+    list_bill_payments,
+    list_bills_for_staff,
+    list_miscellaneous_streams,
+)
+from kaunti.payments.selectors.receipts import (
+    access_receipt_for_staff,
+    get_suspense_payment,
+    list_suspense_payments,
+)
 from kaunti.payments.services.bills import Payer
 from kaunti.payments.services.miscellaneous import raise_miscellaneous_bill
 from kaunti.payments.services.receipts import render_receipt_pdf
@@ -42,7 +53,7 @@ def bill_list(request: HttpRequest) -> HttpResponse:
     query = status = ""
     if form.is_valid():
         query, status = form.cleaned_data["q"], form.cleaned_data["status"]
-    bills = selectors.list_bills_for_staff(user=request.user, query=query, status=status)
+    bills = list_bills_for_staff(user=request.user, query=query, status=status)
     page = Paginator(bills, PAGE_SIZE).get_page(request.GET.get("page"))
     filters = request.GET.copy()
     filters.pop("page", None)
@@ -53,15 +64,15 @@ def bill_list(request: HttpRequest) -> HttpResponse:
 @staff_required("payments.view_bills")
 @require_GET
 def bill_detail(request: HttpRequest, number: str) -> HttpResponse:
-    bill = selectors.access_bill_for_staff(user=request.user, number=number)
+    bill = access_bill_for_staff(user=request.user, number=number)
     if bill is None:
         raise Http404("no such bill")
     context = {
         "bill": bill,
         "lines": bill.lines.select_related("stream"),
-        "payments": selectors.list_bill_payments(bill=bill),
+        "payments": list_bill_payments(bill=bill),
         "allocations": bill.allocations.select_related("payment").order_by("pk"),
-        "history": selectors.list_bill_history(bill=bill),
+        "history": list_bill_history(bill=bill),
         "may_cancel_receipts": has_permission(
             request.user, "payments.cancel_receipt", bill.department
         ),
@@ -72,7 +83,7 @@ def bill_detail(request: HttpRequest, number: str) -> HttpResponse:
 @staff_required("payments.raise_bill")
 @require_http_methods(["GET", "POST"])
 def raise_bill(request: HttpRequest) -> HttpResponse:
-    streams = selectors.list_miscellaneous_streams(user=request.user)
+    streams = list_miscellaneous_streams(user=request.user)
     form = MiscellaneousBillForm(request.POST or None, streams=streams, wards=list_wards())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -104,23 +115,21 @@ def raise_bill(request: HttpRequest) -> HttpResponse:
 @staff_required("payments.review_suspense")
 @require_GET
 def suspense_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.list_suspense_payments(), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(list_suspense_payments(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "payments/staff_suspense_list.html", {"page": page})
 
 
 @staff_required("payments.review_suspense")
 @require_http_methods(["GET", "POST"])
 def suspense_assign(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    payment = selectors.get_suspense_payment(public_id=public_id)
+    payment = get_suspense_payment(public_id=public_id)
     if payment is None:
         raise Http404("no such payment in suspense")
     form = AssignSuspenseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["bill_number"]
         try:
-            bill = selectors.access_bill_for_staff(
+            bill = access_bill_for_staff(
                 user=request.user, number=number, action="payments.review_suspense"
             )
         except PermissionDenied:
@@ -154,7 +163,7 @@ def suspense_assign(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @never_cache
 @require_GET
 def receipt_pdf(request: HttpRequest, number: str) -> HttpResponse:
-    receipt = selectors.access_receipt_for_staff(user=request.user, number=number)
+    receipt = access_receipt_for_staff(user=request.user, number=number)
     if receipt is None:
         raise Http404("no such receipt")
     return pdf_response(render_receipt_pdf(receipt=receipt), filename=f"{receipt.number}.pdf")

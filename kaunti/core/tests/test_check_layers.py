@@ -51,4 +51,33 @@ def test_a_planted_write_in_a_view_fails_the_check(tmp_path: Path) -> None:
     flagged = [line.split(":")[1] for line in finished.stdout.splitlines() if ":" in line]
     # The save, the manager's update and the queryset's delete; not the reads, not the dict.
     assert flagged[:3] == ["7", "8", "10"]
-    assert "3 ORM write(s) outside services" in finished.stdout
+    assert "3 write(s) outside their layer or app" in finished.stdout
+
+
+FOREIGN_WRITES = """\
+from kaunti.payments.models import Bill, BillStatus
+from kaunti.core.bulk import insert_objects
+
+
+def raise_penalty(parcel, cursor):
+    insert_objects([Bill(number="B1", total=100)])
+    Bill.objects.filter(pk=1).update(status=BillStatus("cancelled"))
+    cursor.execute("INSERT INTO payments_billline (bill_id) VALUES (1)")
+    cursor.execute("UPDATE land_parcel SET ward_id = 1")
+    return Bill.objects.filter(pk=1).exists()
+"""
+
+
+def test_an_app_writing_another_apps_tables_fails_the_check(tmp_path: Path) -> None:
+    # Checked as land's own module: land may write land_parcel, never payments' tables.
+    module = tmp_path / "kaunti" / "land" / "services" / "penalties.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(FOREIGN_WRITES, encoding="utf-8")
+
+    finished = check_layers(module)
+
+    assert finished.returncode == 1
+    flagged = sorted(line.split(":")[1] for line in finished.stdout.splitlines() if ".py:" in line)
+    # The row built, the manager's update, the SQL into payments; not land's own SQL, the
+    # choice looked up, or the read.
+    assert flagged == ["6", "7", "8"]

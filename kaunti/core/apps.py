@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        # Services queue core's tasks by name (`jobs.enqueue`): every process knows them.
+        from kaunti.core import tasks  # noqa: F401
         from kaunti.core.menu import PublicLink, register_public_link
 
         register_public_link(

@@ -17,8 +17,8 @@ from django.utils import timezone, translation
 
 from kaunti.core.bulk import insert_objects
 from kaunti.core.identifiers import normalise_phone
+from kaunti.core.jobs import enqueue
 from kaunti.core.models import Channel, OutboxMessage
-from kaunti.core.tasks import send_notification, send_notifications
 
 SUPPORTED_LANGUAGES = ("en", "sw")
 
@@ -38,11 +38,15 @@ def _render(template: str, language: str, context: Mapping[str, Any]) -> tuple[s
 
 
 def _enqueue_on_commit(messages: Sequence[OutboxMessage]) -> None:
+    """Queue the sending once the messages are committed (by task name: tasks import this
+    module, never the other way round)."""
     message_ids = [str(message.public_id) for message in messages]
     if len(message_ids) == 1:
-        transaction.on_commit(lambda: send_notification.delay(message_ids[0]))
+        transaction.on_commit(
+            lambda: enqueue("kaunti.core.tasks.send_notification", message_ids[0])
+        )
     elif message_ids:
-        transaction.on_commit(lambda: send_notifications.delay(message_ids))
+        transaction.on_commit(lambda: enqueue("kaunti.core.tasks.send_notifications", message_ids))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from celery import current_app
+from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -15,6 +17,22 @@ def create_job(
     """Record a job before its task is enqueued, so its page exists at once."""
     user = started_by if started_by is not None and started_by.is_authenticated else None
     return Job.objects.create(kind=kind, description=description, total=total, started_by=user)
+
+
+def enqueue_on_commit(task_name: str, **kwargs: Any) -> None:
+    """Send the Celery task registered as `task_name` once the transaction commits (its job
+    row must be there for the worker to find). By name, so that a service starting a job
+    never imports a tasks module: tasks call services, never the other way round.
+
+    Every app's tasks module is imported first (Celery's autodiscovery, as a worker does
+    at start), so that the task is known here too and runs in this process where no broker
+    is configured (`CELERY_TASK_ALWAYS_EAGER`)."""
+
+    def send() -> None:
+        current_app.loader.import_default_modules()
+        current_app.signature(task_name, kwargs=kwargs).delay()
+
+    transaction.on_commit(send)
 
 
 def start_job(*, job: Job, total: int) -> None:

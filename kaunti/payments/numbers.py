@@ -32,6 +32,27 @@ def new_bill_number() -> str:
     return body + check_character(body)
 
 
+def new_bill_numbers(count: int) -> list[str]:
+    """`count` bill numbers drawn as `new_bill_number` draws one, from one call to the
+    system's random source instead of eight per number: a million numbers take a second,
+    not a minute. Uniqueness is the database's to enforce, as for one."""
+    numbers: list[str] = []
+    limit = 256 - 256 % _N  # bytes at or above it would favour some symbols
+    while len(numbers) < count:
+        wanted = (count - len(numbers)) * BILL_BODY_LENGTH
+        symbols = [
+            BILL_ALPHABET[byte % _N]
+            for byte in secrets.token_bytes(wanted + wanted // 8 + 16)
+            if byte < limit
+        ]
+        for start in range(0, len(symbols) - BILL_BODY_LENGTH + 1, BILL_BODY_LENGTH):
+            if len(numbers) == count:
+                break
+            body = "".join(symbols[start : start + BILL_BODY_LENGTH])
+            numbers.append(body + check_character(body))
+    return numbers
+
+
 def normalise_bill_number(raw: str) -> str:
     """What a payer typed, as we store it: upper case, no spaces or dashes."""
     return "".join(ch for ch in (raw or "").upper() if ch not in " -_./")

@@ -39,9 +39,7 @@ from django.utils.translation import gettext as _
 
 from kaunti.core import jobs
 from kaunti.core.audit import record_event
-from kaunti.core.bulk import batched
 from kaunti.core.models import Department, Job
-from kaunti.core.money import ZERO
 from kaunti.land.models import (
     BillingRun,
     ChargeKind,
@@ -58,19 +56,16 @@ from kaunti.land.services.billing_chunks import (
     BillingContext,
     ChunkResult,
     PayerOfParcel,
-    PostgresPlan,
-    UnnumberedParcels,
     bill_chunk_orm,
     bill_chunk_postgresql,
-    bill_numbers,
     chunk_end,
     payers_for_parcels,
     postgres_plan,
     rates_source_ref,
 )
 from kaunti.land.services.rating import financial_year_start, format_financial_year
-from kaunti.payments.models import RevenueStream
-from kaunti.payments.services.bills import apply_payer_credits, payer_keys_with_credit
+from kaunti.payments.models import Bill, RevenueStream
+from kaunti.payments.services.bills import QueryPlan, apply_held_credits
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -80,7 +75,6 @@ __all__ = [
     "RATES_STREAM",
     "BillingContext",
     "PayerOfParcel",
-    "bill_numbers",
     "bill_rates",
     "billing_context",
     "last_billed_parcel",
@@ -191,14 +185,13 @@ def _bill_chunk(
     ctx: BillingContext,
     run: BillingRun,
     chunks: _Chunks,
-    plan: PostgresPlan | None,
+    plan: QueryPlan | None,
     bounds: tuple[int, int],
     size: int,
 ) -> ChunkResult:
     """Bill one chunk in one transaction on this thread's connection. A bill-number
     collision rolls the chunk back; it is drawn again."""
     after_id, last_id = bounds
-    numbers = size
     for attempt in range(_MAX_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -206,7 +199,7 @@ def _bill_chunk(
                 if plan is not None:
                     result = bill_chunk_postgresql(
                         ctx, run, plan, after_id=after_id, last_id=last_id,
-                        numbers=numbers, watermark=watermark,
+                        at_most=size, watermark=watermark,
                     )  # fmt: skip
                 else:
                     result = bill_chunk_orm(
@@ -214,8 +207,6 @@ def _bill_chunk(
                     )
             chunks.committed(last_id)
             return result
-        except UnnumberedParcels as more:  # the roll changed under the chunk: draw enough
-            numbers = more.needed
         except IntegrityError:
             if attempt == _MAX_ATTEMPTS - 1:
                 raise
@@ -229,7 +220,7 @@ def _work(
     ctx: BillingContext,
     run: BillingRun,
     chunks: _Chunks,
-    plan: PostgresPlan,
+    plan: QueryPlan,
     size: int,
     results: "queue.Queue[object]",
 ) -> None:
@@ -389,7 +380,8 @@ def bill_rates(
         try:
             _run_chunks(ctx, run, chunks, size=chunk_size, workers=workers, report=report)
             credit_used = use_held_credits(
-                ParcelCharge.objects.filter(run=run, kind=ChargeKind.RATES), actor=actor
+                Bill.objects.filter(land_charge__run=run, land_charge__kind=ChargeKind.RATES),
+                actor=actor,
             )
         except Exception as exc:
             BillingRun.objects.filter(pk=run.pk).update(
@@ -426,32 +418,13 @@ def bill_rates(
     return run
 
 
-def use_held_credits(charges: QuerySet[ParcelCharge], *, actor: Any | None) -> Decimal:
-    """Use what payers hold in credit (overpayments of earlier bills) on the bills of
-    `charges` raised in bulk, as `create_bill` does for a bill raised alone, in parcel
-    order; the amount used.
-
-    Their bills are looked for among the charges once the bulk work is done, and take
-    their credit 500 at a time, a transaction each; work resumed after a crash comes
-    here again, and a credit used once is gone."""
-    holders = payer_keys_with_credit()
-    if not holders.exists():
-        return ZERO
-    if connection.vendor == "postgresql":
-        # The run's bills and charges are not in the statistics yet: without them the
-        # planner expects a handful and tests every charge against every holder (three
-        # minutes for 10,000 holders among 200,000 bills, instead of a fraction of a second).
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE land_parcelcharge, payments_bill, payments_payercredit")
-    bill_ids = list(
-        charges.filter(bill__payer_key__in=holders)
-        .order_by("parcel_id")
-        .values_list("bill_id", flat=True)
+def use_held_credits(bills: QuerySet[Bill], *, actor: Any | None) -> Decimal:
+    """Use what payers hold in credit (overpayments of earlier bills) on `bills`, raised in
+    bulk by a run through their parcel charges, in parcel order, as `create_bill` does for a
+    bill raised alone (payments' `apply_held_credits`); the amount used."""
+    return apply_held_credits(
+        bills.order_by("land_charge__parcel_id"), actor=actor, also_analyze=(ParcelCharge,)
     )
-    used = ZERO
-    for batch in batched(bill_ids, 500):  # in parcel order
-        used += apply_payer_credits(bill_ids=batch, actor=actor)
-    return used
 
 
 def last_billed_parcel(*, financial_year: int) -> int:

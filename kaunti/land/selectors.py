@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from kaunti.core.money import ZERO, kes
+from kaunti.core.money import ZERO, financial_year, kes
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     BillingRun,
@@ -24,7 +24,6 @@ from kaunti.land.models import (
     parcel_number_key,
 )
 from kaunti.payments.models import Allocation, Bill, BillStatus
-from kaunti.payments.numbers import financial_year
 from kaunti.payments.services.bills import credit_balance
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)

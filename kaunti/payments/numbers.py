@@ -7,7 +7,10 @@ catches any single mistyped character and most swaps of neighbours.
 """
 
 import secrets
-from datetime import date
+
+from kaunti.core.money import financial_year
+
+__all__ = ["financial_year"]  # the year a receipt is numbered in is core's, for every app
 
 BILL_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 BILL_BODY_LENGTH = 8
@@ -63,11 +66,6 @@ def is_valid_bill_number(raw: str) -> bool:
     if len(number) != BILL_BODY_LENGTH + 1 or any(ch not in BILL_ALPHABET for ch in number):
         return False
     return _luhn_sum(number, start_factor=1) % _N == 0
-
-
-def financial_year(day: date) -> int:
-    """Kenyan public finance years run July to June; 2026 means 2026/27."""
-    return day.year if day.month >= 7 else day.year - 1
 
 
 def receipt_number(*, year: int, sequence: int) -> str:

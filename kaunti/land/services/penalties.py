@@ -28,7 +28,7 @@ from kaunti.core.audit import record_event
 from kaunti.core.bulk import insert_objects
 from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department
-from kaunti.core.money import ZERO, format_amount, kes
+from kaunti.core.money import ZERO, financial_year, format_amount, kes
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     ChargeKind,
@@ -45,7 +45,6 @@ from kaunti.land.services.billing import (
 )
 from kaunti.land.services.rating import compute_penalty, is_waived
 from kaunti.payments.models import Bill, BillStatus, RevenueStream
-from kaunti.payments.numbers import financial_year
 from kaunti.payments.services.bills import Booking, BulkTerms, NewBill, Payer, raise_bills
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)

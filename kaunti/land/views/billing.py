@@ -14,14 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from kaunti.core.money import format_amount
+from kaunti.core.money import financial_year, format_amount
 from kaunti.land import page_selectors
 from kaunti.land.forms import PenaltyRunForm, StartBillingForm, apply_service_errors
 from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_permissions
 from kaunti.land.services import billing_jobs, penalties
 from kaunti.land.services.rating import format_financial_year
 from kaunti.land.views import land_staff_required, signed_in_user
-from kaunti.payments.numbers import financial_year
 
 ACTIVE_JOB_STATES = frozenset({"queued", "running"})
 

@@ -87,7 +87,7 @@ def apply_held_credits(
     if not holders.exists():
         return ZERO
     if connection.vendor == "postgresql":
-        models = [*also_analyze, Bill, PayerCredit]
+        models: list[type[Model]] = [*also_analyze, Bill, PayerCredit]
         tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {tables}")

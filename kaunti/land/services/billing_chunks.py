@@ -4,24 +4,15 @@ A chunk writes its bills, bill lines and parcel charges, ONE balanced journal en
 (receivables debited, land-rates revenue credited, per ward), one audit event and the
 run's counts, and commits them together (see `billing` for how chunks make a run).
 
-On PostgreSQL the chunk is one `INSERT ... SELECT`: the rate, the payer and the
-description are computed by the database from the roll, the parcels and the owners, and
-handed to payments' door for it (`payments.services.bills.raise_bills_by_query`), which
-numbers, inserts and books the bills; land's part of the statement writes the parcel
-charges of the bills just raised. Elsewhere (SQLite in development) the same bills are
-priced in Python and raised through `raise_bills`; `test_billing_sql` checks that both give
-the same rows.
-
-Where the database role may, that statement runs without PostgreSQL's row-by-row
-foreign-key checks (ADR 9, and payments' `query` module): the chunk then holds what they
-would have held itself, once. Payments locks what bills refer to; land's part locks each
-parcel as it is read (`row_lock`) and the run (`holds`). A change to the statement that
-introduces a new reference must lock it too. Unique and check constraints are enforced as
-always.
+On PostgreSQL the chunk is one statement, computed by the database and raised through
+payments' door for bills in bulk (`billing_sql`). Elsewhere (SQLite in development) the
+same bills are priced here in Python and raised through payments' `raise_bills`;
+`test_billing_sql` checks that both give the same rows. Either way only payments writes
+the bills: land writes its parcel charges, the audit event and the run's counts.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,13 +20,12 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.audit import record_event
 from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department
-from kaunti.core.money import ZERO, kes
+from kaunti.core.money import ZERO
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     BillingRun,
@@ -54,19 +44,14 @@ from kaunti.land.services.rating import (
 )
 from kaunti.payments.models import RevenueStream
 from kaunti.payments.services.bills import (
-    BillQuery,
     Booking,
     BulkTerms,
     NewBill,
     Payer,
-    QueryPlan,
-    QueryRaised,
-    plan_bill_query,
     raise_bills,
-    raise_bills_by_query,
 )
 
-_MARKER = "{parcel}"  # where a parcel's number goes in a translated text
+PARCEL_MARKER = "{parcel}"  # where a parcel's number goes in a translated text
 
 
 def rates_source_ref(*, parcel_id: int, financial_year: int) -> str:
@@ -156,19 +141,19 @@ def chunk_end(*, roll: ValuationRoll, after_id: int, size: int) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
-def _description_template(ctx: BillingContext) -> tuple[str, str]:
+def description_templates(ctx: BillingContext) -> tuple[str, str]:
     """The bills' description, in English and Kiswahili, with `{parcel}` left to fill."""
     return in_both_languages(
         lambda: (
             _("Land rates %(year)s, %(parcel)s")
-            % {"year": format_financial_year(ctx.financial_year), "parcel": _MARKER}
+            % {"year": format_financial_year(ctx.financial_year), "parcel": PARCEL_MARKER}
         )
     )
 
 
-def _no_owner_template() -> str:
+def no_owner_template() -> str:
     """The payer of a parcel with no current owner on record, `{parcel}` left to fill."""
-    return _("Registered owner of %(number)s") % {"number": _MARKER}
+    return _("Registered owner of %(number)s") % {"number": PARCEL_MARKER}
 
 
 def bill_terms(ctx: BillingContext) -> BulkTerms:
@@ -182,7 +167,7 @@ def bill_terms(ctx: BillingContext) -> BulkTerms:
     )
 
 
-def _booking(
+def chunk_booking(
     ctx: BillingContext, run: BillingRun, *, bills: int, first_id: int, last_id: int
 ) -> Booking:
     """The journal entry of a chunk's bills: one a chunk, named by its parcels."""
@@ -194,7 +179,7 @@ def _booking(
     )
 
 
-def _record_chunk(
+def record_chunk(
     ctx: BillingContext,
     run: BillingRun,
     *,
@@ -217,7 +202,7 @@ def _record_chunk(
     )
 
 
-def _count_chunk(
+def count_chunk(
     run: BillingRun, *, bills: int, amount: Decimal, watermark: Callable[[], int]
 ) -> None:
     """Add the chunk to the run's counts; move its resume point up to `watermark()` (every
@@ -229,162 +214,7 @@ def _count_chunk(
     )
 
 
-# --- PostgreSQL: one statement -------------------------------------------------------------
-
-
-def rates_case_sql(
-    rules: Iterable[RatingRule], *, site_value: str, land_use: str, zone: str
-) -> tuple[str, dict[str, Any]]:
-    """A SQL expression worth `compute_rates` under the rule `choose_rule` picks (NULL when
-    no rule applies), for the columns named, and its parameters.
-
-    The most specific rule comes first (land use and zone, land use, zone, general), as in
-    `choose_rule`. The rate is `round(value * rate * 0.01, 2)`: PostgreSQL's numeric
-    product is exact and `round` goes half away from zero, which is half-up here (nothing
-    is negative), as `kes` rounds."""
-    ordered = sorted(rules, key=lambda rule: (rule.land_use == "", rule.zone == ""))
-    branches = []
-    params: dict[str, Any] = {}
-    for index, rule in enumerate(ordered):
-        conditions = ["TRUE"]
-        if rule.land_use:
-            conditions.append(f"{land_use} = %(use_{index})s")
-            params[f"use_{index}"] = rule.land_use
-        if rule.zone:
-            conditions.append(f"{zone} = %(zone_{index})s")
-            params[f"zone_{index}"] = rule.zone
-        params[f"rate_{index}"] = Decimal(rule.rate_percent)
-        params[f"minimum_{index}"] = kes(rule.minimum_charge)
-        branches.append(
-            f"WHEN {' AND '.join(conditions)} THEN GREATEST(round({site_value}"
-            f" * %(rate_{index})s::numeric * 0.01, 2), %(minimum_{index})s::numeric)"
-        )
-    if not branches:
-        return "NULL::numeric", params
-    return f"CASE {' '.join(branches)} END", params
-
-
-# The chunk's part of payments' statement: `entry` is the chunk's rateable parcels on the
-# roll, priced; `fresh` those with something to pay and no charge yet; the rows give each
-# its payer (the current owners: names joined, the first owner's identifiers, as
-# `payers_for_parcels`) and description; `then` writes the charges of the bills raised.
-_CHUNK_CTES = """
-entry AS MATERIALIZED (
-    SELECT e.parcel_id, e.site_value, p.number, p.ward_id, {rates} AS amount
-    FROM land_rollentry e JOIN land_parcel p ON p.id = e.parcel_id
-    WHERE e.roll_id = %(roll)s AND e.parcel_id > %(after)s AND e.parcel_id <= %(last)s
-      AND p.id > %(after)s AND p.id <= %(last)s AND p.is_rateable
-    {row_lock}
-),
-fresh AS MATERIALIZED (
-    SELECT entry.* FROM entry
-    WHERE entry.amount > 0 AND NOT EXISTS (
-        SELECT 1 FROM land_parcelcharge c
-        WHERE c.parcel_id = entry.parcel_id AND c.kind = %(kind)s AND c.period = %(period)s
-            AND c.parcel_id > %(after)s AND c.parcel_id <= %(last)s
-    )
-)"""
-
-_CHUNK_ROWS = """
-    SELECT f.parcel_id, f.site_value, f.ward_id, f.amount,
-        CASE WHEN h.name IS NULL THEN replace(%(no_owner)s, %(marker)s, f.number)
-            WHEN length(h.names) > 150 THEN left(h.name, 140) || ' +' || (h.owners - 1)
-            ELSE h.names END AS payer_name,
-        coalesce(h.phone, '') AS payer_phone, coalesce(h.national_id, '') AS payer_id_number,
-        coalesce(h.kra_pin, '') AS payer_kra_pin,
-        replace(%(description)s, %(marker)s, f.number) AS description,
-        replace(%(description_sw)s, %(marker)s, f.number) AS description_sw,
-        f.parcel_id || %(source_suffix)s AS source_ref
-    FROM fresh f
-    -- Each parcel's current holders by index, first by key: a lookup per parcel that no
-    -- row estimate can turn into a join of every parcel with every holding.
-    LEFT JOIN LATERAL (
-        SELECT w.name, w.national_id, w.kra_pin, w.phone,
-            count(*) OVER whole AS owners, string_agg(w.name, ' & ') OVER whole AS names
-        FROM land_ownership o JOIN land_owner w ON w.id = o.owner_id
-        WHERE o.parcel_id = f.parcel_id AND o.ended_on IS NULL
-        WINDOW whole AS (ORDER BY o.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-        ORDER BY o.id
-        LIMIT 1
-    ) h ON TRUE"""
-
-_CHUNK_CHARGES = """INSERT INTO land_parcelcharge (parcel_id, kind, financial_year, period, bill_id,
-        amount, site_value, run_id, created_at)
-    SELECT parcel_id, %(kind)s, %(year)s, %(period)s, bill_id, amount, site_value, %(run)s,
-        %(now)s
-    FROM raised"""
-
-# What the chunk's statement returns besides the bills: parcels looked at, the first billed.
-_CHUNK_TALLY = ("(SELECT count(*) FROM entry)", "(SELECT min(parcel_id) FROM raised)")
-
-
-def postgres_plan(ctx: BillingContext, run: BillingRun) -> QueryPlan:
-    """The chunks' statement, made ready by payments once for the whole run."""
-    rates, params = rates_case_sql(
-        ctx.rules, site_value="e.site_value", land_use="p.land_use", zone="p.zone"
-    )
-    description, description_sw = _description_template(ctx)
-    params.update(
-        roll=ctx.roll.pk,
-        kind=ChargeKind.RATES.value,
-        period=financial_year_start(ctx.financial_year),
-        year=ctx.financial_year,
-        no_owner=_no_owner_template(),
-        marker=_MARKER,
-        description=description,
-        description_sw=description_sw,
-        source_suffix=rates_source_ref(parcel_id=0, financial_year=ctx.financial_year)[1:],
-        run=run.pk,
-    )
-    query = BillQuery(
-        ctes=_CHUNK_CTES.replace("{rates}", rates),
-        rows=_CHUNK_ROWS,
-        row_lock="FOR KEY SHARE OF p",
-        then=_CHUNK_CHARGES,
-        writes=(ParcelCharge,),
-        holds=(run,),
-        tally=_CHUNK_TALLY,
-        params=params,
-    )
-    return plan_bill_query(query, terms=bill_terms(ctx))
-
-
-def bill_chunk_postgresql(
-    ctx: BillingContext,
-    run: BillingRun,
-    plan: QueryPlan,
-    *,
-    after_id: int,
-    last_id: int,
-    at_most: int,
-    watermark: Callable[[], int],
-) -> ChunkResult:
-    """Bill the parcels with ids in (after_id, last_id], at most `at_most` of them (more
-    only if the roll changed since the chunk was drawn), in the caller's transaction."""
-    with connection.cursor() as cursor:
-        # A chunk lost to a crash in the moment after its commit is lost with its counts,
-        # and billed again by the resumed run: no need to wait for the disk at each commit.
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-    def booking(raised: QueryRaised) -> Booking:
-        return _booking(ctx, run, bills=raised.bills, first_id=raised.tally[1], last_id=last_id)
-
-    raised = raise_bills_by_query(
-        plan,
-        params={"after": after_id, "last": last_id, "now": timezone.now()},
-        at_most=at_most,
-        booking=booking,
-    )
-    looked_at, first_id = raised.tally
-    if raised.bills:
-        _record_chunk(
-            ctx, run, bills=raised.bills, amount=raised.amount, first_id=first_id, last_id=last_id
-        )
-    _count_chunk(run, bills=raised.bills, amount=raised.amount, watermark=watermark)
-    return ChunkResult(looked_at, raised.bills)
-
-
-# --- Other databases: priced in Python, raised through `raise_bills` -------------------------
+# --- Priced in Python, raised through `raise_bills` (PostgreSQL's statement: `billing_sql`) --
 
 
 @dataclass(frozen=True)
@@ -444,7 +274,7 @@ def price_chunk(
         if amount <= 0:
             continue
         payer = payers.get(parcel_id) or PayerOfParcel(
-            _no_owner_template().replace(_MARKER, number), "", "", ""
+            no_owner_template().replace(PARCEL_MARKER, number), "", "", ""
         )
         new.append(_PricedParcel(parcel_id, number, ward_id, site_value, amount, payer))
     return new, len(rows)
@@ -454,7 +284,7 @@ def _raise_orm(
     ctx: BillingContext, run: BillingRun, new: list[_PricedParcel], *, last_id: int
 ) -> None:
     """Raise the priced parcels' bills through payments and write their charges."""
-    template, template_sw = _description_template(ctx)
+    template, template_sw = description_templates(ctx)
     bills = raise_bills(
         [
             NewBill(
@@ -463,8 +293,8 @@ def _raise_orm(
                 ),
                 amount=item.amount,
                 ward_id=item.ward_id,
-                description=template.replace(_MARKER, item.parcel_number),
-                description_sw=template_sw.replace(_MARKER, item.parcel_number),
+                description=template.replace(PARCEL_MARKER, item.parcel_number),
+                description_sw=template_sw.replace(PARCEL_MARKER, item.parcel_number),
                 source_ref=rates_source_ref(
                     parcel_id=item.parcel_id, financial_year=ctx.financial_year
                 ),
@@ -472,7 +302,7 @@ def _raise_orm(
             for item in new
         ],
         terms=bill_terms(ctx),
-        booking=_booking(ctx, run, bills=len(new), first_id=new[0].parcel_id, last_id=last_id),
+        booking=chunk_booking(ctx, run, bills=len(new), first_id=new[0].parcel_id, last_id=last_id),
     )
     ParcelCharge.objects.bulk_create(
         [
@@ -505,8 +335,8 @@ def bill_chunk_orm(
     amount = sum((item.amount for item in new), ZERO)
     if new:
         _raise_orm(ctx, run, new, last_id=last_id)
-        _record_chunk(
+        record_chunk(
             ctx, run, bills=len(new), amount=amount, first_id=new[0].parcel_id, last_id=last_id
         )
-    _count_chunk(run, bills=len(new), amount=amount, watermark=watermark)
+    count_chunk(run, bills=len(new), amount=amount, watermark=watermark)
     return ChunkResult(looked_at, len(new))

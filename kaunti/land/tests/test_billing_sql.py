@@ -29,7 +29,8 @@ from kaunti.land.models import (
     ValuationRoll,
 )
 from kaunti.land.services.billing import bill_rates, billing_context
-from kaunti.land.services.billing_chunks import postgres_plan, price_chunk, rates_case_sql
+from kaunti.land.services.billing_chunks import price_chunk
+from kaunti.land.services.billing_sql import postgres_plan, rates_case_sql
 from kaunti.land.services.rating import choose_rule, compute_rates, set_rating_rule
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.payments.models import Bill, BillLine

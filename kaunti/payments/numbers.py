@@ -8,9 +8,8 @@ catches any single mistyped character and most swaps of neighbours.
 
 import secrets
 
-from kaunti.core.money import financial_year
-
-__all__ = ["financial_year"]  # the year a receipt is numbered in is core's, for every app
+# The year a receipt is numbered in is core's, for every app; payments' modules read it here.
+from kaunti.core.money import financial_year as financial_year
 
 BILL_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 BILL_BODY_LENGTH = 8

@@ -1,33 +1,12 @@
 """Forms validate shape and normalise identifiers; services decide everything else."""
 
-from typing import Any
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kaunti.core.identifiers import is_ascii_digits, normalise_phone
-
-
-class PhoneField(forms.CharField):
-    """A Kenyan mobile number, cleaned to `2547XXXXXXXX`."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("label", _("Mobile phone number"))
-        kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("error_messages", {"required": _("Enter your mobile phone number.")})
-        super().__init__(**kwargs)
-        self.widget.attrs.update(
-            {
-                "autocomplete": "tel",
-                "inputmode": "tel",
-                "class": "govuk-input govuk-input--width-20",
-            }
-        )
-
-    def clean(self, value: Any) -> str:
-        return normalise_phone(super().clean(value))
+from kaunti.core.fields import PhoneField
+from kaunti.core.identifiers import is_ascii_digits
 
 
 class SignUpForm(forms.Form):

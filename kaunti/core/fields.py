@@ -10,7 +10,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from kaunti.core.identifiers import normalise_phone
 
 
 def _has_other_characters(value: Any) -> bool:
@@ -44,3 +47,23 @@ class AsciiIntegerInput(serializers.IntegerField):
         if _has_other_characters(data):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class PhoneField(forms.CharField):
+    """A Kenyan mobile number, cleaned to `2547XXXXXXXX`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Mobile phone number"))
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("error_messages", {"required": _("Enter your mobile phone number.")})
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {
+                "autocomplete": "tel",
+                "inputmode": "tel",
+                "class": "govuk-input govuk-input--width-20",
+            }
+        )
+
+    def clean(self, value: Any) -> str:
+        return normalise_phone(super().clean(value))

@@ -4,6 +4,7 @@ keep (done/total) so pages can show progress."""
 from typing import Any
 
 from celery import current_app
+from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -53,7 +54,7 @@ def fail_job(*, job: Job, error: str) -> None:
     )
 
 
-def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> None:
+def enqueue(task_name: str, *args: Any, countdown: float | None = None, **kwargs: Any) -> None:
     """Queue the task registered as `task_name`, without importing its module.
 
     Services use this because tasks import services, never the other way round. The task
@@ -61,4 +62,10 @@ def enqueue(task_name: str, *args: Any, countdown: float | None = None) -> None:
     imported task would: an app whose services queue tasks by name imports its tasks in
     `ready()`, so that every process knows the name.
     """
-    current_app.signature(task_name, args=args).apply_async(countdown=countdown)
+    current_app.signature(task_name, args=args, kwargs=kwargs).apply_async(countdown=countdown)
+
+
+def enqueue_on_commit(task_name: str, *args: Any, **kwargs: Any) -> None:
+    """`enqueue` once the transaction commits: the rows the task reads (its job, the
+    messages to send) must be there when a worker looks."""
+    transaction.on_commit(lambda: enqueue(task_name, *args, **kwargs))

@@ -6,6 +6,7 @@ rounding down would leave a few cents owing for ever.
 """
 
 import re
+from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -80,3 +81,8 @@ def format_amount(value: Decimal | int | str) -> str:
 def format_kes(value: Decimal | int | str) -> str:
     """`Decimal("1234.5")` -> `"KES 1,234.50"`, on every page, PDF, SMS and USSD screen."""
     return f"KES {format_amount(value)}"
+
+
+def financial_year(day: date) -> int:
+    """Kenyan public finance years run July to June; 2026 means 2026/27."""
+    return day.year if day.month >= 7 else day.year - 1

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.template import Context, Engine
 from django.utils import timezone, translation
 
 from kaunti.core.bulk import insert_objects
 from kaunti.core.identifiers import normalise_phone
-from kaunti.core.jobs import enqueue
+from kaunti.core.jobs import enqueue_on_commit
 from kaunti.core.models import Channel, OutboxMessage
 
 SUPPORTED_LANGUAGES = ("en", "sw")
@@ -42,11 +41,9 @@ def _enqueue_on_commit(messages: Sequence[OutboxMessage]) -> None:
     module, never the other way round)."""
     message_ids = [str(message.public_id) for message in messages]
     if len(message_ids) == 1:
-        transaction.on_commit(
-            lambda: enqueue("kaunti.core.tasks.send_notification", message_ids[0])
-        )
+        enqueue_on_commit("kaunti.core.tasks.send_notification", message_ids[0])
     elif message_ids:
-        transaction.on_commit(lambda: enqueue("kaunti.core.tasks.send_notifications", message_ids))
+        enqueue_on_commit("kaunti.core.tasks.send_notifications", message_ids)
 
 
 @dataclass(frozen=True)

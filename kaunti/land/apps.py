@@ -11,6 +11,9 @@ class LandConfig(AppConfig):
         # and shows rates bills to the collecting department's bill viewers too;
         # e-services runs the clearance check by name (kaunti.core.service_checks).
         from kaunti.core.service_checks import register_service_check
+
+        # Land's services start the rates run by task name (`jobs.enqueue_on_commit`).
+        from kaunti.land import tasks  # noqa: F401
         from kaunti.land.links import register_links
         from kaunti.land.models import RATES_COLLECTING_DEPARTMENT, RATES_SOURCE_TYPE
         from kaunti.land.services.clearance import RATES_CLEAR_CHECK, check_rates_clear

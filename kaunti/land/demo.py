@@ -18,9 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from kaunti.core.models import Ward
+from kaunti.core.money import financial_year
 from kaunti.land.models import LegacyImport, Parcel, RatingYear, ValuationRoll, parcel_number_key
 from kaunti.land.services import legacy, owners, parcels, rating, roll
-from kaunti.payments.numbering import financial_year
 
 DATA = Path(__file__).resolve().parent / "data"
 LEGACY_FILE = "legacy_export_sample.csv"

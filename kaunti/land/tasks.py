@@ -6,9 +6,10 @@ from django.utils import timezone
 from kaunti.accounts.models import User
 from kaunti.core.models import Job
 from kaunti.land.services import billing, penalties
+from kaunti.land.services.billing_jobs import BILL_RATES_TASK
 
 
-@shared_task(name="kaunti.land.tasks.bill_rates_task", acks_late=True)
+@shared_task(name=BILL_RATES_TASK, acks_late=True)
 def bill_rates_task(*, job_id: int, financial_year: int, user_id: int | None = None) -> int:
     """Run (or resume) the year's rates billing, advancing the job's progress bar."""
     job = Job.objects.get(pk=job_id)

@@ -11,8 +11,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from kaunti.accounts.forms import PhoneField
-from kaunti.core.fields import AsciiDecimalField
+from kaunti.core.fields import AsciiDecimalField, PhoneField
 from kaunti.core.models import Department, Ward
 from kaunti.core.money import format_amount
 from kaunti.payments.models import BillStatus, RevenueStream

@@ -22,8 +22,7 @@ from kaunti.land.selectors.balances import parcel_balance
 from kaunti.land.selectors.keypad import find_parcels_typed_on_keypad, list_parcels_of_phone
 from kaunti.land.selectors.parcels import parcel_number_example
 from kaunti.payments.models import Bill, BillStatus
-from kaunti.payments.numbering import is_valid_bill_number, normalise_bill_number
-from kaunti.payments.selectors.bills import get_bill_for_counter
+from kaunti.payments.selectors import bills as payment_bills
 from kaunti.ussd.selectors import get_citizen_by_phone
 
 
@@ -37,14 +36,14 @@ class BillFacts:
 
 def looks_like_bill_number(raw: str) -> bool:
     """A bill number with a correct check character (catches most typing mistakes)."""
-    return is_valid_bill_number(raw)
+    return payment_bills.looks_like_bill_number(raw)
 
 
 def find_bill(*, number: str) -> Bill | None:
     """A bill anyone may pay by its number (as at M-Pesa's paybill); not a cancelled one."""
-    if not is_valid_bill_number(number):
+    if not payment_bills.looks_like_bill_number(number):
         return None
-    return get_bill_for_counter(number=normalise_bill_number(number))
+    return payment_bills.get_bill_for_counter(number=number)
 
 
 def bill_facts(bill: Bill) -> BillFacts:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from kaunti.core.money import ZERO, kes
+from kaunti.core.money import ZERO, financial_year, kes
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     ChargeKind,
@@ -17,7 +17,6 @@ from kaunti.land.models import (
 )
 from kaunti.land.selectors.parcels import get_parcel, get_parcel_by_number
 from kaunti.payments.models import Allocation, Bill, BillStatus
-from kaunti.payments.numbering import financial_year
 from kaunti.payments.services.bills import credit_balance
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)

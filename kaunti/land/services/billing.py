@@ -1,9 +1,10 @@
 """The annual rates billing: one bill per rateable parcel on the roll in force, per year.
 
-A run works through the roll in parcel-id order, in chunks (`billing_chunks`). Each chunk
-is one transaction: its bills, bill lines and parcel charges, ONE balanced journal entry
-for the chunk (receivables debited, land-rates revenue credited, per ward), one audit
-event naming the count and the parcel range, and the run's counts. So a run stopped at
+A run works through the roll in parcel-id order, in chunks (`billing_chunks`, and
+`billing_sql` on PostgreSQL). Each chunk is one transaction: its bills (raised by
+payments, with their lines and ONE balanced journal entry for the chunk: receivables
+debited, land-rates revenue credited, per ward), its parcel charges, one audit event
+naming the count and the parcel range, and the run's counts. So a run stopped at
 any point (an error, `kill -9`) leaves whole chunks only, and running the year again
 picks up where it stopped. Nothing is billed twice: parcels that already have the year's
 charge are skipped, and `ParcelCharge` (parcel, kind, period) and payments'
@@ -22,16 +23,13 @@ the value on the roll; the county's rating law sets the rates and the minimum).
 """
 
 import contextlib
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -39,9 +37,7 @@ from django.utils.translation import gettext as _
 
 from kaunti.core import jobs
 from kaunti.core.audit import record_event
-from kaunti.core.bulk import batched
 from kaunti.core.models import Department, Job
-from kaunti.core.money import ZERO
 from kaunti.land.models import (
     BillingRun,
     ChargeKind,
@@ -58,19 +54,13 @@ from kaunti.land.services.billing_chunks import (
     BillingContext,
     ChunkResult,
     PayerOfParcel,
-    PostgresPlan,
-    UnnumberedParcels,
-    bill_chunk_orm,
-    bill_chunk_postgresql,
-    bill_numbers,
-    chunk_end,
     payers_for_parcels,
-    postgres_plan,
     rates_source_ref,
 )
+from kaunti.land.services.billing_workers import Chunks, run_chunks
 from kaunti.land.services.rating import financial_year_start, format_financial_year
-from kaunti.payments.models import RevenueStream
-from kaunti.payments.services.bills import apply_payer_credits, payer_keys_with_credit
+from kaunti.payments.models import Bill, RevenueStream
+from kaunti.payments.services.bills import apply_held_credits
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -80,7 +70,6 @@ __all__ = [
     "RATES_STREAM",
     "BillingContext",
     "PayerOfParcel",
-    "bill_numbers",
     "bill_rates",
     "billing_context",
     "last_billed_parcel",
@@ -98,7 +87,6 @@ LANDS_DEPARTMENT = "lands"
 DEFAULT_CHUNK = 10000
 DEFAULT_WORKERS = 2  # the chunks' work is in the database: one connection per core
 _LOCK_NAMESPACE = 0x4C414E44  # "LAND": with the year, the key of the run's advisory lock
-_MAX_ATTEMPTS = 5
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -130,171 +118,6 @@ def billing_context(*, financial_year: int, actor: Any | None) -> BillingContext
 
 def _eligible(roll: ValuationRoll) -> Any:
     return RollEntry.objects.filter(roll=roll, parcel__is_rateable=True)
-
-
-class _Chunks:
-    """Hands out a run's chunks in parcel order, to one or several workers, and knows the
-    resume point: the last parcel below which every chunk handed out has committed."""
-
-    def __init__(self, ctx: BillingContext, *, after_id: int, size: int) -> None:
-        self._ctx = ctx
-        self._size = size
-        self._lock = threading.Lock()
-        self._next_after = after_id
-        self._watermark = after_id
-        self._pending: list[int] = []  # last ids of the chunks handed out, not committed
-        self._committed: set[int] = set()
-        self._stopped = False
-
-    def take(self) -> tuple[int, int] | None:
-        """The next chunk's (after_id, last_id), or None when the roll is done or stopped."""
-        with self._lock:
-            if self._stopped:
-                return None
-            last_id = chunk_end(roll=self._ctx.roll, after_id=self._next_after, size=self._size)
-            if last_id is None:
-                self._stopped = True
-                return None
-            bounds = (self._next_after, last_id)
-            self._next_after = last_id
-            self._pending.append(last_id)
-            return bounds
-
-    def watermark_with(self, last_id: int) -> int:
-        """The resume point once the chunk ending at `last_id` commits too."""
-        with self._lock:
-            watermark = self._watermark
-            for pending in self._pending:
-                if pending != last_id and pending not in self._committed:
-                    break
-                watermark = pending
-            return watermark
-
-    def committed(self, last_id: int) -> None:
-        with self._lock:
-            self._committed.add(last_id)
-            while self._pending and self._pending[0] in self._committed:
-                self._watermark = self._pending.pop(0)
-                self._committed.discard(self._watermark)
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-
-    @property
-    def resume_point(self) -> int:
-        with self._lock:
-            return self._watermark
-
-
-def _bill_chunk(
-    ctx: BillingContext,
-    run: BillingRun,
-    chunks: _Chunks,
-    plan: PostgresPlan | None,
-    bounds: tuple[int, int],
-    size: int,
-) -> ChunkResult:
-    """Bill one chunk in one transaction on this thread's connection. A bill-number
-    collision rolls the chunk back; it is drawn again."""
-    after_id, last_id = bounds
-    numbers = size
-    for attempt in range(_MAX_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                watermark = partial(chunks.watermark_with, last_id)
-                if plan is not None:
-                    result = bill_chunk_postgresql(
-                        ctx, run, plan, after_id=after_id, last_id=last_id,
-                        numbers=numbers, watermark=watermark,
-                    )  # fmt: skip
-                else:
-                    result = bill_chunk_orm(
-                        ctx, run, after_id=after_id, last_id=last_id, watermark=watermark
-                    )
-            chunks.committed(last_id)
-            return result
-        except UnnumberedParcels as more:  # the roll changed under the chunk: draw enough
-            numbers = more.needed
-        except IntegrityError:
-            if attempt == _MAX_ATTEMPTS - 1:
-                raise
-    raise IntegrityError("could not bill the chunk")
-
-
-_FINISHED = object()
-
-
-def _work(
-    ctx: BillingContext,
-    run: BillingRun,
-    chunks: _Chunks,
-    plan: PostgresPlan,
-    size: int,
-    results: "queue.Queue[object]",
-) -> None:
-    """A worker thread: bill chunks until none is left, on its own connection."""
-    try:
-        while (bounds := chunks.take()) is not None:
-            results.put(_bill_chunk(ctx, run, chunks, plan, bounds, size))
-    except BaseException as exc:  # noqa: BLE001  (handed to the coordinating thread)
-        chunks.stop()
-        results.put(exc)
-    finally:
-        connection.close()
-        results.put(_FINISHED)
-
-
-def _run_chunks(
-    ctx: BillingContext,
-    run: BillingRun,
-    chunks: _Chunks,
-    *,
-    size: int,
-    workers: int,
-    report: Callable[[ChunkResult], None],
-) -> None:
-    """Bill every chunk, on this thread or on `workers` threads; `report` each committed
-    chunk here. The first error stops the handing out; chunks in flight finish."""
-    if workers <= 1 or connection.vendor != "postgresql":
-        plan = postgres_plan(ctx, run) if connection.vendor == "postgresql" else None
-        while (bounds := chunks.take()) is not None:
-            report(_bill_chunk(ctx, run, chunks, plan, bounds, size))
-        return
-    plan = postgres_plan(ctx, run)
-    results: queue.Queue[object] = queue.Queue()
-    threads = [
-        threading.Thread(
-            target=_work,
-            args=(ctx, run, chunks, plan, size, results),
-            name=f"land-billing-{index}",
-            daemon=True,
-        )
-        for index in range(workers)
-    ]
-    for thread in threads:
-        thread.start()
-    error: BaseException | None = None
-    finished = 0
-    try:
-        while finished < workers:
-            item = results.get()
-            if item is _FINISHED:
-                finished += 1
-            elif isinstance(item, BaseException):
-                error = error or item
-            elif error is None:
-                try:
-                    report(item)  # type: ignore[arg-type]
-                except BaseException as exc:  # noqa: BLE001  (raised below, once all stop)
-                    error = exc
-                    chunks.stop()
-    finally:
-        chunks.stop()
-        for thread in threads:
-            thread.join()
-    if error is not None:
-        raise error
 
 
 @contextlib.contextmanager
@@ -385,11 +208,12 @@ def bill_rates(
             if on_progress:
                 on_progress(done, total)
 
-        chunks = _Chunks(ctx, after_id=run.last_parcel_id, size=chunk_size)
+        chunks = Chunks(ctx, after_id=run.last_parcel_id, size=chunk_size)
         try:
-            _run_chunks(ctx, run, chunks, size=chunk_size, workers=workers, report=report)
+            run_chunks(ctx, run, chunks, size=chunk_size, workers=workers, report=report)
             credit_used = use_held_credits(
-                ParcelCharge.objects.filter(run=run, kind=ChargeKind.RATES), actor=actor
+                Bill.objects.filter(land_charge__run=run, land_charge__kind=ChargeKind.RATES),
+                actor=actor,
             )
         except Exception as exc:
             BillingRun.objects.filter(pk=run.pk).update(
@@ -426,32 +250,13 @@ def bill_rates(
     return run
 
 
-def use_held_credits(charges: QuerySet[ParcelCharge], *, actor: Any | None) -> Decimal:
-    """Use what payers hold in credit (overpayments of earlier bills) on the bills of
-    `charges` raised in bulk, as `create_bill` does for a bill raised alone, in parcel
-    order; the amount used.
-
-    Their bills are looked for among the charges once the bulk work is done, and take
-    their credit 500 at a time, a transaction each; work resumed after a crash comes
-    here again, and a credit used once is gone."""
-    holders = payer_keys_with_credit()
-    if not holders.exists():
-        return ZERO
-    if connection.vendor == "postgresql":
-        # The run's bills and charges are not in the statistics yet: without them the
-        # planner expects a handful and tests every charge against every holder (three
-        # minutes for 10,000 holders among 200,000 bills, instead of a fraction of a second).
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE land_parcelcharge, payments_bill, payments_payercredit")
-    bill_ids = list(
-        charges.filter(bill__payer_key__in=holders)
-        .order_by("parcel_id")
-        .values_list("bill_id", flat=True)
+def use_held_credits(bills: QuerySet[Bill], *, actor: Any | None) -> Decimal:
+    """Use what payers hold in credit (overpayments of earlier bills) on `bills`, raised in
+    bulk by a run through their parcel charges, in parcel order, as `create_bill` does for a
+    bill raised alone (payments' `apply_held_credits`); the amount used."""
+    return apply_held_credits(
+        bills.order_by("land_charge__parcel_id"), actor=actor, also_analyze=(ParcelCharge,)
     )
-    used = ZERO
-    for batch in batched(bill_ids, 500):  # in parcel order
-        used += apply_payer_credits(bill_ids=batch, actor=actor)
-    return used
 
 
 def last_billed_parcel(*, financial_year: int) -> int:

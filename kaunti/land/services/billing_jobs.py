@@ -1,15 +1,20 @@
-"""Starting the annual billing in the background, as a job whose page shows progress."""
+"""Starting the annual billing in the background, as a job whose page shows progress.
+
+The job's Celery task (`kaunti.land.tasks`) registers itself under `BILL_RATES_TASK`, and
+this service enqueues it by that name through `core.jobs`: services never import tasks
+(tasks call services), so the views and the API keep calling one service to start a run.
+"""
 
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kaunti.core import jobs
 from kaunti.core.models import Job
 from kaunti.land.services.billing import billing_context
 from kaunti.land.services.rating import format_financial_year
-from kaunti.land.tasks import bill_rates_task
+
+BILL_RATES_TASK = "kaunti.land.tasks.bill_rates_task"
 
 
 def start_billing_job(*, financial_year: int, actor: Any | None) -> Job:
@@ -23,8 +28,10 @@ def start_billing_job(*, financial_year: int, actor: Any | None) -> Job:
         description=_("Land rates %(year)s") % {"year": format_financial_year(financial_year)},
         started_by=user,
     )
-    user_id = user.pk if user is not None else None
-    transaction.on_commit(
-        lambda: bill_rates_task.delay(job_id=job.pk, financial_year=financial_year, user_id=user_id)
+    jobs.enqueue_on_commit(
+        BILL_RATES_TASK,
+        job_id=job.pk,
+        financial_year=financial_year,
+        user_id=user.pk if user is not None else None,
     )
     return job

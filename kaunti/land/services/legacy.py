@@ -26,7 +26,7 @@ from kaunti.core.audit import record_event
 from kaunti.core.identifiers import is_ascii_digits
 from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department, Ward
-from kaunti.core.money import ZERO
+from kaunti.core.money import ZERO, financial_year
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     ChargeKind,
@@ -42,7 +42,6 @@ from kaunti.land.services.owners import ShareInput, find_or_create_owner, regist
 from kaunti.land.services.parcels import ParcelInput, register_parcel
 from kaunti.land.services.rating import financial_year_start
 from kaunti.land.services.roll import parse_amount, read_rows
-from kaunti.payments.numbering import financial_year
 from kaunti.payments.services.bills import LineInput, Payer, create_bill
 
 

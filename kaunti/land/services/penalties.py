@@ -28,7 +28,7 @@ from kaunti.core.audit import record_event
 from kaunti.core.bulk import insert_objects
 from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department
-from kaunti.core.money import ZERO, format_amount, kes
+from kaunti.core.money import ZERO, financial_year, format_amount, kes
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     ChargeKind,
@@ -36,21 +36,16 @@ from kaunti.land.models import (
     ParcelCharge,
     RatingYear,
 )
-from kaunti.land.services import acting_user
 from kaunti.land.services.billing import (
     LANDS_DEPARTMENT,
     RATES_PENALTY_STREAM,
     RATES_STREAM,
-    bill_numbers,
     payers_for_parcels,
     use_held_credits,
 )
-from kaunti.land.services.billing_chunks import billed_by_ward
 from kaunti.land.services.rating import compute_penalty, is_waived
-from kaunti.ledger import services as ledger
-from kaunti.payments.models import Bill, BillLine, BillStatus, RevenueStream
-from kaunti.payments.numbering import financial_year
-from kaunti.payments.services.bills import Payer, payer_key_for
+from kaunti.payments.models import Bill, BillStatus, RevenueStream
+from kaunti.payments.services.bills import Booking, BulkTerms, NewBill, Payer, raise_bills
 
 OPEN_STATUSES = (BillStatus.OPEN, BillStatus.PARTLY_PAID)
 BATCH = 500  # parcels a transaction charges
@@ -145,7 +140,8 @@ def apply_monthly_penalties(*, month: date, actor: Any | None) -> PenaltyRunResu
         charged += count
         total += amount
     use_held_credits(
-        ParcelCharge.objects.filter(kind=ChargeKind.PENALTY, period=month), actor=actor
+        Bill.objects.filter(land_charge__kind=ChargeKind.PENALTY, land_charge__period=month),
+        actor=actor,
     )
     record_event(
         actor=actor,
@@ -205,75 +201,57 @@ def _write_batch(run: _MonthRun, overdue: dict[int, Decimal]) -> tuple[int, Deci
         return 0, ZERO
     parcels = Parcel.objects.only("number", "ward_id").in_bulk(list(due))
     payers = payers_for_parcels(list(due))
-    user = acting_user(run.actor)
-    bills, lines, charges = [], [], []
-    by_ward: dict[int, Decimal] = {}
-    for (parcel_id, amount), number in zip(due.items(), bill_numbers(len(due)), strict=True):
+    new = []
+    for parcel_id, amount in due.items():
         parcel = parcels[parcel_id]
         owner = payers.get(parcel_id)
-        payer = Payer(
-            name=owner.name if owner else parcel.number,
-            phone=owner.phone if owner else "",
-            id_number=owner.id_number if owner else "",
-            kra_pin=owner.kra_pin if owner else "",
-        )
         (bill_text, bill_text_sw), (line_text, line_text_sw) = _penalty_texts(
             month=month,
             parcel_number=parcel.number,
             percent=run.percent,
             arrears=overdue[parcel_id],
         )
-        bill = Bill(
-            number=number,
-            payer_name=payer.name[:150],
-            payer_phone=payer.phone,
-            payer_id_number=payer.id_number,
-            payer_kra_pin=payer.kra_pin,
-            payer_key=payer_key_for(payer),
-            department=run.department,
-            ward_id=parcel.ward_id,
-            description=bill_text[:200],
-            description_sw=bill_text_sw[:200],
-            due_on=month,
-            total=amount,
-            source_type=RATES_SOURCE_TYPE,
-            source_ref=penalty_source_ref(parcel_id=parcel_id, month=month),
-            created_by=user,
-        )
-        bills.append(bill)
-        lines.append(
-            BillLine(
-                bill=bill,
-                stream=run.stream,
-                description=line_text[:200],
-                description_sw=line_text_sw[:200],
-                quantity=Decimal(1),
-                unit_price=amount,
+        new.append(
+            NewBill(
+                payer=Payer(owner.name, owner.phone, owner.id_number, owner.kra_pin)
+                if owner
+                else Payer(parcel.number),
                 amount=amount,
+                ward_id=parcel.ward_id,
+                description=bill_text,
+                description_sw=bill_text_sw,
+                source_ref=penalty_source_ref(parcel_id=parcel_id, month=month),
+                line_description=line_text,
+                line_description_sw=line_text_sw,
             )
         )
-        charges.append(
-            ParcelCharge(
-                parcel_id=parcel_id,
-                kind=ChargeKind.PENALTY,
-                financial_year=financial_year(month),
-                period=month,
-                bill=bill,
-                amount=amount,
-            )
-        )
-        by_ward[parcel.ward_id] = by_ward.get(parcel.ward_id, ZERO) + amount
-    insert_objects(bills)
-    insert_objects(lines)
-    insert_objects(charges)
     first, last = min(due), max(due)
     total = sum(due.values(), ZERO)
-    ledger.post_entry(
-        lines=billed_by_ward(by_ward, revenue_account=run.stream.account.code),
-        memo=f"Land rates penalties {month:%m/%Y}: {len(due)} bills, parcels {first}-{last}",
-        source_type="land.penalty_run",
-        source_ref=f"{month:%Y-%m}:{first}-{last}",
-        actor=run.actor,
+    bills = raise_bills(
+        new,
+        terms=BulkTerms(
+            department=run.department,
+            stream=run.stream,
+            due_on=month,
+            source_type=RATES_SOURCE_TYPE,
+            actor=run.actor,
+        ),
+        booking=Booking(
+            memo=f"Land rates penalties {month:%m/%Y}: {len(due)} bills, parcels {first}-{last}",
+            source_type="land.penalty_run",
+            source_ref=f"{month:%Y-%m}:{first}-{last}",
+        ),
+    )
+    insert_objects(
+        ParcelCharge(
+            parcel_id=parcel_id,
+            kind=ChargeKind.PENALTY,
+            financial_year=financial_year(month),
+            period=month,
+            bill=bill,
+            amount=amount,
+        )
+        for (parcel_id, amount), bill in zip(due.items(), bills, strict=True)
     )
     record_event(
         actor=run.actor,

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kaunti.core.forms import apply_service_errors
-from kaunti.core.money import format_amount
+from kaunti.core.money import financial_year, format_amount
 from kaunti.core.views_support import signed_in_user
 from kaunti.land.forms import PenaltyRunForm, StartBillingForm
 from kaunti.land.permissions import RUN_BILLING, VIEW_PARCELS, land_permissions
@@ -28,7 +28,6 @@ from kaunti.land.selectors.billing import (
 from kaunti.land.services import billing_jobs, penalties
 from kaunti.land.services.rating import format_financial_year
 from kaunti.land.views import land_staff_required
-from kaunti.payments.numbering import financial_year
 
 ACTIVE_JOB_STATES = frozenset({"queued", "running"})
 

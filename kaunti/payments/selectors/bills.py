@@ -25,7 +25,7 @@ from kaunti.payments.models import (
     Receipt,
     RevenueStream,
 )
-from kaunti.payments.numbering import normalise_bill_number
+from kaunti.payments.numbering import is_valid_bill_number, normalise_bill_number
 
 VIEW_BILLS = "payments.view_bills"
 
@@ -106,6 +106,13 @@ def access_bill_for_staff(*, user: Any, number: str, action: str = VIEW_BILLS) -
     else:
         require_permission(user, action, bill.department)
     return bill
+
+
+def looks_like_bill_number(raw: str) -> bool:
+    """Whether `raw` reads as a bill number with a correct check character (catches most
+    typing mistakes before any lookup). Other apps ask this rather than reading payments'
+    numbering rules."""
+    return is_valid_bill_number(raw)
 
 
 def get_bill_for_counter(*, number: str) -> Bill | None:

@@ -189,11 +189,21 @@ def checked_modules() -> list[Path]:
     return sorted(path for path in found if "tests" not in path.parts)
 
 
+def _is_view_api_or_task(path: Path) -> bool:
+    """Whether the first rule applies to `path` (what PATTERNS select, wherever it lies)."""
+    return (
+        path.name in {"views.py", "tasks.py"}
+        or path.name.startswith("api")
+        or bool({"views", "api"} & set(path.parent.parts[-1:]))
+    )
+
+
 def main(arguments: list[str]) -> int:
-    paths = [Path(argument) for argument in arguments] or checked_modules()
+    given = [Path(argument) for argument in arguments]
+    paths = [path for path in given if _is_view_api_or_task(path)] if given else checked_modules()
     found = [line for path in paths for line in violations(path)]
     apps = app_labels()
-    owned = [Path(argument) for argument in arguments] or app_modules()
+    owned = given or app_modules()
     found += [line for path in owned for line in foreign_writes(path, apps)]
     for line in found:
         print(line)

@@ -27,10 +27,10 @@ from kaunti.accounts.models import (
     UserKind,
 )
 from kaunti.core import ratelimit
-from kaunti.core.audit import record_event
 from kaunti.core.identifiers import normalise_kra_pin, normalise_national_id, normalise_phone
 from kaunti.core.models import Department
-from kaunti.core.notifications import queue_sms
+from kaunti.core.services.audit import record_event
+from kaunti.core.services.notifications import queue_sms
 
 
 class SignInCodeError(Exception):

@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kaunti.core.documents import CODE_ALPHABET, CODE_LENGTH
+from kaunti.core.services.documents import CODE_ALPHABET, CODE_LENGTH
 
 MALFORMED_CODE = _(
     "A verification code has 13 letters and numbers, such as 4KTXMWQ9HC3FA: "

@@ -14,7 +14,7 @@ from reportlab.lib import colors
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from kaunti.core.documents import qr_png
+from kaunti.core.services.documents import qr_png
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 STAMP_COLOUR = colors.Color(0.8, 0, 0, alpha=0.35)

@@ -3,8 +3,8 @@
 from celery import shared_task
 from django.conf import settings
 
-from kaunti.core import outbox
 from kaunti.core.models import OutboxStatus
+from kaunti.core.services import outbox
 
 
 @shared_task(acks_late=True)

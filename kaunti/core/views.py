@@ -18,10 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kaunti import celery_app
-from kaunti.core import documents, selectors
+from kaunti.core import selectors
 from kaunti.core.forms import VerifyCodeForm
 from kaunti.core.menu import public_links
 from kaunti.core.models import Job, JobState
+from kaunti.core.services import documents
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
-from kaunti.core.documents import verification_url
 from kaunti.core.pdf import PdfPage
 from kaunti.core.selectors import get_deployment_county_name
+from kaunti.core.services.documents import verification_url
 from kaunti.eservices.definitions.form import FieldType, parse_form
 from kaunti.eservices.models import Application
 

@@ -7,7 +7,7 @@ not worth guessing. Uniqueness is the database's job; callers retry on a collisi
 
 import secrets
 
-from kaunti.core.documents import CODE_ALPHABET
+from kaunti.core.services.documents import CODE_ALPHABET
 
 REFERENCE_LENGTH = 7
 APPLICATION_PREFIX = "APP-"

@@ -14,9 +14,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kaunti.core.audit import record_event
 from kaunti.core.bulk import insert_objects
 from kaunti.core.money import ZERO, kes
+from kaunti.core.services.audit import record_event
 from kaunti.ledger.models import Account, AccountingPeriod, JournalEntry, JournalLine
 
 CHART_FILE = Path(__file__).resolve().parent / "data" / "chart_of_accounts.csv"

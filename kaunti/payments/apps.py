@@ -10,7 +10,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        # Services queue the payments tasks by name (kaunti.core.jobs.enqueue); importing
+        # Services queue the payments tasks by name (kaunti.core.services.jobs.enqueue); importing
         # the tasks here registers those names in every process, web and worker alike.
         from kaunti.payments import tasks  # noqa: F401
 

@@ -2,7 +2,7 @@
 
 Every task is registered under an explicit name, the dotted path it has always had, so
 that jobs queued before an upgrade (and the beat schedule in settings) still find it
-whichever module holds it; services queue them by these names (`kaunti.core.jobs`).
+whichever module holds it; services queue them by these names (`kaunti.core.services.jobs`).
 """
 
 from celery import shared_task

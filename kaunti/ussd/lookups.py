@@ -10,8 +10,8 @@ from typing import Any
 
 from django.utils import translation
 
-from kaunti.core import documents
 from kaunti.core.money import ZERO
+from kaunti.core.services import documents
 from kaunti.eservices.selectors.applications.citizen import (
     get_citizen_application,
     list_citizen_applications,

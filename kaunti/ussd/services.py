@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from kaunti.accounts.services import set_preferred_language
 from kaunti.core.identifiers import normalise_phone
-from kaunti.core.notifications import queue_sms
+from kaunti.core.services.notifications import queue_sms
 from kaunti.ussd import sms_commands
 from kaunti.ussd.models import InboundSms, PhoneLanguage
 from kaunti.ussd.selectors import (

@@ -28,10 +28,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from kaunti.accounts.decorators import staff_required
-from kaunti.core import outbox, ratelimit
+from kaunti.core import ratelimit
 from kaunti.core.identifiers import mask_phone, normalise_phone
 from kaunti.core.middleware import keeps_raw_input
 from kaunti.core.models import OutboxMessage
+from kaunti.core.services import outbox
 from kaunti.ussd import engine, services
 from kaunti.ussd.engine import Engine, end
 from kaunti.ussd.menus import SCREENS

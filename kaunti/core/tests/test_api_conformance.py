@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from kaunti.accounts.models import Role, User
 from kaunti.accounts.services import issue_api_token
-from kaunti.core.jobs import create_job
+from kaunti.core.services.jobs import create_job
 from kaunti.land.selectors.parcels import url_number
 from kaunti.land.services.roll import add_roll_entry, create_roll
 from kaunti.land.tests.factories import OwnerFactory, ParcelFactory

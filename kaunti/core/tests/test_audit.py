@@ -10,8 +10,13 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from kaunti.core.audit import GENESIS_HASH, _link_hash, find_first_broken_link, record_event
 from kaunti.core.models import AuditEvent
+from kaunti.core.services.audit import (
+    GENESIS_HASH,
+    _link_hash,
+    find_first_broken_link,
+    record_event,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from pytest_django.asserts import assertContains, assertNotContains
 
-from kaunti.core.jobs import advance_job, create_job, fail_job, finish_job, start_job
 from kaunti.core.models import Job
 from kaunti.core.permissions import PermissionRegistry
+from kaunti.core.services.jobs import advance_job, create_job, fail_job, finish_job, start_job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_permissions")]
 

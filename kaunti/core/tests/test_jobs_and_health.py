@@ -7,8 +7,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.test import Client
 
-from kaunti.core.jobs import advance_job, create_job, fail_job, finish_job, start_job
 from kaunti.core.models import Job, JobState
+from kaunti.core.services.jobs import advance_job, create_job, fail_job, finish_job, start_job
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"

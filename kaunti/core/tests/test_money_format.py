@@ -9,7 +9,7 @@ from django.template import Context, Engine
 from django.utils import translation
 
 from kaunti.core.money import format_amount, format_kes
-from kaunti.core.notifications import _render
+from kaunti.core.services.notifications import _render
 
 KAUNTI = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from kaunti.core.models import Channel, OutboxMessage, OutboxStatus
-from kaunti.core.notifications import queue_email, queue_sms
-from kaunti.core.outbox import retry_delay, send_outbox_message
+from kaunti.core.services.notifications import queue_email, queue_sms
+from kaunti.core.services.outbox import retry_delay, send_outbox_message
 from kaunti.core.tasks import send_notification, send_pending_notifications
 from kaunti.simulators.africastalking import AfricasTalkingSimulator
 

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from kaunti.core.models import AuditEvent, OutboxMessage, OutboxStatus
-from kaunti.core.notifications import queue_sms
-from kaunti.core.outbox import (
+from kaunti.core.services.notifications import queue_sms
+from kaunti.core.services.outbox import (
     list_undelivered_messages,
     record_delivery_report,
     requeue_failed_message,

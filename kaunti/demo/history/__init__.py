@@ -29,7 +29,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from kaunti.accounts.models import User
-from kaunti.core import outbox
+from kaunti.core.services import outbox
 from kaunti.demo.history.applications import Applications
 from kaunti.demo.history.clock import travelling_clock
 from kaunti.demo.history.complaints import Complaints

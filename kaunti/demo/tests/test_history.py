@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from kaunti.core.audit import find_first_broken_link
 from kaunti.core.models import AuditEvent
+from kaunti.core.services.audit import find_first_broken_link
 from kaunti.demo.history import load_history
 from kaunti.eservices.models import Application, ApplicationStatus, Complaint, ComplaintStatus
 from kaunti.eservices.services.catalogue_data import load_catalogue

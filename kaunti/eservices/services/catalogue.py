@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
-from kaunti.core.audit import record_event
 from kaunti.core.models import Department
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.definitions.documents import DocumentSpec, parse_documents
 from kaunti.eservices.definitions.form import FieldSpec, FieldType, parse_form, parse_sections
 from kaunti.eservices.definitions.version import VersionDefinition, parse_checks, year_day

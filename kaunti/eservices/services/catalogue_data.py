@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
 from kaunti.accounts.permissions import department_ids_anyone_may
-from kaunti.core.audit import record_event
 from kaunti.core.models import Department
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.definitions.workflow import STEP_ACTIONS, parse_workflow
 from kaunti.eservices.models import (
     VERSION_CONTENT_FIELDS,

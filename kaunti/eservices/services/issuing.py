@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
 from kaunti.accounts.permissions import require_permission
-from kaunti.core.audit import record_event
-from kaunti.core.documents import register_document, verification_url
 from kaunti.core.models import IssuedDocument
 from kaunti.core.service_checks import run_service_check
+from kaunti.core.services.audit import record_event
+from kaunti.core.services.documents import register_document, verification_url
 from kaunti.eservices.definitions.version import parse_checks
 from kaunti.eservices.models import (
     APPLICATION_SOURCE_TYPE,

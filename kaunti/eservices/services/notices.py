@@ -14,7 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from kaunti.accounts.models import User
-from kaunti.core.notifications import queue_sms
+from kaunti.core.services.notifications import queue_sms
 from kaunti.eservices.models import (
     Application,
     ApplicationEvent,

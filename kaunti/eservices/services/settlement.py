@@ -8,7 +8,7 @@ application already in review and does nothing.
 
 from django.utils import timezone
 
-from kaunti.core.audit import record_event
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.models import Application, ApplicationStatus, EventKind
 from kaunti.eservices.services.notices import text_applicant_in_review
 from kaunti.eservices.services.workflow import start_review

@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from kaunti.accounts.models import User
-from kaunti.core.documents import verify
 from kaunti.core.models import AuditEvent, Department, IssuedDocument, OutboxMessage
+from kaunti.core.services.documents import verify
 from kaunti.eservices.fees.breakdown import FeeBreakdown
 from kaunti.eservices.models import (
     Application,

@@ -35,9 +35,9 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kaunti.core import jobs
-from kaunti.core.audit import record_event
 from kaunti.core.models import Department, Job
+from kaunti.core.services import jobs
+from kaunti.core.services.audit import record_event
 from kaunti.land.models import (
     BillingRun,
     ChargeKind,

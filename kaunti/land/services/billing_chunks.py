@@ -22,10 +22,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import record_event
 from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department
 from kaunti.core.money import ZERO
+from kaunti.core.services.audit import record_event
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     BillingRun,

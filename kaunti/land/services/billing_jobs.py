@@ -1,7 +1,7 @@
 """Starting the annual billing in the background, as a job whose page shows progress.
 
 The job's Celery task (`kaunti.land.tasks`) registers itself under `BILL_RATES_TASK`, and
-this service enqueues it by that name through `core.jobs`: services never import tasks
+this service enqueues it by that name through `core.services.jobs`: services never import tasks
 (tasks call services), so the views and the API keep calling one service to start a run.
 """
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from kaunti.core import jobs
 from kaunti.core.models import Job
+from kaunti.core.services import jobs
 from kaunti.land.services.billing import billing_context
 from kaunti.land.services.rating import format_financial_year
 

@@ -22,11 +22,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import record_event
 from kaunti.core.identifiers import is_ascii_digits
 from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department, Ward
 from kaunti.core.money import ZERO, financial_year
+from kaunti.core.services.audit import record_event
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     ChargeKind,

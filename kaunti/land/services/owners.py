@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import record_event
 from kaunti.core.identifiers import normalise_kra_pin, normalise_national_id, normalise_phone
+from kaunti.core.services.audit import record_event
 from kaunti.land.models import (
     Owner,
     OwnerKind,

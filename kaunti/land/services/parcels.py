@@ -15,8 +15,8 @@ from shapely.errors import GEOSException
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from kaunti.core.audit import record_event
 from kaunti.core.models import Ward
+from kaunti.core.services.audit import record_event
 from kaunti.land.models import (
     LandUse,
     Parcel,

@@ -24,11 +24,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import record_event
 from kaunti.core.bulk import insert_objects
 from kaunti.core.language import in_both_languages
 from kaunti.core.models import Department
 from kaunti.core.money import ZERO, financial_year, format_amount, kes
+from kaunti.core.services.audit import record_event
 from kaunti.land.models import (
     RATES_SOURCE_TYPE,
     ChargeKind,

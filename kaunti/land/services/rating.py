@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import record_event
 from kaunti.core.money import ZERO, kes
+from kaunti.core.services.audit import record_event
 from kaunti.land.models import LandUse, RatingRule, RatingYear, WaiverCampaign
 
 _YEAR = re.compile(

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from kaunti.core.audit import record_event
 from kaunti.core.money import kes
+from kaunti.core.services.audit import record_event
 from kaunti.land.models import (
     Objection,
     ObjectionStatus,

@@ -5,7 +5,7 @@ payment shows at once. The handler records on the audit chain that the parcel's 
 was settled, inside the settling transaction.
 """
 
-from kaunti.core.audit import record_event
+from kaunti.core.services.audit import record_event
 from kaunti.land.models import ParcelCharge
 from kaunti.payments.models import Bill
 

@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from kaunti.core.jobs import create_job
 from kaunti.core.models import AuditEvent, Job, JobState
+from kaunti.core.services.jobs import create_job
 from kaunti.land.models import BillingRun, ChargeKind, LandUse, Parcel, ParcelCharge, RunState
 from kaunti.land.services.billing import bill_rates
 from kaunti.land.services.billing_jobs import start_billing_job

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from kaunti.core.jobs import create_job
 from kaunti.core.models import AuditEvent, Department, JobState, Ward
+from kaunti.core.services.jobs import create_job
 from kaunti.land.models import (
     BillingRun,
     ChargeKind,

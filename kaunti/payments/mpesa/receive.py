@@ -3,7 +3,7 @@ paybill lane call. Each payload is stored first (`callback_store`); applying it 
 work of `stk_callbacks` and `c2b`, and this module only decides when that runs: now, or
 in a task.
 
-The tasks are queued by their registered names (`kaunti.core.jobs.enqueue`), never
+The tasks are queued by their registered names (`kaunti.core.services.jobs.enqueue`), never
 imported: `kaunti.payments.tasks` imports this module to run the work, so a service that
 imported the tasks would close an import circle. The names below are the ones the tasks
 are registered under (`tasks.py` reads them from here), so they cannot drift apart.
@@ -19,7 +19,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from kaunti.core.jobs import enqueue
+from kaunti.core.services.jobs import enqueue
 from kaunti.payments.models import CallbackDrain, CallbackStatus, InboundCallback
 from kaunti.payments.mpesa import c2b, stk_callbacks
 from kaunti.payments.services import callback_store

@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import record_event
 from kaunti.core.identifiers import normalise_phone
-from kaunti.core.jobs import enqueue
 from kaunti.core.money import format_amount, whole_shillings_for_mpesa
+from kaunti.core.services.audit import record_event
+from kaunti.core.services.jobs import enqueue
 from kaunti.payments.models import Bill, BillStatus, StkRequest
 
 # The registered name of the task that sends a prompt (its name since it was written).

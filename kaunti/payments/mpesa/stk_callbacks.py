@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from kaunti.core.audit import record_event
+from kaunti.core.services.audit import record_event
 from kaunti.payments.models import (
     CallbackStatus,
     Channel,

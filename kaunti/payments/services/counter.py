@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kaunti.accounts.permissions import has_permission
-from kaunti.core.audit import record_event
 from kaunti.core.models import Department
 from kaunti.core.money import format_kes, kes
+from kaunti.core.services.audit import record_event
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import (
     Bill,

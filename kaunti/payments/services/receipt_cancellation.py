@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.permissions import has_permission
-from kaunti.core import documents
-from kaunti.core.audit import record_event
 from kaunti.core.money import ZERO, format_kes
+from kaunti.core.services import documents
+from kaunti.core.services.audit import record_event
 from kaunti.ledger import selectors as ledger_selectors
 from kaunti.ledger import services as ledger
 from kaunti.ledger.models import JournalEntry

@@ -17,10 +17,10 @@ from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 
-from kaunti.core.documents import verification_url
 from kaunti.core.money import ZERO, format_amount, format_kes
 from kaunti.core.pdf import BOLD, FONT, PdfPage
 from kaunti.core.selectors import get_deployment_county_name
+from kaunti.core.services.documents import verification_url
 from kaunti.payments.models import Allocation, BillLine, Channel, PayerCredit, Receipt
 
 PAGE_WIDTH, PAGE_HEIGHT = A5

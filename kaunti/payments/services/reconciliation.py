@@ -28,8 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kaunti.core.audit import record_event
 from kaunti.core.bulk import batched
+from kaunti.core.services.audit import record_event
 from kaunti.ledger.services import PeriodClosed
 from kaunti.payments.models import (
     Channel,

@@ -20,12 +20,12 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import Event, record_event, record_events
 from kaunti.core.bulk import insert_objects, update_objects
-from kaunti.core.documents import DocumentRecord, new_verification_code, register_documents
 from kaunti.core.identifiers import normalise_phone
 from kaunti.core.money import ZERO, format_kes, kes
-from kaunti.core.notifications import Sms, queue_sms_many
+from kaunti.core.services.audit import Event, record_event, record_events
+from kaunti.core.services.documents import DocumentRecord, new_verification_code, register_documents
+from kaunti.core.services.notifications import Sms, queue_sms_many
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import (
     Allocation,

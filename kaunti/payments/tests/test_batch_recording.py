@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.test import Client
 
-from kaunti.core.audit import find_first_broken_link
 from kaunti.core.models import AuditEvent, Department, OutboxMessage
+from kaunti.core.services.audit import find_first_broken_link
 from kaunti.ledger.models import JournalEntry
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.ledger.services import Line, post_entry

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 
 from kaunti.conftest import LockOrderWatch
-from kaunti.core.audit import record_event
+from kaunti.core.services.audit import record_event
 from kaunti.payments.locks import LOCK_ORDER, lock_taken_by
 from kaunti.payments.models import PayerCredit
 from kaunti.payments.services.bills import lock_payer_credit

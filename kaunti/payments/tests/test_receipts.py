@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from kaunti.accounts.models import User
-from kaunti.core.documents import verification_url
 from kaunti.core.models import Department
+from kaunti.core.services.documents import verification_url
 from kaunti.payments.models import Bill, Receipt
 from kaunti.payments.services.counter import (
     new_form_token,

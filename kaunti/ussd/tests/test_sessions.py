@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from kaunti.accounts.models import PrivacyConsent, User
 from kaunti.core import ratelimit
-from kaunti.core.documents import register_document
 from kaunti.core.models import OutboxMessage
+from kaunti.core.services.documents import register_document
 from kaunti.eservices.models import Application, Complaint
 from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.payments.models import Bill, StkRequest

@@ -12,7 +12,7 @@ from django.test import Client
 from kaunti.accounts.models import User
 from kaunti.conftest import read_sms
 from kaunti.core.models import OutboxMessage, OutboxStatus
-from kaunti.core.notifications import queue_sms
+from kaunti.core.services.notifications import queue_sms
 from kaunti.eservices.models import Application
 from kaunti.eservices.services.applications.submission import submit_application
 from kaunti.payments.models import Bill

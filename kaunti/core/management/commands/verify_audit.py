@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kaunti.core.audit import find_first_broken_link
 from kaunti.core.models import AuditEvent
+from kaunti.core.services.audit import find_first_broken_link
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
-from kaunti.core.audit import record_event
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.definitions.documents import DocumentSpec, parse_documents
 from kaunti.eservices.definitions.language import current_language
 from kaunti.eservices.models import Application, ApplicationDocument, EventKind

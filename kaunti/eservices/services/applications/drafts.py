@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
-from kaunti.core.audit import record_event
 from kaunti.core.models import Ward
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.definitions.answers import clean_answers
 from kaunti.eservices.definitions.form import FieldSpec, FieldType, parse_form
 from kaunti.eservices.models import Application, ApplicationStatus, EventKind, Service

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
-from kaunti.core.audit import record_event
 from kaunti.core.language import in_both_languages
 from kaunti.core.money import format_amount
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.definitions.answers import clean_answers
 from kaunti.eservices.definitions.form import FieldType, parse_form
 from kaunti.eservices.models import (

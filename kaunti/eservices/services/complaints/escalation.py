@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kaunti.accounts.models import Role, RoleAssignment, User
-from kaunti.core.audit import record_event
 from kaunti.core.models import Department
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.models import UNRESOLVED_STATUSES, Complaint, ComplaintEventKind
 from kaunti.eservices.services.notices import record_complaint_event, text_person
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
-from kaunti.core.audit import record_event
 from kaunti.core.models import Ward
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.definitions.documents import JPEG, PNG
 from kaunti.eservices.models import Complaint, ComplaintCategory, ComplaintEventKind, ComplaintKind
 from kaunti.eservices.references import new_complaint_reference

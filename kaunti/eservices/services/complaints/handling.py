@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
 from kaunti.accounts.permissions import has_permission, require_permission
-from kaunti.core.audit import record_event
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.models import (
     UNRESOLVED_STATUSES,
     Complaint,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.accounts.models import User
-from kaunti.core.audit import record_event
+from kaunti.core.services.audit import record_event
 from kaunti.eservices.definitions.documents import JPEG, PNG
 from kaunti.eservices.definitions.workflow import StepKind
 from kaunti.eservices.models import (

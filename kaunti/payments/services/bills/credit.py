@@ -13,9 +13,9 @@ from django.db import connection, transaction
 from django.db.models import Model, QuerySet, Sum
 from django.utils import timezone
 
-from kaunti.core.audit import Event, record_events
 from kaunti.core.bulk import batched, insert_objects, update_objects
 from kaunti.core.money import ZERO, kes
+from kaunti.core.services.audit import Event, record_events
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import Allocation, Bill, BillLine, BillStatus, Channel, PayerCredit
 from kaunti.payments.services.bills.base import PAYER_CREDITS, RECEIVABLES

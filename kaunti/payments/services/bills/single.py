@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import record_event
 from kaunti.core.identifiers import normalise_kra_pin, normalise_national_id, normalise_phone
 from kaunti.core.models import Department, Ward
 from kaunti.core.money import ZERO, kes
+from kaunti.core.services.audit import record_event
 from kaunti.ledger import selectors as ledger_selectors
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import Bill, BillCancellation, BillLine, BillStatus, RevenueStream

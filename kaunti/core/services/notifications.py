@@ -16,8 +16,8 @@ from django.utils import timezone, translation
 
 from kaunti.core.bulk import insert_objects
 from kaunti.core.identifiers import normalise_phone
-from kaunti.core.jobs import enqueue_on_commit
 from kaunti.core.models import Channel, OutboxMessage
+from kaunti.core.services.jobs import enqueue_on_commit
 
 SUPPORTED_LANGUAGES = ("en", "sw")
 

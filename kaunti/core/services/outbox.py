@@ -13,8 +13,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kaunti.core.audit import record_event
 from kaunti.core.models import Channel, OutboxMessage, OutboxStatus
+from kaunti.core.services.audit import record_event
 from kaunti.core.sms import SmsError, get_sms_backend
 
 # Africa's Talking delivery reports (shared/reference/kenya.md 2.4): Success is delivered,

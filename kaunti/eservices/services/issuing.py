@@ -1,6 +1,6 @@
 """Issuing the permit, licence, certificate or approval letter of an approved application.
 
-The document is registered with `core.documents`, so its code verifies at /verify/<code>
+The document is registered with `core.services.documents`, so its code verifies at /verify/<code>
 (valid, expired or revoked) and the PDF carries a QR code to that page. Validity follows
 the service version's rule: business permits run to 31 December (the Nyandarua Finance
 Act's calendar-year permits); others for a number of months (County Licensing (Uniform

@@ -34,13 +34,11 @@ depends on it.
 """
 
 import contextlib
-import math
 import re
 import threading
 import time
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
 from types import TracebackType
@@ -48,108 +46,27 @@ from typing import Self
 
 import httpx
 
-from kaunti.simulators.http import LocalServer, Reply, Request, json_reply, text_reply
-
-MESSAGING_PATH = "/version1/messaging"
-INVALID_AUTHENTICATION = "The supplied authentication is invalid"
-
-# Per-recipient status codes (reference 2.3). 100-102 mean accepted; their `status` reads
-# "Success", the others carry their name.
-STATUS_NAMES: Mapping[int, str] = {
-    100: "Processed",
-    101: "Sent",
-    102: "Queued",
-    401: "RiskHold",
-    402: "InvalidSenderId",
-    403: "InvalidPhoneNumber",
-    404: "UnsupportedNumberType",
-    405: "InsufficientBalance",
-    406: "UserInBlacklist",
-    407: "CouldNotRoute",
-    409: "DoNotDisturbRejection",
-    500: "InternalServerError",
-    501: "GatewayError",
-    502: "RejectedByGateway",
-}
-ACCEPTED_CODES = frozenset({100, 101, 102})
-SENT = 101
-
-# Delivery reports (reference 2.4): the statuses and the reasons given for final failures.
-DELIVERY_STATUSES = frozenset({"Sent", "Submitted", "Buffered", "Rejected", "Success", "Failed"})
-FAILED_DELIVERY_STATUSES = frozenset({"Rejected", "Failed"})
-FAILURE_REASONS = frozenset(
-    {
-        "InsufficientCredit",
-        "InvalidLinkId",
-        "UserIsInactive",
-        "UserInBlackList",
-        "UserAccountSuspended",
-        "NotNetworkSubscriber",
-        "UserNotSubscribedToProduct",
-        "UserDoesNotExist",
-        "DeliveryFailure",
-    }
+from kaunti.simulators.africastalking.wire import (
+    ACCEPTED_CODES,
+    DELIVERY_STATUSES,
+    FAILED_DELIVERY_STATUSES,
+    FAILURE_REASONS,
+    INVALID_AUTHENTICATION,
+    MESSAGING_PATH,
+    SAFARICOM_NETWORK_CODE,
+    SENT,
+    STATUS_NAMES,
+    AcceptedMessage,
+    Outcome,
+    ReceivedRequest,
+    e164,
+    message_parts,
+    validated_outcome,
 )
-SAFARICOM_NETWORK_CODE = "63902"
+from kaunti.simulators.http import LocalServer, Reply, Request, json_reply, text_reply
 
 # The number shape the official SDK insists on before sending anything.
 _E164 = re.compile(r"^\+[0-9]{4,}$")
-_HTTP_OUTCOME = re.compile(r"^http ([1-5][0-9][0-9])$")
-# GSM-7: one part holds 160 characters; a long message is split into parts of 153.
-_SINGLE_PART = 160
-_MULTI_PART = 153
-
-# A recipient's scripted outcome: a per-recipient `statusCode`, or "http <status>" to answer
-# the whole request with that HTTP status.
-Outcome = int | str
-
-
-@dataclass(frozen=True)
-class ReceivedRequest:
-    """One request as the gateway saw it (header names lower-cased) and the status it got."""
-
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    form: Mapping[str, str]
-    status: int
-
-
-@dataclass(frozen=True)
-class AcceptedMessage:
-    """One message the gateway accepted for one number."""
-
-    message_id: str
-    number: str
-    message: str
-    sender: str
-    username: str
-    status_code: int
-
-
-def _validated_outcome(outcome: Outcome) -> Outcome:
-    if isinstance(outcome, bool):
-        raise ValueError(f"not an outcome: {outcome!r}")
-    if isinstance(outcome, int):
-        if outcome not in STATUS_NAMES:
-            raise ValueError(f"unknown Africa's Talking status code {outcome}")
-        return outcome
-    match = _HTTP_OUTCOME.match(outcome)
-    if match is None:
-        raise ValueError(f'not an outcome: {outcome!r} (use a status code or "http 500")')
-    HTTPStatus(int(match.group(1)))  # refuses a status HTTP does not define
-    return outcome
-
-
-def _e164(number: str) -> str:
-    return number if number.startswith("+") else f"+{number}"
-
-
-def message_parts(message: str) -> int:
-    """How many SMS parts a message costs (GSM-7 lengths)."""
-    if len(message) <= _SINGLE_PART:
-        return 1
-    return math.ceil(len(message) / _MULTI_PART)
 
 
 class AfricasTalkingSimulator:
@@ -228,9 +145,9 @@ class AfricasTalkingSimulator:
 
     def set_outcome(self, number: str, outcome: Outcome) -> None:
         """Script what happens to messages for `number` (E.164, "+" optional) from now on."""
-        validated = _validated_outcome(outcome)
+        validated = validated_outcome(outcome)
         with self._lock:
-            self._outcomes[_e164(number)] = validated
+            self._outcomes[e164(number)] = validated
 
     def clear_outcomes(self) -> None:
         with self._lock:
@@ -421,44 +338,3 @@ class AfricasTalkingSimulator:
             {"SMSMessageData": {"Message": summary, "Recipients": recipients}},
         )
         return answer, tuple(report_ids)
-
-
-def ussd_form(
-    *,
-    session_id: str,
-    phone_number: str,
-    text: str,
-    service_code: str = "*000*18#",
-    network_code: str = SAFARICOM_NETWORK_CODE,
-) -> dict[str, str]:
-    """The form Africa's Talking POSTs to a USSD callback on each step (reference 2.2):
-    `text` holds every input of the session so far, joined by "*"."""
-    return {
-        "sessionId": session_id,
-        "serviceCode": service_code,
-        "phoneNumber": _e164(phone_number),
-        "networkCode": network_code,
-        "text": text,
-    }
-
-
-def inbound_sms_form(
-    *,
-    sender: str,
-    text: str,
-    to: str = "40018",
-    message_id: str = "",
-    link_id: str = "",
-    date: str = "2026-11-27 12:00:00",
-    network_code: str = SAFARICOM_NETWORK_CODE,
-) -> dict[str, str]:
-    """The form Africa's Talking POSTs when someone texts the shortcode (reference 2.4)."""
-    return {
-        "date": date,
-        "from": _e164(sender),
-        "id": message_id or f"ATXid_{uuid.uuid4().hex}",
-        "linkId": link_id,
-        "text": text,
-        "to": to,
-        "networkCode": network_code,
-    }

@@ -12,7 +12,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kaunti.core.audit import Event, record_event, record_events
+from kaunti.core.audit import Event, audited_transaction, record_event, record_events
 from kaunti.core.bulk import insert_objects, update_objects
 from kaunti.core.identifiers import normalise_kra_pin, normalise_national_id, normalise_phone
 from kaunti.core.models import Department, Ward
@@ -139,7 +139,7 @@ def credit_balance(*, payer_key: str) -> Decimal:
     return kes(total or ZERO)
 
 
-@transaction.atomic
+@audited_transaction()
 def create_bill(
     *,
     payer: Payer,
@@ -249,7 +249,7 @@ def apply_payer_credit(*, bill: Bill, actor: Any | None) -> Decimal:
     return apply_payer_credits(bill_ids=[bill.pk], actor=actor)
 
 
-@transaction.atomic
+@audited_transaction()
 def apply_payer_credits(*, bill_ids: Sequence[int], actor: Any | None) -> Decimal:
     """Use what the bills' payers hold in credit on bills raised without it, in the order
     given (bills raised in bulk, like the year's land rates, skip the step `create_bill`
@@ -376,7 +376,6 @@ def _use_payer_credit(bills: Sequence[Bill], *, actor: Any | None) -> Decimal:
     return sum((amount for _bill, amount in used), ZERO)
 
 
-@transaction.atomic
 def _cancellation_lines(bill: Bill) -> list[ledger.Line]:
     """The mirror of what raising the bill booked: revenue per stream back out of receivables."""
     by_account: dict[str, Decimal] = {}
@@ -388,6 +387,7 @@ def _cancellation_lines(bill: Bill) -> list[ledger.Line]:
     ] + [ledger.Line(RECEIVABLES, credit=bill.total, ward_id=bill.ward_id)]
 
 
+@transaction.atomic
 def cancel_bill(*, bill: Bill, reason: str, actor: Any) -> BillCancellation:
     """Withdraw a bill nothing has been paid on; its raising entry is reversed."""
     locked = Bill.objects.select_for_update().get(pk=bill.pk)

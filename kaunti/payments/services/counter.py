@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from kaunti.accounts.permissions import has_permission
 from kaunti.core import documents
-from kaunti.core.audit import record_event
+from kaunti.core.audit import audited_transaction, record_event
 from kaunti.core.models import Department
 from kaunti.core.money import ZERO, format_kes, kes
 from kaunti.ledger import selectors as ledger_selectors
@@ -301,7 +301,7 @@ def close_till(*, till: TillSession, counted_cash: Decimal, actor: Any) -> TillS
 # --- Cancelling a receipt ---------------------------------------------------------------
 
 
-@transaction.atomic
+@audited_transaction()
 def cancel_receipt(
     *, receipt: Receipt, reason: str, requested_by: Any, approved_by: Any
 ) -> ReceiptCancellation:

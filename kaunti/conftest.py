@@ -2,7 +2,9 @@
 
 import json
 import os
+import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,24 @@ class LockOrderWatch:
         self.block: object | None = None
         self.held: list[str] = []
         self.violations: list[str] = []
+        self.places: list[str] = []  # the code that took each lock out of order
+
+    @contextmanager
+    def each_block_inside(self) -> Iterator[None]:
+        """Watch each atomic block opened inside the current one as a transaction of its
+        own: for a test that runs many operations in one savepoint, to roll them back
+        together."""
+        base_depth = self.base_depth
+        self.base_depth = len(connections["default"].atomic_blocks)
+        try:
+            yield
+        finally:
+            self.base_depth = base_depth
+
+    def forget(self) -> None:
+        """Clear what it found: for a test that crossed on purpose."""
+        self.violations.clear()
+        self.places.clear()
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         lock = lock_taken_by(sql)
@@ -93,32 +113,43 @@ class LockOrderWatch:
         if later:
             held = " -> ".join(self.held)
             self.violations.append(f"{name!r} taken after {later[0]!r} (held: {held})")
+            self.places.append(_calling_code())
         self.held.append(name)
 
 
+def _calling_code() -> str:
+    """Where the code under test took a lock: its innermost frames, innermost first."""
+    frames = [
+        f"{frame.filename.rsplit('/kaunti/', 1)[-1]}:{frame.lineno} {frame.name}"
+        for frame in traceback.extract_stack()
+        if "/kaunti/" in frame.filename
+        and "/tests/" not in frame.filename
+        and not frame.filename.endswith("conftest.py")
+    ]
+    return " < ".join(reversed(frames[-4:]))
+
+
 @pytest.fixture(autouse=True)
-def _lock_order(request: pytest.FixtureRequest) -> Iterator[None]:
-    """On PostgreSQL, with `KAUNTI_CHECK_LOCK_ORDER=1`, every test that uses the database also
-    checks the lock order. Not yet on by default: the crossings it finds today are listed in ADR 16."""
-    if (
-        not os.environ.get("KAUNTI_CHECK_LOCK_ORDER")
-        or request.node.get_closest_marker("takes_locks_out_of_order") is not None
-    ) or not (
+def lock_order(request: pytest.FixtureRequest) -> Iterator[LockOrderWatch]:
+    """On PostgreSQL, every test that uses the database also checks the lock order (ADR 16).
+    A test may ask for the watch: elsewhere it is there too, and sees nothing."""
+    connection = connections["default"]
+    if not (
         "_django_db_helper" in request.fixturenames
         or request.node.get_closest_marker("django_db") is not None
     ):
-        yield
+        yield LockOrderWatch(base_depth=0)
         return
     request.getfixturevalue("_django_db_helper")
-    connection = connections["default"]
-    if connection.vendor != "postgresql":
-        yield
-        return
     watch = LockOrderWatch(base_depth=len(connection.atomic_blocks))
+    if connection.vendor != "postgresql":
+        yield watch
+        return
     with connection.execute_wrapper(watch):
-        yield
+        yield watch
     assert not watch.violations, "money-path locks taken out of order (ADR 16):\n" + "\n".join(
-        watch.violations
+        f"{violation}\n  at {place}"
+        for violation, place in zip(watch.violations, watch.places, strict=True)
     )
 
 

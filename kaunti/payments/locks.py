@@ -4,7 +4,7 @@ Two transactions that take two of these locks the other way round can deadlock, 
 raised while the rates run spent the same payer's credit once did. `LOCK_ORDER` is that
 order; `lock_taken_by` names the lock a SQL statement takes, so that the test suite can
 watch every statement and fail a path that takes a lock of an earlier rank after a later
-one (`kaunti/conftest.py`, fixture `_lock_order`).
+one (`kaunti/conftest.py`, fixture `lock_order`, on every PostgreSQL test).
 """
 
 import re
@@ -41,9 +41,9 @@ LOCK_ORDER: tuple[Lock, ...] = (
         _for_update_of("payments_receipt"),
     ),
     Lock(
-        "application",
-        "an application moved by its workflow or settled by its bill",
-        _for_update_of("eservices_application"),
+        "stk request",
+        "an M-Pesa prompt, locked by its answer before the answer pays its bill",
+        _for_update_of("payments_stkrequest"),
     ),
     Lock(
         "bill",
@@ -51,11 +51,15 @@ LOCK_ORDER: tuple[Lock, ...] = (
         _for_update_of("payments_bill"),
     ),
     Lock(
+        "application",
+        "an application moved by its workflow, or settled once its bill is paid",
+        _for_update_of("eservices_application"),
+    ),
+    Lock(
         "payer credit",
         "a payer's credit, held by whoever spends or takes it back",
         re.compile(r"pg_advisory_xact_lock\(%s, hashtext\(key\)\)"),
     ),
-    Lock("stk request", "an M-Pesa prompt and its answer", _for_update_of("payments_stkrequest")),
     Lock(
         "collections",
         "the daily collections by stream, then day, ward and channel",

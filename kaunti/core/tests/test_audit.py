@@ -14,6 +14,7 @@ from kaunti.core.models import AuditEvent
 from kaunti.core.services.audit import (
     GENESIS_HASH,
     _link_hash,
+    audited_transaction,
     find_first_broken_link,
     record_event,
 )
@@ -208,3 +209,51 @@ def test_a_forked_chain_is_refused(three_events: list[AuditEvent]) -> None:
 
     assert list(AuditEvent.objects.order_by("id")) == three_events
     assert verify_audit() == "Audit chain intact: 3 events verified.\n"
+
+
+def _event(action: str) -> AuditEvent:
+    return record_event(actor=None, action=action, target_type="test", target_id="1")
+
+
+def test_an_audited_transaction_appends_its_events_at_its_end_in_order() -> None:
+    with audited_transaction():
+        first = _event("test.first")
+        with audited_transaction():  # nested: the outermost appends
+            _event("test.second")
+        assert first.pk is None
+        assert not AuditEvent.objects.exists()
+        _event("test.third")
+
+    assert [event.action for event in AuditEvent.objects.order_by("id")] == [
+        "test.first",
+        "test.second",
+        "test.third",
+    ]
+    assert first.pk is not None
+    assert find_first_broken_link() is None
+
+
+class ChangeFailed(Exception):
+    """The change an event records failed: its transaction (or savepoint) rolls back."""
+
+
+def _record_then_fail(action: str) -> None:
+    _event(action)
+    raise ChangeFailed(action)
+
+
+def test_events_of_a_savepoint_rolled_back_inside_an_audited_transaction_are_not_kept() -> None:
+    with audited_transaction():
+        _event("test.kept")
+        with pytest.raises(ChangeFailed), transaction.atomic():
+            _record_then_fail("test.undone")
+
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["test.kept"]
+
+
+def test_an_audited_transaction_that_fails_appends_nothing() -> None:
+    with pytest.raises(ChangeFailed), audited_transaction():
+        _record_then_fail("test.undone")
+
+    assert not AuditEvent.objects.exists()
+    assert _event("test.after").pk is not None  # outside, events are appended at once

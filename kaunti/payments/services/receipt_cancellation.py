@@ -7,7 +7,6 @@ adds negative rows (allocation, payer credit, collections), and only the bill's 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from kaunti.accounts.permissions import has_permission
 from kaunti.core.money import ZERO, format_kes
 from kaunti.core.services import documents
-from kaunti.core.services.audit import record_event
+from kaunti.core.services.audit import audited_transaction, record_event
 from kaunti.ledger import selectors as ledger_selectors
 from kaunti.ledger import services as ledger
 from kaunti.ledger.models import JournalEntry
@@ -33,7 +32,7 @@ from kaunti.payments.services.daily_collections import record_collection
 from kaunti.payments.services.recording import status_for
 
 
-@transaction.atomic
+@audited_transaction()
 def cancel_receipt(
     *, receipt: Receipt, reason: str, requested_by: Any, approved_by: Any
 ) -> ReceiptCancellation:

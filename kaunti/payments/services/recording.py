@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from kaunti.core.bulk import insert_objects, update_objects
 from kaunti.core.identifiers import normalise_phone
 from kaunti.core.money import ZERO, format_kes, kes
-from kaunti.core.services.audit import Event, record_event, record_events
+from kaunti.core.services.audit import Event, audited_transaction, record_event, record_events
 from kaunti.core.services.documents import DocumentRecord, new_verification_code, register_documents
 from kaunti.core.services.notifications import Sms, queue_sms_many
 from kaunti.ledger import services as ledger
@@ -231,7 +231,7 @@ def record_payments(
             raise ValidationError(_("A payment must be for more than KES 0."))
     keys = [(item.provider, item.external_ref) for item in incoming]
     try:
-        with transaction.atomic():
+        with audited_transaction():
             known = _recorded_payments(keys)
             new: dict[tuple[str, str], IncomingPayment] = {}
             for key, item in zip(keys, incoming, strict=True):
@@ -333,6 +333,9 @@ def _record_new_payments(
         payment.journal_entry = entry
     insert_objects(payments)
     _allocate_all(payments, payment_bills, shares)
+    # Before the collections and the receipt numbers: an owner's handler may lock what the
+    # bill paid for, and that lock comes before theirs (ADR 16).
+    _settle_paid_bills(payment_bills)
     save_collections(collections)
     receipts = _issue_receipts(payments, payment_bills)
     record_events(
@@ -353,7 +356,6 @@ def _record_new_payments(
             for payment, bill, receipt in zip(payments, payment_bills, receipts, strict=True)
         ]
     )
-    _settle_paid_bills(payment_bills)
     queue_sms_many(
         [
             sms
@@ -443,18 +445,19 @@ def _allocate(*, payment: Payment, bill: Bill, allocated: Decimal, credited: Dec
     if allocated > 0:
         bill.paid += allocated
         bill.status = status_for(total=bill.total, paid=bill.paid)
+    _allocate_all([payment], [bill], [(allocated, credited)])
+    if allocated > 0 and bill.status == BillStatus.PAID:
+        settle(bill)  # before the collections, as `record_payments` (ADR 16)
+    if allocated > 0:
         record_collection(
             bill=bill,
             amount=allocated,
             channel=payment.channel,
             day=timezone.localtime(payment.paid_at).date(),
         )
-    _allocate_all([payment], [bill], [(allocated, credited)])
-    if allocated > 0 and bill.status == BillStatus.PAID:
-        settle(bill)
 
 
-@transaction.atomic
+@audited_transaction()
 def assign_suspense_payment(*, payment: Payment, bill_number: str, actor: Any) -> Payment:
     """An officer puts a payment held in suspense onto the right bill."""
     locked = Payment.objects.select_for_update().get(pk=payment.pk)

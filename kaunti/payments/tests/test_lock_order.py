@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 
 from kaunti.conftest import LockOrderWatch
-from kaunti.core.services.audit import record_event
+from kaunti.core.services.audit import audited_transaction, record_event
 from kaunti.payments.locks import LOCK_ORDER, lock_taken_by
 from kaunti.payments.models import PayerCredit
 from kaunti.payments.services.bills import lock_payer_credit
@@ -24,15 +24,16 @@ def _watch() -> LockOrderWatch:
     return LockOrderWatch(base_depth=len(connection.atomic_blocks))
 
 
-@pytest.mark.takes_locks_out_of_order  # on purpose: the suite's own watch would fail it
 @pytest.mark.django_db
-def test_credit_taken_after_the_audit_chain_is_named_as_out_of_order() -> None:
+def test_credit_taken_after_the_audit_chain_is_named_as_out_of_order(
+    lock_order: LockOrderWatch,
+) -> None:
     _held_credit("254712000001")
-    watch = _watch()
-    with connection.execute_wrapper(watch), transaction.atomic():
+    with transaction.atomic():
         record_event(actor=None, action="test.first", target_type="test", target_id="1")
         lock_payer_credit(["254712000001"])
-    assert watch.violations == ["'payer credit' taken after 'audit chain' (held: audit chain)"]
+    assert lock_order.violations == ["'payer credit' taken after 'audit chain' (held: audit chain)"]
+    lock_order.forget()  # made on purpose: the suite's own watch lets this test pass
 
 
 @pytest.mark.django_db
@@ -42,6 +43,17 @@ def test_credit_then_the_audit_chain_is_in_order() -> None:
     with connection.execute_wrapper(watch), transaction.atomic():
         lock_payer_credit(["254712000001"])
         record_event(actor=None, action="test.first", target_type="test", target_id="1")
+    assert watch.violations == []
+    assert watch.held == ["payer credit", "audit chain"]
+
+
+@pytest.mark.django_db
+def test_an_audited_transaction_takes_the_audit_chain_last() -> None:
+    _held_credit("254712000001")
+    watch = _watch()
+    with connection.execute_wrapper(watch), audited_transaction():
+        record_event(actor=None, action="test.first", target_type="test", target_id="1")
+        lock_payer_credit(["254712000001"])
     assert watch.violations == []
     assert watch.held == ["payer credit", "audit chain"]
 
@@ -64,12 +76,12 @@ def test_every_lock_is_named_by_the_statement_that_takes_it() -> None:
         "till session": 'SELECT "payments_tillsession"."id" FROM "payments_tillsession" WHERE '
         '"payments_tillsession"."id" = %s LIMIT 21 FOR UPDATE',
         "receipt": 'SELECT * FROM "payments_receipt" WHERE 1 FOR UPDATE',
-        "application": 'SELECT "eservices_application"."id" FROM "eservices_application" '
-        'INNER JOIN "eservices_service" ON (1) FOR UPDATE OF "eservices_application"',
+        "stk request": 'SELECT * FROM "payments_stkrequest" WHERE 1 FOR UPDATE',
         "bill": 'SELECT "payments_bill"."id" FROM "payments_bill" WHERE 1 ORDER BY '
         '"payments_bill"."number" ASC FOR UPDATE',
+        "application": 'SELECT "eservices_application"."id" FROM "eservices_application" '
+        'INNER JOIN "eservices_service" ON (1) FOR UPDATE OF "eservices_application"',
         "payer credit": "SELECT count(pg_advisory_xact_lock(%s, hashtext(key))) FROM unnest(%s)",
-        "stk request": 'SELECT * FROM "payments_stkrequest" WHERE 1 FOR UPDATE',
         "collections": "INSERT INTO payments_dailycollection (day) VALUES (%s) ON CONFLICT (day)",
         "receipt sequence": 'SELECT * FROM "payments_receiptsequence" WHERE 1 FOR UPDATE',
         "audit chain": "SELECT pg_advisory_xact_lock(%s)",

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kaunti.accounts.models import Role, User
+from kaunti.conftest import LockOrderWatch
 from kaunti.core.money import ZERO, kes
 from kaunti.ledger.selectors import get_account_balance, get_trial_balance
 from kaunti.payments.models import Allocation, Bill, BillStatus, Channel, Payment, Receipt
@@ -259,10 +260,11 @@ def staff(price_list: None, make_staff: Callable[..., User]) -> Staff:
     ]
 )
 def test_any_sequence_keeps_the_books_balanced_and_bills_consistent(
-    staff: Staff, steps: list[tuple[Any, ...]]
+    staff: Staff, steps: list[tuple[Any, ...]], lock_order: LockOrderWatch
 ) -> None:
-    # Each example runs in a savepoint rolled back at its end: examples never see each other.
-    with transaction.atomic():
+    # Each example runs in a savepoint rolled back at its end: examples never see each
+    # other. Each step inside it is a transaction of its own for the lock order's watch.
+    with transaction.atomic(), lock_order.each_block_inside():
         model = Model()
         for step in steps:
             apply(model, staff, step)

@@ -9,13 +9,13 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Model, QuerySet, Sum
 from django.utils import timezone
 
 from kaunti.core.bulk import batched, insert_objects, update_objects
 from kaunti.core.money import ZERO, kes
-from kaunti.core.services.audit import Event, record_events
+from kaunti.core.services.audit import Event, audited_transaction, record_events
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import Allocation, Bill, BillLine, BillStatus, Channel, PayerCredit
 from kaunti.payments.services.bills.base import PAYER_CREDITS, RECEIVABLES
@@ -51,7 +51,7 @@ def apply_payer_credit(*, bill: Bill, actor: Any | None) -> Decimal:
     return apply_payer_credits(bill_ids=[bill.pk], actor=actor)
 
 
-@transaction.atomic
+@audited_transaction()
 def apply_payer_credits(*, bill_ids: Sequence[int], actor: Any | None) -> Decimal:
     """Use what the bills' payers hold in credit on bills raised without it, in the order
     given (bills raised in bulk, like the year's land rates, skip the step `create_bill`

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from kaunti.core.identifiers import normalise_kra_pin, normalise_national_id, normalise_phone
 from kaunti.core.models import Department, Ward
 from kaunti.core.money import ZERO, kes
-from kaunti.core.services.audit import record_event
+from kaunti.core.services.audit import audited_transaction, record_event
 from kaunti.ledger import selectors as ledger_selectors
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import Bill, BillCancellation, BillLine, BillStatus, RevenueStream
@@ -93,7 +93,7 @@ def _price_lines(lines: Sequence[LineInput]) -> list[BillLine]:
     return priced
 
 
-@transaction.atomic
+@audited_transaction()
 def create_bill(
     *,
     payer: Payer,

@@ -15,7 +15,7 @@ from kaunti.accounts.models import User
 from kaunti.accounts.permissions import roles_granting
 from kaunti.core.forms import GovukDateAnswerField
 from kaunti.core.models import Department, Ward
-from kaunti.eservices.definitions import FieldSpec, FieldType
+from kaunti.eservices.definitions.form import FieldSpec, FieldType
 from kaunti.eservices.models import (
     ApplicationStatus,
     ApplicationStep,

@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kaunti.core.api import problems
-from kaunti.eservices.definitions import FieldType, current_language, parse_sections
+from kaunti.eservices.definitions.form import FieldType, parse_sections
+from kaunti.eservices.definitions.language import current_language
 from kaunti.eservices.selectors import catalogue
 from kaunti.eservices.serializers import ServiceDetailOutput, ServiceSummaryOutput
 

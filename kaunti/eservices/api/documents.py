@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from kaunti.accounts.api_permissions import HasAction, IsCitizen
 from kaunti.core.api import problems
 from kaunti.eservices.api.access import STEP_ACTIONS, VIEW_APPLICATIONS, application_to_view
-from kaunti.eservices.definitions import current_language
+from kaunti.eservices.definitions.language import current_language
 from kaunti.eservices.selectors import applications as application_selectors
 
 

@@ -6,26 +6,5 @@ filled in and processed. Field labels come in English and Kiswahili; validation
 messages are given in the active language, with the field's label in that language.
 
 Import from the module that holds what you need (`form`, `answers`, `documents`,
-`workflow`, `version`, `language`). The pages, the API and the forms still read the names
-below from here until they are split (issue 15).
+`workflow`, `version`, `language`).
 """
-
-from kaunti.eservices.definitions.form import (
-    FieldSpec,
-    FieldType,
-    group_into_sections,
-    parse_sections,
-)
-from kaunti.eservices.definitions.language import current_language
-from kaunti.eservices.definitions.version import VersionDefinition
-from kaunti.eservices.definitions.workflow import StepKind
-
-__all__ = [
-    "FieldSpec",
-    "FieldType",
-    "StepKind",
-    "VersionDefinition",
-    "current_language",
-    "group_into_sections",
-    "parse_sections",
-]

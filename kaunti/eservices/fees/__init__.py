@@ -25,10 +25,5 @@ waiver stops at zero and a line that comes to zero is left off the bill.
 
 The package holds the plain data (`schedules`), the checked rules (`rules`), the
 computation (`engine`) and its result (`breakdown`); import from the module that holds
-what you need. The citizen pages still read `FeeBreakdown` from here until they are
-split (issue 15).
+what you need.
 """
-
-from kaunti.eservices.fees.breakdown import FeeBreakdown
-
-__all__ = ["FeeBreakdown"]

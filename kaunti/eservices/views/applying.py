@@ -17,15 +17,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kaunti.core.selectors import list_wards
 from kaunti.core.views_support import error_messages, signed_in_user
-from kaunti.eservices.definitions import (
+from kaunti.eservices.definitions.form import (
     FieldSpec,
     FieldType,
-    VersionDefinition,
-    current_language,
     group_into_sections,
     parse_sections,
 )
-from kaunti.eservices.fees import FeeBreakdown
+from kaunti.eservices.definitions.language import current_language
+from kaunti.eservices.definitions.version import VersionDefinition
+from kaunti.eservices.fees.breakdown import FeeBreakdown
 from kaunti.eservices.forms import NoteForm, SectionForm, UploadForm
 from kaunti.eservices.models import Application, ApplicationStatus, ServiceVersion
 from kaunti.eservices.selectors import applications as application_selectors

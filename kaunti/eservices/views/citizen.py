@@ -16,9 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kaunti.core.views_support import pdf_response
-from kaunti.eservices.definitions import (
-    current_language,
-)
+from kaunti.eservices.definitions.language import current_language
 from kaunti.eservices.models import EventKind
 from kaunti.eservices.selectors import applications as application_selectors
 from kaunti.eservices.selectors import catalogue

@@ -20,7 +20,7 @@ from kaunti.accounts.permissions import has_permission
 from kaunti.core.forms import apply_service_errors
 from kaunti.core.selectors import list_wards
 from kaunti.core.views_support import signed_in_user
-from kaunti.eservices.definitions import current_language
+from kaunti.eservices.definitions.language import current_language
 from kaunti.eservices.forms import (
     AssignComplaintForm,
     ComplaintForm,

@@ -25,7 +25,8 @@ from kaunti.accounts.models import Role, User
 from kaunti.accounts.permissions import has_permission
 from kaunti.core.selectors import list_wards
 from kaunti.core.views_support import error_messages, signed_in_user
-from kaunti.eservices.definitions import StepKind, current_language
+from kaunti.eservices.definitions.language import current_language
+from kaunti.eservices.definitions.workflow import StepKind
 from kaunti.eservices.forms import InspectionForm, NoteForm, QueueFilterForm, ReassignForm
 from kaunti.eservices.models import Application, ApplicationStep, StepStatus
 from kaunti.eservices.selectors import applications as selectors

@@ -6,6 +6,9 @@ a repeat returns the first), allocates it to its bill (an overpayment becomes th
 payer's credit; an unknown bill sends it to suspense), issues the gapless receipt, posts
 the balanced ledger entry, adds to the daily collections (`daily_collections`), runs the
 bill owner's settlement handler and queues the SMS to the payer.
+
+
+Receipts are issued in `receipting`; payments in suspense are assigned in `suspense`.
 """
 
 from collections.abc import Sequence
@@ -16,16 +19,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaunti.core.bulk import insert_objects, update_objects
-from kaunti.core.identifiers import normalise_phone
-from kaunti.core.money import ZERO, format_kes, kes
-from kaunti.core.services.audit import Event, audited_transaction, record_event, record_events
-from kaunti.core.services.documents import DocumentRecord, new_verification_code, register_documents
-from kaunti.core.services.notifications import Sms, queue_sms_many
+from kaunti.core.money import ZERO, kes
+from kaunti.core.services.audit import Event, audited_transaction, record_events
+from kaunti.core.services.notifications import queue_sms_many
 from kaunti.ledger import services as ledger
 from kaunti.payments.models import (
     Allocation,
@@ -35,21 +35,17 @@ from kaunti.payments.models import (
     Channel,
     PayerCredit,
     Payment,
-    Receipt,
-    ReceiptSequence,
     TillSession,
 )
 from kaunti.payments.numbering import (
-    financial_year,
     normalise_bill_number,
-    receipt_number,
 )
 from kaunti.payments.services.daily_collections import (
     CollectionTotals,
     add_collections,
-    record_collection,
     save_collections,
 )
+from kaunti.payments.services.receipting import issue_receipts, receipt_sms
 from kaunti.payments.settlement import settle
 
 CHANNEL_ACCOUNTS = {
@@ -59,8 +55,14 @@ CHANNEL_ACCOUNTS = {
     Channel.CASH: "1120",
     Channel.CHEQUE: "1130",
 }
+
+
 RECEIVABLES = "1200"
+
+
 SUSPENSE = "2100"
+
+
 PAYER_CREDITS = "2200"
 
 
@@ -68,67 +70,6 @@ def status_for(*, total: Decimal, paid: Decimal) -> str:
     if paid <= 0:
         return BillStatus.OPEN
     return BillStatus.PAID if paid >= total else BillStatus.PARTLY_PAID
-
-
-def _issue_receipts(payments: list[Payment], bills: list[Bill | None]) -> list[Receipt]:
-    """Take the next numbers of each payment's financial year; gapless, safe under concurrency.
-
-    The year's sequence row is locked until the transaction ends, so a rolled-back payment
-    gives its number back and no number is ever skipped or used twice.
-    """
-    issued_at = timezone.now()
-    years = [financial_year(timezone.localtime(payment.paid_at).date()) for payment in payments]
-    next_number: dict[int, int] = {}
-    for year in sorted(set(years)):
-        sequence = ReceiptSequence.objects.select_for_update().filter(financial_year=year).first()
-        if sequence is None:  # the year's first receipt (one query fewer on every other)
-            ReceiptSequence.objects.get_or_create(financial_year=year)
-            sequence = ReceiptSequence.objects.select_for_update().get(financial_year=year)
-        next_number[year] = sequence.last_number
-        taken = years.count(year)
-        ReceiptSequence.objects.filter(pk=sequence.pk).update(last_number=F("last_number") + taken)
-    receipts: list[Receipt] = []
-    for payment, year in zip(payments, years, strict=True):
-        next_number[year] += 1
-        receipts.append(
-            Receipt(
-                number=receipt_number(year=year, sequence=next_number[year]),
-                financial_year=year,
-                sequence=next_number[year],
-                payment=payment,
-                verification_code=new_verification_code(),
-                issued_at=issued_at,
-            )
-        )
-    insert_objects(receipts)
-    register_documents(
-        [
-            DocumentRecord(
-                kind="receipt",
-                number=receipt.number,
-                holder_name=(bill.payer_name if bill else payment.payer_name) or "-",
-                summary=_receipt_summary(payment, bill, "en"),
-                summary_sw=_receipt_summary(payment, bill, "sw"),
-                issued_at=receipt.issued_at,
-                source_type="payments.receipt",
-                source_ref=receipt.number,
-                verification_code=receipt.verification_code,
-            )
-            for receipt, payment, bill in zip(receipts, payments, bills, strict=True)
-        ]
-    )
-    return receipts
-
-
-def _receipt_summary(payment: Payment, bill: Bill | None, language: str) -> str:
-    """What `/verify/` shows for a receipt, in one language (ADR 15)."""
-    if bill is None:
-        return format_kes(payment.amount)
-    with translation.override(language):
-        return _("%(amount)s for bill %(number)s") % {
-            "amount": format_kes(payment.amount),
-            "number": bill.number,
-        }
 
 
 @dataclass(frozen=True)
@@ -170,19 +111,9 @@ def _lock_open_bills(numbers: set[str]) -> dict[str, Bill]:
     return {bill.number: bill for bill in bills}
 
 
-def _find_open_bill(bill_number: str) -> Bill | None:
+def find_open_bill(bill_number: str) -> Bill | None:
     number = normalise_bill_number(bill_number)
     return _lock_open_bills({number}).get(number) if number else None
-
-
-def _sms_phone(bill: Bill | None, payer_phone: str) -> str:
-    for candidate in (bill.payer_phone if bill else "", payer_phone):
-        if candidate:
-            try:
-                return normalise_phone(candidate)
-            except ValidationError:
-                continue  # masked or hashed M-Pesa numbers cannot be written to
-    return ""
 
 
 def record_payment(
@@ -332,12 +263,12 @@ def _record_new_payments(
     for payment, entry in zip(payments, entries, strict=True):
         payment.journal_entry = entry
     insert_objects(payments)
-    _allocate_all(payments, payment_bills, shares)
+    allocate_all(payments, payment_bills, shares)
     # Before the collections and the receipt numbers: an owner's handler may lock what the
     # bill paid for, and that lock comes before theirs (ADR 16).
     _settle_paid_bills(payment_bills)
     save_collections(collections)
-    receipts = _issue_receipts(payments, payment_bills)
+    receipts = issue_receipts(payments, payment_bills)
     record_events(
         [
             Event(
@@ -362,7 +293,7 @@ def _record_new_payments(
             for payment, bill, receipt, (_allocated, credited) in zip(
                 payments, payment_bills, receipts, shares, strict=True
             )
-            if (sms := _receipt_sms(payment, bill, receipt, credited)) is not None
+            if (sms := receipt_sms(payment, bill, receipt, credited)) is not None
         ]
     )
     return {(payment.provider, payment.external_ref): payment for payment in payments}
@@ -388,7 +319,7 @@ def _payment_lines(
     return lines
 
 
-def _allocate_all(
+def allocate_all(
     payments: list[Payment], bills: list[Bill | None], shares: list[tuple[Decimal, Decimal]]
 ) -> None:
     """Write the allocations, the payers' credits and the bills' new balances."""
@@ -415,84 +346,3 @@ def _settle_paid_bills(bills: list[Bill | None]) -> None:
         if bill is not None and bill.status == BillStatus.PAID and bill.pk not in settled:
             settled.add(bill.pk)
             settle(bill)
-
-
-def _receipt_sms(
-    payment: Payment, bill: Bill | None, receipt: Receipt, credited: Decimal
-) -> Sms | None:
-    phone = _sms_phone(bill, payment.payer_phone)
-    if not phone:
-        return None
-    language = (
-        getattr(bill.payer_user, "preferred_language", "en") if bill and bill.payer_user else "en"
-    )
-    return Sms(
-        to=phone,
-        template="payment_received",
-        context={
-            "amount": payment.amount,
-            "receipt": receipt.number,
-            "bill": bill.number if bill else "",
-            "balance": (bill.total - bill.paid) if bill else None,
-            "credit": credited,
-        },
-        language=language,
-    )
-
-
-def _allocate(*, payment: Payment, bill: Bill, allocated: Decimal, credited: Decimal) -> None:
-    """Put one payment onto its bill (the suspense review's path)."""
-    if allocated > 0:
-        bill.paid += allocated
-        bill.status = status_for(total=bill.total, paid=bill.paid)
-    _allocate_all([payment], [bill], [(allocated, credited)])
-    if allocated > 0 and bill.status == BillStatus.PAID:
-        settle(bill)  # before the collections, as `record_payments` (ADR 16)
-    if allocated > 0:
-        record_collection(
-            bill=bill,
-            amount=allocated,
-            channel=payment.channel,
-            day=timezone.localtime(payment.paid_at).date(),
-        )
-
-
-@audited_transaction()
-def assign_suspense_payment(*, payment: Payment, bill_number: str, actor: Any) -> Payment:
-    """An officer puts a payment held in suspense onto the right bill."""
-    locked = Payment.objects.select_for_update().get(pk=payment.pk)
-    if not locked.is_in_suspense:
-        raise ValidationError(_("This payment is not in suspense."))
-    bill = _find_open_bill(bill_number)
-    if bill is None:
-        raise ValidationError(_("No open bill has that number."))
-    allocated = min(locked.amount, bill.total - bill.paid)
-    credited = locked.amount - allocated
-    lines = [ledger.Line(SUSPENSE, debit=locked.amount)]
-    if allocated > 0:
-        lines.append(
-            ledger.Line(RECEIVABLES, credit=allocated, ward_id=bill.ward_id, channel=locked.channel)
-        )
-    if credited > 0:
-        lines.append(
-            ledger.Line(
-                PAYER_CREDITS, credit=credited, ward_id=bill.ward_id, channel=locked.channel
-            )
-        )
-    ledger.post_entry(
-        lines=lines,
-        memo=f"Suspense payment {locked.external_ref} assigned to bill {bill.number}",
-        source_type="suspense",
-        source_ref=f"{locked.provider}:{locked.external_ref}",
-        actor=actor,
-    )
-    Payment.objects.filter(pk=locked.pk).update(is_in_suspense=False, bill=bill)
-    locked.is_in_suspense, locked.bill = False, bill
-    _allocate(payment=locked, bill=bill, allocated=allocated, credited=credited)
-    record_event(
-        actor=actor,
-        action="payments.suspense_assigned",
-        target=locked,
-        data={"bill": bill.number, "amount": locked.amount},
-    )
-    return locked

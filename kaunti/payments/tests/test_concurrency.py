@@ -158,13 +158,13 @@ def test_a_failure_after_the_ledger_posting_leaves_nothing_and_no_gap(
 ) -> None:
     bill = make_bill(Decimal("1500.00"))
     entries, events = JournalEntry.objects.count(), AuditEvent.objects.count()
-    issue_receipts = recording._issue_receipts
+    issue_receipts = recording.issue_receipts
 
     def issue_then_fail(*args: Any) -> list[Receipt]:
         issue_receipts(*args)  # the number is taken and the ledger already posted...
         raise RuntimeError("the receipt printer caught fire")  # ...then this
 
-    monkeypatch.setattr(recording, "_issue_receipts", issue_then_fail)
+    monkeypatch.setattr(recording, "issue_receipts", issue_then_fail)
 
     response = Client(raise_request_exception=False).post(
         CONFIRMATION,

@@ -38,7 +38,7 @@ from kaunti.payments.services.counter import (
     receive_counter_payment,
 )
 from kaunti.payments.services.receipt_cancellation import cancel_receipt
-from kaunti.payments.services.recording import assign_suspense_payment
+from kaunti.payments.services.suspense import assign_suspense_payment
 from kaunti.payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from kaunti.payments.models import (
     Receipt,
 )
 from kaunti.payments.services.bills import LineInput, Payer, apply_payer_credits, credit_balance
-from kaunti.payments.services.recording import assign_suspense_payment, record_payment
+from kaunti.payments.services.recording import record_payment
+from kaunti.payments.services.suspense import assign_suspense_payment
 
 pytestmark = pytest.mark.django_db
 

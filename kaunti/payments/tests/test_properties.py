@@ -33,7 +33,8 @@ from kaunti.payments.services.bills import (
     payer_key_for,
 )
 from kaunti.payments.services.receipt_cancellation import cancel_receipt
-from kaunti.payments.services.recording import assign_suspense_payment, record_payment
+from kaunti.payments.services.recording import record_payment
+from kaunti.payments.services.suspense import assign_suspense_payment
 from kaunti.payments.tests.factories import BillFactory
 
 pytestmark = pytest.mark.django_db

@@ -38,7 +38,7 @@ from kaunti.payments.selectors.receipts import (
 from kaunti.payments.services.bills import Payer
 from kaunti.payments.services.miscellaneous import raise_miscellaneous_bill
 from kaunti.payments.services.receipts import render_receipt_pdf
-from kaunti.payments.services.recording import assign_suspense_payment
+from kaunti.payments.services.suspense import assign_suspense_payment
 
 PAGE_SIZE = 50
 

@@ -80,12 +80,13 @@ class LockOrderWatch:
         self.places: list[str] = []  # the code that took each lock out of order
 
     @contextmanager
-    def each_block_inside(self) -> Iterator[None]:
-        """Watch each atomic block opened inside the current one as a transaction of its
-        own: for a test that runs many operations in one savepoint, to roll them back
-        together."""
+    def each_block_inside(self, levels: int = 1) -> Iterator[None]:
+        """Watch each atomic block opened `levels` deep inside the current one as a
+        transaction of its own: for a test that runs many operations in one savepoint, to
+        roll them back together (levels=1), or code that does so itself (the demo history:
+        one transaction, each event a block inside it; levels=2)."""
         base_depth = self.base_depth
-        self.base_depth = len(connections["default"].atomic_blocks)
+        self.base_depth = len(connections["default"].atomic_blocks) + levels - 1
         try:
             yield
         finally:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from kaunti.core.services.audit import audited_transaction
 from kaunti.demo.history.clock import DemoClock
 
 
@@ -26,10 +27,14 @@ class Timeline:
             heapq.heappush(self._queue, (when, self._count, action))
 
     def run(self) -> None:
+        """Each event in its own block inside the history's one transaction, as it would be
+        its own transaction in a live county: its audit events join the chain at its end,
+        after every other lock it took (ADR 16)."""
         while self._queue:
             when, _order, action = heapq.heappop(self._queue)
             self.clock.set(when)
-            action()
+            with audited_transaction():
+                action()
 
 
 def draw(rng: random.Random, expected: float) -> int:

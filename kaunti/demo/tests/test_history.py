@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
+from kaunti.conftest import LockOrderWatch
 from kaunti.core.models import AuditEvent
 from kaunti.core.services.audit import find_first_broken_link
 from kaunti.demo.history import load_history
@@ -64,9 +65,12 @@ def counts() -> dict[str, int]:
 
 @pytest.mark.django_db
 def test_history_fills_the_dashboard_and_reports_across_streams_wards_channels_and_months(
-    demo_county: None,
+    demo_county: None, lock_order: LockOrderWatch
 ) -> None:
-    summary = load_history(payments=PAYMENTS, today=TODAY)
+    # The history is one transaction; each of its events, a block inside it, is watched as
+    # the transaction it would be in a live county.
+    with lock_order.each_block_inside(levels=2):
+        summary = load_history(payments=PAYMENTS, today=TODAY)
 
     assert summary.loaded
     today = TODAY
@@ -100,9 +104,12 @@ def test_history_fills_the_dashboard_and_reports_across_streams_wards_channels_a
 
 @pytest.mark.django_db
 def test_history_has_every_workflow_state_balances_verifies_and_loads_once(
-    demo_county: None,
+    demo_county: None, lock_order: LockOrderWatch
 ) -> None:
-    summary = load_history(payments=PAYMENTS, today=TODAY)
+    # The history is one transaction; each of its events, a block inside it, is watched as
+    # the transaction it would be in a live county.
+    with lock_order.each_block_inside(levels=2):
+        summary = load_history(payments=PAYMENTS, today=TODAY)
 
     # Approved is not a resting state: the document is issued in the same transaction.
     resting = set(ApplicationStatus.values) - {ApplicationStatus.APPROVED}

@@ -216,17 +216,26 @@ def multipart(
     fields: Mapping[str, str], file_field: str, filename: str, content: bytes, content_type: str
 ) -> tuple[bytes, str]:
     """A multipart/form-data body with text fields and one file, and its content type."""
+    return multipart_files(fields, {file_field: (filename, content, content_type)})
+
+
+def multipart_files(
+    fields: Mapping[str, str], files: Mapping[str, tuple[str, bytes, str]]
+) -> tuple[bytes, str]:
+    """A multipart/form-data body with text fields and files (field name: filename,
+    content, content type), and its content type."""
     boundary = "kaunti-bench-" + os.urandom(8).hex()
     parts = [
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
         for name, value in fields.items()
     ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-        f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
-        + content
-        + b"\r\n"
-    )
+    for name, (filename, content, content_type) in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
+            + content
+            + b"\r\n"
+        )
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), (
         f"multipart/form-data; boundary={boundary}"
     )

@@ -19,6 +19,7 @@ import pstats
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,6 +30,45 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kaunti.payments.mpesa import c2b, receive
+
+
+def start_in_five_calls(call: Callable[..., dict], citizen: str, answers: dict) -> dict:
+    """The draft, its answers, two uploads and the submission as separate requests."""
+    created = call(
+        "create",
+        "post",
+        "/api/v1/applications/",
+        citizen,
+        data={"service": "unified-business-permit"},
+        content_type="application/json",
+    )
+    application = f"/api/v1/applications/{created['reference']}/"
+    call(
+        "answers",
+        "patch",
+        application,
+        citizen,
+        data={"answers": answers},
+        content_type="application/json",
+    )
+    for kind in ("id_copy", "kra_certificate"):
+        upload = io.BytesIO(run.PDF)
+        upload.name = f"{kind}.pdf"
+        call(
+            "upload",
+            "post",
+            f"{application}documents/",
+            citizen,
+            data={"kind": kind, "file": upload},
+        )
+    return call(
+        "submit",
+        "post",
+        f"{application}submit/",
+        citizen,
+        data={},
+        content_type="application/json",
+    )
 
 
 def main() -> None:
@@ -46,6 +86,11 @@ def main() -> None:
         "--sort", default="tottime", help="cProfile order: tottime, cumulative, ..."
     )
     parser.add_argument("--save", help="also write the cProfile statistics to this file")
+    parser.add_argument(
+        "--separate-calls",
+        action="store_true",
+        help="start each application in five calls rather than one",
+    )
     arguments = parser.parse_args()
     keys = run.existing_tokens()
     client = Client(HTTP_HOST="127.0.0.1")
@@ -75,15 +120,6 @@ def main() -> None:
         approver = keys.approvers[0]
         if number >= 0 and not arguments.no_cprofile:
             profiler.enable()
-        created = call(
-            "create",
-            "post",
-            "/api/v1/applications/",
-            citizen,
-            data={"service": "unified-business-permit"},
-            content_type="application/json",
-        )
-        application = f"/api/v1/applications/{created['reference']}/"
         answers = {
             "application_type": "new",
             "business_name": f"Profiled {n}",
@@ -94,32 +130,27 @@ def main() -> None:
             "owner_national_id": "22334455",
             "contact_phone": "0712000111",
         }
-        call(
-            "answers",
-            "patch",
-            application,
-            citizen,
-            data={"answers": answers},
-            content_type="application/json",
-        )
-        for kind in ("id_copy", "kra_certificate"):
-            upload = io.BytesIO(run.PDF)
-            upload.name = f"{kind}.pdf"
-            call(
-                "upload",
+        if arguments.separate_calls:
+            submitted = start_in_five_calls(call, citizen, answers)
+        else:
+            uploads = {}
+            for kind in ("id_copy", "kra_certificate"):
+                uploads[kind] = io.BytesIO(run.PDF)
+                uploads[kind].name = f"{kind}.pdf"
+            submitted = call(
+                "start (one call)",
                 "post",
-                f"{application}documents/",
+                "/api/v1/applications/",
                 citizen,
-                data={"kind": kind, "file": upload},
+                data={
+                    "service": "unified-business-permit",
+                    "answers": json.dumps(answers),
+                    "submit": "true",
+                    **uploads,
+                },
             )
-        submitted = call(
-            "submit",
-            "post",
-            f"{application}submit/",
-            citizen,
-            data={},
-            content_type="application/json",
-        )
+            assert submitted["status"] == "submitted", submitted["errors"]
+        application = f"/api/v1/applications/{submitted['reference']}/"
         call(
             "pay (C2B confirmation)",
             "post",

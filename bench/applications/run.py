@@ -91,6 +91,7 @@ from bench.common import (  # noqa: E402
     database_cpu,
     free_port,
     multipart,
+    multipart_files,
     start_celery_worker,
     start_gunicorn,
     stop,
@@ -365,7 +366,14 @@ def confirmation(trans_id: str, bill_number: str, amount: str) -> bytes:
     ).encode()
 
 
-async def lifecycle(connection: Connection, number: int, tokens: Tokens, results: Results) -> None:
+async def lifecycle(
+    connection: Connection,
+    number: int,
+    tokens: Tokens,
+    results: Results,
+    *,
+    separate_calls: bool = False,
+) -> None:
     rng = random.Random(number)  # noqa: S311  (load shape, not security)
 
     async def call(
@@ -393,15 +401,6 @@ async def lifecycle(connection: Connection, number: int, tokens: Tokens, results
     health = tokens.health_inspectors[number % len(tokens.health_inspectors)]
     fire = tokens.fire_inspectors[number % len(tokens.fire_inspectors)]
     started = time.perf_counter()
-    created = await call(
-        "POST",
-        "/api/v1/applications/",
-        citizen,
-        201,
-        payload={"service": "unified-business-permit"},
-    )
-    reference = created["reference"]
-    application = f"/api/v1/applications/{reference}/"
     answers = {
         "application_type": "new",
         "business_name": f"Bench Business {number}",
@@ -413,13 +412,42 @@ async def lifecycle(connection: Connection, number: int, tokens: Tokens, results
         "owner_national_id": "22334455",
         "contact_phone": "0712 000 111",
     }
-    await call("PATCH", application, citizen, 200, payload={"answers": answers})
-    for kind in ("id_copy", "kra_certificate"):
-        form, form_type = multipart({"kind": kind}, "file", f"{kind}.pdf", PDF, "application/pdf")
-        await call(
-            "POST", f"{application}documents/", citizen, 201, body=form, content_type=form_type
+    if separate_calls:  # the five calls a client made before the one-call start existed
+        created = await call(
+            "POST",
+            "/api/v1/applications/",
+            citizen,
+            201,
+            payload={"service": "unified-business-permit"},
         )
-    submitted = await call("POST", f"{application}submit/", citizen, 200, payload={})
+        application = f"/api/v1/applications/{created['reference']}/"
+        await call("PATCH", application, citizen, 200, payload={"answers": answers})
+        for kind in ("id_copy", "kra_certificate"):
+            form, form_type = multipart(
+                {"kind": kind}, "file", f"{kind}.pdf", PDF, "application/pdf"
+            )
+            await call(
+                "POST", f"{application}documents/", citizen, 201, body=form, content_type=form_type
+            )
+        submitted = await call("POST", f"{application}submit/", citizen, 200, payload={})
+    else:  # one call: the draft, its answers, both documents and the submission
+        form, form_type = multipart_files(
+            {
+                "service": "unified-business-permit",
+                "answers": json.dumps(answers),
+                "submit": "true",
+            },
+            {
+                kind: (f"{kind}.pdf", PDF, "application/pdf")
+                for kind in ("id_copy", "kra_certificate")
+            },
+        )
+        submitted = await call(
+            "POST", "/api/v1/applications/", citizen, 201, body=form, content_type=form_type
+        )
+        if submitted["errors"] or submitted["status"] != "submitted":
+            raise Refused(f"one-call start -> {submitted['errors'] or submitted['status']}")
+        application = f"/api/v1/applications/{submitted['reference']}/"
     acknowledged = await call(
         "POST",
         f"/payments/mpesa/c2b/confirmation/{TOKEN}/",
@@ -455,7 +483,13 @@ async def lifecycle(connection: Connection, number: int, tokens: Tokens, results
 
 
 async def run_lifecycles(
-    *, port: int, first: int, count: int, clients: int, tokens: Tokens
+    *,
+    port: int,
+    first: int,
+    count: int,
+    clients: int,
+    tokens: Tokens,
+    separate_calls: bool = False,
 ) -> tuple[Results, float]:
     results = Results()
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -471,7 +505,12 @@ async def run_lifecycles(
                 except asyncio.QueueEmpty:
                     return
                 try:
-                    await asyncio.wait_for(lifecycle(connection, number, tokens, results), 120)
+                    await asyncio.wait_for(
+                        lifecycle(
+                            connection, number, tokens, results, separate_calls=separate_calls
+                        ),
+                        120,
+                    )
                 except (Refused, OSError, TimeoutError, EOFError, KeyError, ValueError) as exc:
                     connection.close()
                     results.failed[str(exc)[:80] or type(exc).__name__] += 1
@@ -524,6 +563,7 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
                 count=arguments.warm_up,
                 clients=arguments.clients,
                 tokens=tokens,
+                separate_calls=arguments.separate_calls,
             )
         )
         if warm.failed:
@@ -540,6 +580,7 @@ def measure(arguments: argparse.Namespace, tokens: Tokens, next_number: int) -> 
                 count=arguments.lifecycles,
                 clients=arguments.clients,
                 tokens=tokens,
+                separate_calls=arguments.separate_calls,
             )
         )
         client_cpu = time.process_time() - client_before
@@ -581,6 +622,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument(
         "--drainers", type=int, default=1, help="Celery worker processes (record payments)"
+    )
+    parser.add_argument(
+        "--separate-calls",
+        action="store_true",
+        help="start each application in five calls (create, answers, two uploads, submit) "
+        "rather than one",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(

@@ -3,6 +3,7 @@
 The rules live in the services; money goes out as strings with two decimals.
 """
 
+import json
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -109,10 +110,41 @@ def fees_data(fees: FeeBreakdown) -> dict[str, Any]:
     }
 
 
+class AnswersField(serializers.DictField):
+    """Answers by question name: an object in JSON, or the same object as JSON text in a
+    multipart form (where the documents travel beside it)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.CharField(allow_blank=True, max_length=1000), **kwargs)
+
+    def get_value(self, dictionary: Any) -> Any:
+        # A form's `answers` is one text field; DRF's own form reading of a dict field
+        # looks for `answers.<name>` fields instead.
+        if hasattr(dictionary, "getlist") and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                self.fail("not_a_dict", input_type="text that is not JSON")
+        return super().to_internal_value(data)
+
+
 class ApplicationCreateInput(serializers.Serializer):
     service = serializers.SlugField(max_length=40, help_text=_("The service code."))
     renew = serializers.BooleanField(
         default=False, help_text=_("Pre-fill from the caller's last issued application.")
+    )
+    answers = AnswersField(
+        required=False,
+        help_text=_("Answers to save at once (as PATCH would), by question name."),
+    )
+    submit = serializers.BooleanField(
+        default=False,
+        help_text=_("Submit at once when every answer and document is in and right."),
     )
 
 
@@ -178,6 +210,15 @@ class ApplicationOutput(serializers.Serializer):
     def get_issued_document_number(self, application: Application) -> str | None:
         document = application.issued_document
         return document.number if document is not None else None
+
+
+class ApplicationStartOutput(ApplicationOutput):
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["errors"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField())
+        )
+        return fields
 
 
 class ApplicationDetailOutput(ApplicationOutput):

@@ -27,6 +27,7 @@ from kaunti.eservices.serializers import (
     ApplicationCreateInput,
     ApplicationDetailOutput,
     ApplicationOutput,
+    ApplicationStartOutput,
     ApplicationSubmitInput,
     ApplicationUpdateInput,
     DocumentOutput,
@@ -49,6 +50,7 @@ def _detail(application: Application, *, for_applicant: bool) -> dict[str, Any]:
 
 class ApplicationListApi(APIView):
     permission_classes = [IsCitizen]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         operation_id="list_my_applications",
@@ -62,8 +64,19 @@ class ApplicationListApi(APIView):
     @extend_schema(
         operation_id="create_application",
         summary="Start a draft application under the service's current version",
-        request=ApplicationCreateInput,
-        responses={201: ApplicationOutput, **problems(400, 401, 403, 404)},
+        description=(
+            "With `answers`, the answers are saved as PATCH would; in a multipart form, each "
+            "file field named after a document kind the service asks for (`id_copy`, ...) "
+            "is attached as the documents call would; with `submit`, the application is then "
+            "submitted (the bill raised) when nothing needs fixing. One call for what "
+            "otherwise takes several. Anything wrong is listed in `errors` by field or "
+            "document, the draft is kept with everything else, and it is not submitted."
+        ),
+        request={
+            "application/json": ApplicationCreateInput,
+            "multipart/form-data": ApplicationCreateInput,
+        },
+        responses={201: ApplicationStartOutput, **problems(400, 401, 403, 404)},
     )
     def post(self, request: Request) -> Response:
         data = validated(ApplicationCreateInput, request.data)
@@ -76,12 +89,20 @@ class ApplicationListApi(APIView):
             else None
         )
         try:
-            application = application_services.create_draft(
-                applicant=api_user(request), service=service, renewal_of=renewal_of
+            started = application_services.start_application(
+                applicant=api_user(request),
+                service=service,
+                renewal_of=renewal_of,
+                answers=data.get("answers"),
+                documents=dict(request.FILES.items()),
+                submit=data["submit"],
             )
         except DjangoValidationError as exc:
             raise service_refusal(exc) from exc
-        return Response(ApplicationOutput(application).data, status=status.HTTP_201_CREATED)
+        return Response(
+            {**ApplicationOutput(started.application).data, "errors": started.errors},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ApplicationDetailApi(APIView):

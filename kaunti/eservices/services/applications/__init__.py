@@ -7,15 +7,18 @@ the step.
 
 from kaunti.eservices.services.applications.documents import attach_document
 from kaunti.eservices.services.applications.drafts import create_draft, update_draft
+from kaunti.eservices.services.applications.starting import Started, start_application
 from kaunti.eservices.services.applications.submission import (
     resubmit_application,
     submit_application,
 )
 
 __all__ = [
+    "Started",
     "attach_document",
     "create_draft",
     "resubmit_application",
+    "start_application",
     "submit_application",
     "update_draft",
 ]

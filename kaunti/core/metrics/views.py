@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from kaunti.core import permissions
 from kaunti.core.metrics.exposition import render
@@ -27,6 +27,9 @@ def bearer_token_matches(request: HttpRequest) -> bool:
     return hmac.compare_digest(given.strip().encode(), expected.encode())
 
 
+# The text format every Prometheus reads, 2.x and 3.x alike (0.0.4; our names are plain).
+
+
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
@@ -37,4 +40,4 @@ def metrics(request: HttpRequest) -> HttpResponse:
             return response
         # Raises PermissionDenied (403) for anyone but an ICT officer or the administrator.
         permissions.check_staff(request.user, VIEW_METRICS)
-    return HttpResponse(render(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(render(), content_type=CONTENT_TYPE_PLAIN_0_0_4)

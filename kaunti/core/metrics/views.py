@@ -27,9 +27,6 @@ def bearer_token_matches(request: HttpRequest) -> bool:
     return hmac.compare_digest(given.strip().encode(), expected.encode())
 
 
-# The text format every Prometheus reads, 2.x and 3.x alike (0.0.4; our names are plain).
-
-
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
@@ -40,4 +37,5 @@ def metrics(request: HttpRequest) -> HttpResponse:
             return response
         # Raises PermissionDenied (403) for anyone but an ICT officer or the administrator.
         permissions.check_staff(request.user, VIEW_METRICS)
+    # The text format every Prometheus reads, 2.x and 3.x alike (our names are plain).
     return HttpResponse(render(), content_type=CONTENT_TYPE_PLAIN_0_0_4)

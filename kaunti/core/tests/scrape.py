@@ -15,7 +15,7 @@ def scrape(client: Client, settings: Any) -> Samples:
     settings.METRICS_TOKEN = TOKEN
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 200, response.content[:300]
-    assert response["Content-Type"].== "text/plain; version=0.0.4; charset=utf-8"
+    assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     samples: Samples = {}
     for family in text_string_to_metric_families(response.content.decode()):
         for sample in family.samples:

@@ -5,7 +5,7 @@ from typing import Any
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-TOKEN = "scrape-token-for-tests"  # noqa: S105  (a test value)
+TOKEN = "scrape-token-for-tests"
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -351,3 +351,17 @@ def test_the_worker_and_gunicorn_share_one_directory_by_default() -> None:
     gunicorn_conf = (REPO / "gunicorn.conf.py").read_text()
     assert "use_multiprocess_dir()" in gunicorn_conf
     assert "def child_exit(server, worker)" in gunicorn_conf
+
+
+def test_django_s_log_of_a_refused_request_carries_its_request_id(
+    client: Client, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Django logs a 4xx after the middleware has finished: the id comes from the request."""
+    settings.METRICS_TOKEN = TOKEN
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/metrics", HTTP_X_REQUEST_ID="req-401-check")
+    assert response.status_code == 401
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    RequestIdFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "req-401-check"

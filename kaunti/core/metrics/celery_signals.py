@@ -16,8 +16,9 @@ from kaunti.core.metrics.instruments import TASK_DURATION, TASKS
 # task as an attribute of `task.request`).
 REQUEST_ID_HEADER = "kaunti_request_id"
 
-# Per task id, while it runs: the token that restores the id before it, and its start.
-_running: dict[str, tuple[Token[str] | None, float]] = {}
+# Per task id, while it runs: the token that restores the id before it, and its start. A
+# stack: run eagerly, a retry runs again inside the first run, under the same id.
+_running: dict[str, list[tuple[Token[str] | None, float]]] = {}
 
 
 def add_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -42,13 +43,18 @@ def task_started(task_id: str | None = None, task: Any = None, **kwargs: Any) ->
     request_id = _request_id_of(task)
     token = request_id_var.set(request_id) if request_id else None
     if task_id:
-        _running[task_id] = (token, time.perf_counter())
+        _running.setdefault(task_id, []).append((token, time.perf_counter()))
 
 
 def task_ended(task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
     """`task_postrun`: its duration counted; the request id before it restored."""
-    token, started = _running.pop(task_id or "", (None, None))
-    if started is not None and task is not None:
+    runs = _running.get(task_id or "")
+    if not runs:
+        return
+    token, started = runs.pop()
+    if not runs:
+        del _running[task_id or ""]
+    if task is not None:
         TASK_DURATION.labels(task.name).observe(time.perf_counter() - started)
     if token is not None:
         request_id_var.reset(token)

@@ -365,3 +365,13 @@ def test_django_s_log_of_a_refused_request_carries_its_request_id(
     RequestIdFilter().filter(record)
     line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "req-401-check"
+
+
+def test_a_retried_task_run_eagerly_counts_both_runs_and_leaves_no_request_id() -> None:
+    def run() -> None:
+        request_id_var.set("-")
+        _flaky.apply(headers={celery_signals.REQUEST_ID_HEADER: "req-retry"})
+        assert request_id_var.get() == "-"
+
+    copy_context().run(run)
+    assert celery_signals._running == {}

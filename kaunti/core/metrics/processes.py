@@ -8,6 +8,7 @@ Django-free: gunicorn.conf.py and the Celery worker call these before Django sta
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
@@ -22,11 +23,30 @@ def multiprocess_dir() -> str:
     return os.environ.get(ENV_VAR, "") or os.environ.get(ENV_VAR.lower(), "")
 
 
+def fallback_dir() -> Path:
+    """Where the metrics go when the checkout is read-only (an installed image): the same
+    for every process of this user on the node."""
+    return Path(tempfile.gettempdir()) / f"kaunti-prometheus-{os.getuid()}"
+
+
 def use_multiprocess_dir(default: Path = DEFAULT_DIR) -> str:
     """Set `PROMETHEUS_MULTIPROC_DIR` (to `default` unless already set), create it, and
     remove the files of processes that are gone (a previous run's). Call before
-    prometheus_client is imported."""
-    path = os.environ.setdefault(ENV_VAR, str(default))
+    prometheus_client is imported. A directory set by the operator must be usable; the
+    default falls back to one under the system's temporary directory."""
+    path = os.environ.get(ENV_VAR, "")
+    if not path:
+        for candidate in (default, fallback_dir()):
+            try:
+                candidate.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                continue
+            if os.access(candidate, os.W_OK):
+                path = str(candidate)
+                break
+        else:
+            return ""  # nowhere to write: each process keeps its own metrics
+        os.environ[ENV_VAR] = path
     Path(path).mkdir(parents=True, exist_ok=True)
     remove_files_of_dead_processes(path)
     return path

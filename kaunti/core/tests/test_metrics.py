@@ -375,3 +375,23 @@ def test_a_retried_task_run_eagerly_counts_both_runs_and_leaves_no_request_id() 
 
     copy_context().run(run)
     assert celery_signals._running == {}
+
+
+def test_a_read_only_checkout_keeps_metrics_in_the_temporary_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = tmp_path / "checkout" / "prometheus"
+    real_access = os.access
+    monkeypatch.setattr(
+        processes.os,
+        "access",
+        lambda path, mode: False if Path(path) == checkout else real_access(path, mode),
+    )
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setattr(processes, "fallback_dir", lambda: tmp_path / "fallback")
+    try:
+        chosen = processes.use_multiprocess_dir(checkout)
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    assert chosen == str(tmp_path / "fallback")
+    assert (tmp_path / "fallback").is_dir()

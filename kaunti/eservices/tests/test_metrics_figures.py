@@ -10,7 +10,13 @@ from django.utils import timezone
 from kaunti.accounts.models import User
 from kaunti.core.models import Ward
 from kaunti.core.tests.scrape import scrape, value
-from kaunti.eservices.models import Complaint, ComplaintCategory, ComplaintStatus
+from kaunti.eservices.models import (
+    Application,
+    Complaint,
+    ComplaintCategory,
+    ComplaintStatus,
+    StepStatus,
+)
 from kaunti.eservices.services.complaints.filing import file_complaint
 from kaunti.eservices.tests.conftest import png
 
@@ -49,3 +55,16 @@ def test_complaints_past_their_sla(
     assert value(samples, "kaunti_eservices_complaints_overdue", escalated="yes") == 1
     assert value(samples, "kaunti_eservices_application_steps_overdue") == 0
     assert within_sla.due_at > timezone.now()
+
+
+def test_open_application_steps_past_their_sla(
+    client: Client, settings: Any, in_review_ubp: Application
+) -> None:
+    open_steps = in_review_ubp.steps.filter(status=StepStatus.OPEN)
+    assert open_steps.exists()
+    samples = scrape(client, settings)
+    assert value(samples, "kaunti_eservices_application_steps_overdue") == 0
+
+    open_steps.update(due_at=timezone.now() - timedelta(minutes=1))
+    samples = scrape(client, settings)
+    assert value(samples, "kaunti_eservices_application_steps_overdue") == open_steps.count()

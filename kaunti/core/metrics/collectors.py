@@ -38,7 +38,7 @@ class FiguresCollector(Collector):
             started = time.perf_counter()
             try:
                 figures = list(source())
-            except Exception:
+            except Exception:  # any failure: reported as the source down, and logged
                 logger.exception("metrics: figure source %s failed", name)
                 up.add_metric([name], 0)
                 continue

@@ -400,6 +400,13 @@ LOGGING = {
     },
 }
 
+# --- Metrics (ADR 21) --------------------------------------------------------------------
+# /metrics answers Prometheus with `Authorization: Bearer <METRICS_TOKEN>`; without a
+# token set, only a signed-in ICT officer or the administrator. The middleware goes first,
+# so a request's time includes every other middleware's.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()
+MIDDLEWARE.insert(0, "kaunti.core.metrics.middleware.MetricsMiddleware")
+
 # --- Land -------------------------------------------------------------------------------
 # The map needs no tiles from the internet; set a tile server (e.g. the county's own) to
 # draw one under the parcels. The map page's Content-Security-Policy then allows it.

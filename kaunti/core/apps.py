@@ -11,7 +11,13 @@ class CoreConfig(AppConfig):
         # Services queue core's tasks by name (`jobs.enqueue`): every process knows them.
         from kaunti.core import tasks  # noqa: F401
         from kaunti.core.menu import PublicLink, register_public_link
+        from kaunti.core.metrics import celery_signals
+        from kaunti.core.metrics.figures import register_figures
+        from kaunti.core.selectors import outbox_figures
 
+        # Task outcomes and the request id carried into tasks, in web and worker alike.
+        celery_signals.connect()
+        register_figures("core", outbox_figures)
         register_public_link(
             PublicLink(
                 _("Check a receipt, permit or licence"),

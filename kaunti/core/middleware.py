@@ -31,6 +31,8 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_for(request.headers.get("X-Request-ID", ""))
+        # Django logs a refused request after this returns: the id stays on the request.
+        request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         try:
             response = self.get_response(request)

@@ -5,10 +5,12 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
+from django.utils import timezone
 
 from kaunti.core import permissions
-from kaunti.core.models import County, Department, Job, Ward
+from kaunti.core.metrics.figures import Figure, age_seconds
+from kaunti.core.models import County, Department, Job, OutboxMessage, OutboxStatus, Ward
 
 
 def get_deployment_county_name() -> str:
@@ -41,3 +43,23 @@ def get_job(*, user: Any, public_id: UUID) -> Job | None:
     """
     permissions.check_staff(user, "core.view_jobs")
     return Job.objects.filter(public_id=public_id).first()
+
+
+def outbox_figures() -> list[Figure]:
+    """/metrics: messages waiting to be sent, and how long the oldest has waited (a
+    count and a minimum over pending rows, found by the outbox's status index)."""
+    pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING).aggregate(
+        count=Count("pk"), oldest=Min("created_at")
+    )
+    return [
+        Figure.single(
+            "kaunti_outbox_pending",
+            "Notifications (SMS, email) waiting to be sent or retried.",
+            pending["count"],
+        ),
+        Figure.single(
+            "kaunti_outbox_oldest_pending_age_seconds",
+            "How long the oldest notification waiting to be sent has waited.",
+            age_seconds(pending["oldest"], timezone.now()),
+        ),
+    ]

@@ -5,6 +5,7 @@ root (no namespace: their names are the site's own), and the staff job pages und
 from django.urls import include, path
 
 from kaunti.core import views
+from kaunti.core.metrics import views as metrics_views
 
 job_patterns = [
     path("<uuid:public_id>/", views.job_progress, name="job_progress"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_views.metrics, name="metrics"),
     path("verify/", views.verify_start, name="verify_start"),
     path("verify/<str:code>", views.verify_document, name="verify"),
     path("staff/jobs/", include((job_patterns, "core"))),

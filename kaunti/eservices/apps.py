@@ -18,11 +18,15 @@ class EservicesConfig(AppConfig):
             register_public_link,
             register_staff_link,
         )
+        from kaunti.core.metrics.figures import register_figures
         from kaunti.eservices.models import APPLICATION_SOURCE_TYPE
+        from kaunti.eservices.selectors.operations import sla_figures
         from kaunti.eservices.services.settlement import handle_bill_settled
         from kaunti.payments.settlement import register_settlement_handler
 
         register_settlement_handler(APPLICATION_SOURCE_TYPE, handle_bill_settled)
+        # /metrics: complaints and application steps past their SLA (ADR 21).
+        register_figures("eservices", sla_figures)
         # The catalogue is public (browse before signing in); complaints need an account,
         # so they are on the citizen's page, not the public home page.
         register_public_link(

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from kaunti.core.menu import CitizenLink, StaffLink, register_citizen_link, register_staff_link
+from kaunti.core.metrics.figures import register_figures
 
 
 class PaymentsConfig(AppConfig):
@@ -13,6 +14,10 @@ class PaymentsConfig(AppConfig):
         # Services queue the payments tasks by name (kaunti.core.services.jobs.enqueue); importing
         # the tasks here registers those names in every process, web and worker alike.
         from kaunti.payments import tasks  # noqa: F401
+        from kaunti.payments.selectors.operations import callback_figures
+
+        # /metrics: callbacks awaiting recording, STK prompts unanswered (ADR 21).
+        register_figures("payments", callback_figures)
 
         register_citizen_link(CitizenLink(_("My bills and receipts"), "payments:my_bills", 10))
         for link in (

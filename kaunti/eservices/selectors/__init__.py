@@ -5,4 +5,7 @@ where they hold a role granting the action (and those departments' directorates)
 citizen's lookup outside their own returns None (the page answers 404, so nobody learns
 which references exist); a staff lookup outside their departments raises
 `PermissionDenied`.
+
+`operations` is the exception: counts of work past its SLA for /metrics (ADR 21), which
+names no one and is read by the operators' Prometheus.
 """

@@ -5,7 +5,8 @@
 - `keypad`: parcels found from what a phone user types (USSD, SMS);
 - `maps`: the land map;
 - `rolls`: valuation rolls, their entries, imports and objections;
-- `billing`: rating years, waivers, billing runs, legacy arrears imports.
+- `billing`: rating years, waivers, billing runs, legacy arrears imports;
+- `operations`: the rates run's progress for /metrics (ADR 21).
 
 Who may call these is decided by the views (`kaunti.land.permissions`: a role granting
 the land action held in Lands, or for some actions the Revenue Directorate). The public

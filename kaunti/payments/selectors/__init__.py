@@ -1,6 +1,7 @@
 """Reads of the payments app that are more than a one-line queryset, one module per subject:
 `bills`, `receipts`, `tills`, `citizens`, and the revenue `reports`, `dashboard` and
-statement `reconciliation`.
+statement `reconciliation`; `operations`, the callback and prompt backlogs /metrics reports
+(ADR 21, unscoped: counts only, for the operators' Prometheus).
 
 Every read a person reaches is scoped to them. Staff lists show the departments where
 they hold a role granting the action (and those departments' directorates); a staff

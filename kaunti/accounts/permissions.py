@@ -23,6 +23,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "core.view_audit": frozenset({Role.AUDITOR, Role.ICT_OFFICER}),
     "core.view_jobs": frozenset({Role.ICT_OFFICER, Role.SUPERVISOR}),
     "core.view_outbox": frozenset({Role.ICT_OFFICER, Role.SUPERVISOR}),
+    "core.run_scheduled_jobs": frozenset({Role.ICT_OFFICER}),
     # Revenue (used by payments and ledger).
     "payments.raise_bill": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR}),
     "payments.receive_payment": frozenset({Role.CASHIER}),

@@ -13,7 +13,12 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Services queue core's tasks by name (`jobs.enqueue`): every process knows them.
         from kaunti.core import signals, tasks  # noqa: F401
-        from kaunti.core.menu import PublicLink, StaffLink, register_public_link, register_staff_link
+        from kaunti.core.menu import (
+            PublicLink,
+            StaffLink,
+            register_public_link,
+            register_staff_link,
+        )
 
         # Every process that runs tasks records the runs of scheduled jobs (ADR 18).
         signals.connect()

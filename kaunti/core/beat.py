@@ -81,7 +81,9 @@ class LeasedScheduler(PersistentScheduler):
             held = False
         if held != self.holds_lease:
             logger.warning(
-                "beat lease %s: this beat now %s", LEASE_KEY, "runs the schedule" if held else "stands by"
+                "beat lease %s: this beat now %s",
+                LEASE_KEY,
+                "runs the schedule" if held else "stands by",
             )
         self.holds_lease = held
         return held

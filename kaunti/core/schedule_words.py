@@ -42,7 +42,7 @@ def _single(field: set[int], full: int) -> int | None:
 
 
 def describe_schedule(value: Any) -> str:
-    """"Every 30 seconds", "Daily at 03:15", "Monthly on day 1 at 02:30", or Celery's own
+    """ "Every 30 seconds", "Daily at 03:15", "Monthly on day 1 at 02:30", or Celery's own
     description for a schedule not written in these shapes."""
     if isinstance(value, int | float):
         return _every(float(value))

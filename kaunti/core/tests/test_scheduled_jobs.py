@@ -77,7 +77,9 @@ def test_a_task_outside_the_schedule_leaves_no_record() -> None:
     assert not ScheduledJobRun.objects.exists()
 
 
-def test_a_failed_run_keeps_the_error(settings: Any, ict_officer: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_a_failed_run_keeps_the_error(
+    settings: Any, ict_officer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.CELERY_BEAT_SCHEDULE = {"flaky": {"task": FAILING_TASK, "schedule": 60.0}}
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -110,7 +112,9 @@ def test_pruning_keeps_the_last_thirty_days() -> None:
 def test_every_entry_of_the_schedule_is_listed_with_its_next_run(settings: Any) -> None:
     last = old_run("query-unanswered-stk-prompts", days=0)
     by_hand = old_run("query-unanswered-stk-prompts", days=0, by_hand=True)
-    ScheduledJobRun.objects.filter(pk=by_hand.pk).update(started_at=last.started_at + timedelta(seconds=5))
+    ScheduledJobRun.objects.filter(pk=by_hand.pk).update(
+        started_at=last.started_at + timedelta(seconds=5)
+    )
 
     jobs = {job.name: job for job in selectors.list_scheduled_jobs()}
 
@@ -177,7 +181,11 @@ def test_run_now_queues_the_job_records_who_asked_and_audits_it(
     )
     assert run.task_id.startswith("byhand-")
     event = AuditEvent.objects.get(action="core.scheduled_job_run_now")
-    assert (event.actor_id, event.target_id, event.data["entry"]) == (ict_officer.pk, str(run.pk), PRUNE)
+    assert (event.actor_id, event.target_id, event.data["entry"]) == (
+        ict_officer.pk,
+        str(run.pk),
+        PRUNE,
+    )
     page = ict_client.get(PAGE)
     assertContains(page, "queued to run now")
 

@@ -72,7 +72,7 @@ class LeasedScheduler(PersistentScheduler):
         try:
             held = bool(
                 self._redis.eval(
-                    _ACQUIRE_OR_RENEW, 1, LEASE_KEY, self.token, int(self.lease_seconds * 1000)
+                    _ACQUIRE_OR_RENEW, 1, LEASE_KEY, self.token, str(int(self.lease_seconds * 1000))
                 )
             )
         except redis.RedisError as exc:

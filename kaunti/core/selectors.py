@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from celery.schedules import maybe_schedule
-
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet

@@ -68,7 +68,8 @@ def test_a_run_by_the_schedule_is_recorded_with_its_outcome_and_host() -> None:
     assert (run.entry_name, run.task_name) == (PRUNE, "kaunti.core.tasks.prune_scheduled_job_runs")
     assert (run.outcome, run.result, run.by_hand, run.requested_by) == ("success", "0", False, None)
     assert run.hostname
-    assert run.finished_at is not None and run.finished_at >= run.started_at
+    assert run.finished_at is not None
+    assert run.finished_at >= run.started_at
 
 
 def test_a_task_outside_the_schedule_leaves_no_record() -> None:
@@ -122,7 +123,8 @@ def test_every_entry_of_the_schedule_is_listed_with_its_next_run(settings: Any) 
     stk = jobs["query-unanswered-stk-prompts"]
     assert stk.label == "Ask M-Pesa about unanswered payment prompts"
     assert stk.schedule == "Every 30 seconds"
-    assert stk.last_run is not None and stk.last_run.pk == by_hand.pk  # the latest, by hand
+    assert stk.last_run is not None
+    assert stk.last_run.pk == by_hand.pk
     # The next run counts from the last run by the schedule; a run by hand does not move it.
     assert abs(stk.next_run - (last.started_at + timedelta(seconds=30))) <= timedelta(seconds=1)
     penalties = jobs["charge-monthly-land-penalties"]

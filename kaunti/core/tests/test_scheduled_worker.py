@@ -43,7 +43,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
         CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "celerybeat-schedule"),
         PYTHONPATH=str(ROOT),
     )
-    subprocess.run(
+    subprocess.run(  # noqa: S603  (our own Python, no outside input)
         [sys.executable, "-c", "import django; django.setup()\n" + CREATE_TABLES],
         env=env,
         cwd=ROOT,
@@ -57,14 +57,26 @@ def environment(tmp_path: Path) -> dict[str, str]:
 def worker_and_beat(environment: dict[str, str], tmp_path: Path) -> Iterator[Path]:
     celery = [sys.executable, "-m", "celery", "-A", "kaunti"]
     commands = [
-        celery
-        + ["worker", "-Q", "celery,notifications", "--pool", "solo", "-n", "test@%h"]
-        + ["--without-mingle", "--without-gossip", "--without-heartbeat", "-l", "INFO"],
-        celery + ["beat", "-l", "INFO", "--pidfile="],
+        [
+            *celery,
+            "worker",
+            "-Q",
+            "celery,notifications",
+            "--pool",
+            "solo",
+            "-n",
+            "test@%h",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+        ],
+        [*celery, "beat", "-l", "INFO", "--pidfile="],
     ]
     logs = [tmp_path / "worker.log", tmp_path / "beat.log"]
     processes = [
-        subprocess.Popen(
+        subprocess.Popen(  # noqa: S603  (celery from our venv, no outside input)
             command, env=environment, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT
         )
         for command, log in zip(commands, logs, strict=True)

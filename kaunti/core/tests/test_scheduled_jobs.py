@@ -161,9 +161,16 @@ def test_an_ict_officer_sees_every_scheduled_job_and_its_last_run(ict_client: Cl
 
 
 def test_the_page_reads_in_kiswahili(ict_client: Client) -> None:
-    ict_client.cookies["django_language"] = "sw"
-    response = ict_client.get(PAGE, headers={"accept-language": "sw"})
+    old_run(PRUNE, days=1)
+    ict_client.post("/language/", {"language": "sw", "next": PAGE})
+
+    response = ict_client.get(PAGE)
+
     assertContains(response, "Kazi zilizopangwa")
+    assertContains(response, "Uliza M-Pesa kuhusu maombi ya malipo yasiyojibiwa")
+    assertContains(response, "Kila sekunde 30")
+    assertContains(response, "Kila mwezi tarehe 1 saa 02:30")
+    assertContains(response, "Imefaulu")
 
 
 def test_run_now_queues_the_job_records_who_asked_and_audits_it(

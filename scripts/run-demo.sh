@@ -36,10 +36,10 @@ stop_background() {
 trap stop_background EXIT
 trap 'exit 130' INT TERM
 # One task at a time (`--pool solo`): SQLite takes one writer at a time anyway.
-$PY -m celery -A kaunti worker -Q celery,notifications --pool solo -n "kaunti-demo@%h" \
+$PY -m celery -q -A kaunti worker -Q celery,notifications --pool solo -n "kaunti-demo@%h" \
   --without-mingle --without-gossip -l INFO --logfile var/celery-worker.log &
 worker=$!
-$PY -m celery -A kaunti beat -l INFO --logfile var/celery-beat.log \
+$PY -m celery -q -A kaunti beat -l INFO --logfile var/celery-beat.log \
   --schedule var/celerybeat-schedule --pidfile= &
 beat=$!
 for _ in $(seq 1 50); do

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ def worker_and_beat(environment: dict[str, str], tmp_path: Path) -> Iterator[Pat
 
 
 def recorded_runs(database: Path) -> list[tuple[str, str, str, int]]:
-    with sqlite3.connect(database, timeout=5) as connection:
+    with closing(sqlite3.connect(database, timeout=5)) as connection:
         return connection.execute(
             "SELECT entry_name, outcome, hostname, by_hand FROM core_scheduledjobrun"
             " WHERE finished_at IS NOT NULL"

@@ -1,4 +1,5 @@
-"""The shared kernel's tables: geography, departments, the audit chain, the outbox, jobs."""
+"""The shared kernel's tables: geography, departments, the audit chain, the outbox, jobs and
+the runs of scheduled jobs."""
 
 import uuid
 

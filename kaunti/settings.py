@@ -227,8 +227,35 @@ TIME_ZONE = "Africa/Nairobi"
 USE_TZ = True
 
 # --- Background work ------------------------------------------------------------------
+from celery.schedules import crontab  # noqa: E402  (the schedule below is the one use)
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# `make run` sets CELERY_BROKER_URL=filesystem://: kombu's filesystem transport, messages as
+# files under CELERY_FILESYSTEM_DIR, so the demo's worker and beat need no broker server
+# (ADR 18). Producers write where the worker reads: one folder in, one out.
+CELERY_FILESYSTEM_DIR = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery")))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
+        "data_folder_out": str(CELERY_FILESYSTEM_DIR / "queue"),
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
+        "store_processed": False,
+        "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
+    }
+    for _folder in ("queue", "control", "processed"):
+        (CELERY_FILESYSTEM_DIR / _folder).mkdir(parents=True, exist_ok=True)
+# `make run` prints the console backend's SMS on the terminal: its worker keeps stdout.
+CELERY_WORKER_REDIRECT_STDOUTS = env.bool("CELERY_WORKER_REDIRECT_STDOUTS", default=True)
+# Beat ticks only on the node holding a lease in Redis (when REDIS_URL is set), so several
+# app nodes may each run beat and the schedule still runs once (kaunti.core.beat, ADR 18).
+CELERY_BEAT_SCHEDULER = "kaunti.core.beat:LeasedScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
+BEAT_LEASE_SECONDS = env.int("BEAT_LEASE_SECONDS", default=30)
+# Runs of scheduled jobs (ScheduledJobRun) are kept this long, then pruned by a job itself.
+SCHEDULED_JOB_RUNS_KEEP_DAYS = env.int("SCHEDULED_JOB_RUNS_KEEP_DAYS", default=30)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -259,6 +286,15 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-complaints": {
         "task": "kaunti.eservices.tasks.escalate_overdue_complaints_task",
         "schedule": 900.0,
+    },
+    # Idempotent: a month already charged is not charged again, so a rerun by hand is safe.
+    "charge-monthly-land-penalties": {
+        "task": "kaunti.land.tasks.apply_monthly_penalties_task",
+        "schedule": crontab(minute=30, hour=2, day_of_month=1),
+    },
+    "prune-scheduled-job-runs": {
+        "task": "kaunti.core.tasks.prune_scheduled_job_runs",
+        "schedule": crontab(minute=15, hour=3),
     },
 }
 

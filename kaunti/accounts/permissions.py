@@ -24,6 +24,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "core.view_jobs": frozenset({Role.ICT_OFFICER, Role.SUPERVISOR}),
     "core.view_outbox": frozenset({Role.ICT_OFFICER, Role.SUPERVISOR}),
     "core.view_metrics": frozenset({Role.ICT_OFFICER}),
+    "core.run_scheduled_jobs": frozenset({Role.ICT_OFFICER}),
     # Revenue (used by payments and ledger).
     "payments.raise_bill": frozenset({Role.REVENUE_OFFICER, Role.SUPERVISOR}),
     "payments.receive_payment": frozenset({Role.CASHIER}),

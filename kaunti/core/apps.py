@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# Who may see the scheduled jobs and run one by hand (granted in accounts' ACTION_ROLES).
+RUN_SCHEDULED_JOBS = "core.run_scheduled_jobs"
+
 
 class CoreConfig(AppConfig):
     name = "kaunti.core"
@@ -9,8 +12,13 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Services queue core's tasks by name (`jobs.enqueue`): every process knows them.
-        from kaunti.core import tasks  # noqa: F401
-        from kaunti.core.menu import PublicLink, register_public_link
+        from kaunti.core import signals, tasks  # noqa: F401
+        from kaunti.core.menu import (
+            PublicLink,
+            StaffLink,
+            register_public_link,
+            register_staff_link,
+        )
         from kaunti.core.metrics import celery_signals
         from kaunti.core.metrics.figures import register_figures
         from kaunti.core.selectors import outbox_figures
@@ -18,6 +26,11 @@ class CoreConfig(AppConfig):
         # Task outcomes and the request id carried into tasks, in web and worker alike.
         celery_signals.connect()
         register_figures("core", outbox_figures)
+        # Every process that runs tasks records the runs of scheduled jobs (ADR 18).
+        signals.connect()
+        register_staff_link(
+            StaffLink(_("Scheduled jobs"), "core:scheduled_jobs", RUN_SCHEDULED_JOBS, 92)
+        )
         register_public_link(
             PublicLink(
                 _("Check a receipt, permit or licence"),

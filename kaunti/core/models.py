@@ -1,4 +1,5 @@
-"""The shared kernel's tables: geography, departments, the audit chain, the outbox, jobs."""
+"""The shared kernel's tables: geography, departments, the audit chain, the outbox, jobs and
+the runs of scheduled jobs."""
 
 import uuid
 
@@ -277,3 +278,38 @@ class IssuedDocument(models.Model):
     @property
     def localized_summary(self) -> str:
         return in_language(self.summary, self.summary_sw)
+
+
+class RunOutcome(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCESS = "success", _("Succeeded")
+    FAILURE = "failure", _("Failed")
+
+
+class ScheduledJobRun(models.Model):
+    """One run of a job in the beat schedule (`CELERY_BEAT_SCHEDULE`), by the schedule or
+    asked for by hand: written when the task starts and when it ends (ADR 18)."""
+
+    task_id = models.CharField(max_length=64, unique=True)
+    task_name = models.CharField(max_length=200)
+    entry_name = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=10, choices=RunOutcome.choices)
+    result = models.CharField(max_length=500, blank=True)
+    hostname = models.CharField(max_length=200, blank=True)
+    by_hand = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["entry_name", "-started_at"], name="scheduled_run_entry_latest"),
+            models.Index(fields=["started_at"], name="scheduled_run_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_name} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"

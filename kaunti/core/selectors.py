@@ -1,16 +1,29 @@
-"""Reads of the kernel's reference data."""
+"""Reads of the kernel's reference data, jobs and scheduled job runs."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from celery.schedules import maybe_schedule
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
+from kaunti import celery_app
 from kaunti.core import permissions
 from kaunti.core.metrics.figures import Figure, age_seconds
-from kaunti.core.models import County, Department, Job, OutboxMessage, OutboxStatus, Ward
+from kaunti.core.models import (
+    County,
+    Department,
+    Job,
+    OutboxMessage,
+    OutboxStatus,
+    ScheduledJobRun,
+    Ward,
+)
+from kaunti.core.schedule_words import describe_schedule, entry_label
 
 
 def get_deployment_county_name() -> str:
@@ -63,3 +76,63 @@ def outbox_figures() -> list[Figure]:
             age_seconds(pending["oldest"], timezone.now()),
         ),
     ]
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One entry of the beat schedule as the staff page shows it."""
+
+    name: str
+    label: str
+    task: str
+    schedule: str
+    last_run: ScheduledJobRun | None
+    next_run: datetime
+
+
+def _next_run(value: Any, last_scheduled: datetime | None, now: datetime) -> datetime:
+    """When beat next runs the entry: from its schedule and its last run by the schedule
+    (a run by hand does not move it). Never run: counted from now, as beat counts a new entry."""
+    remaining = maybe_schedule(value, app=celery_app).remaining_estimate(last_scheduled or now)
+    # To the nearest second: Celery reads its own clock, a moment after `now`.
+    due = max(now, now + remaining) + timedelta(microseconds=500_000)
+    return due.replace(microsecond=0)
+
+
+def list_scheduled_jobs() -> list[ScheduledJob]:
+    """Every entry of CELERY_BEAT_SCHEDULE, in its order, with its last run (by the schedule
+    or by hand) and its next run. Two indexed look-ups an entry; the schedule is short."""
+    now = timezone.now()
+    jobs: list[ScheduledJob] = []
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        runs = ScheduledJobRun.objects.filter(entry_name=name).select_related("requested_by")
+        last_run = runs.order_by("-started_at", "-pk").first()
+        last_scheduled = (
+            last_run
+            if last_run is not None and not last_run.by_hand
+            else runs.filter(by_hand=False).order_by("-started_at", "-pk").first()
+        )
+        jobs.append(
+            ScheduledJob(
+                name=name,
+                label=entry_label(name),
+                task=entry["task"],
+                schedule=describe_schedule(entry["schedule"]),
+                last_run=last_run,
+                next_run=_next_run(
+                    entry["schedule"], last_scheduled.started_at if last_scheduled else None, now
+                ),
+            )
+        )
+    return jobs
+
+
+def list_recent_runs(*, entry_name: str | None = None, limit: int = 20) -> list[ScheduledJobRun]:
+    """The latest runs of scheduled jobs (of one entry when given), newest first."""
+    runs = ScheduledJobRun.objects.select_related("requested_by").order_by("-started_at", "-pk")
+    if entry_name is not None:
+        runs = runs.filter(entry_name=entry_name)
+    return list(runs[:limit])
+
+
+def scheduled_job_label(entry_name: str) -> str:
+    """A schedule entry's name in words, in the active language."""
+    return entry_label(entry_name)

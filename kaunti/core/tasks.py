@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from kaunti.core.models import OutboxStatus
-from kaunti.core.services import outbox
+from kaunti.core.services import outbox, scheduled
 
 
 @shared_task(acks_late=True)
@@ -33,3 +33,9 @@ def send_pending_notifications() -> int:
     for public_id in due:
         outbox.send_outbox_message(public_id=public_id)
     return len(due)
+
+
+@shared_task
+def prune_scheduled_job_runs() -> int:
+    """Delete the records of scheduled job runs older than SCHEDULED_JOB_RUNS_KEEP_DAYS."""
+    return scheduled.prune_runs()

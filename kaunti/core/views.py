@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
@@ -15,14 +16,15 @@ from django.template import loader
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from kaunti import celery_app
-from kaunti.core import selectors
+from kaunti.core import permissions, selectors
+from kaunti.core.apps import RUN_SCHEDULED_JOBS
 from kaunti.core.forms import VerifyCodeForm
 from kaunti.core.menu import public_links
 from kaunti.core.models import Job, JobState
-from kaunti.core.services import documents
+from kaunti.core.services import documents, scheduled
 
 logger = logging.getLogger(__name__)
 
@@ -185,3 +187,33 @@ def verify_document(request: HttpRequest, code: str) -> HttpResponse:
     result = documents.verify(code=code)
     status = 404 if result.document is None else 200
     return render(request, "core/verify.html", {"result": result, "code": code}, status=status)
+
+
+@never_cache
+@login_required(login_url=STAFF_SIGN_IN)
+@require_GET
+def scheduled_jobs(request: HttpRequest) -> HttpResponse:
+    """Every job in the beat schedule: how often it runs, its last run and outcome, its
+    next run, and a button to run it now (ICT officers; ADR 18)."""
+    permissions.check_staff(request.user, RUN_SCHEDULED_JOBS)
+    return render(
+        request,
+        "core/scheduled_jobs.html",
+        {"jobs": selectors.list_scheduled_jobs(), "recent": selectors.list_recent_runs()},
+    )
+
+
+@login_required(login_url=STAFF_SIGN_IN)
+@require_POST
+def run_scheduled_job(request: HttpRequest, entry_name: str) -> HttpResponse:
+    """Queue one scheduled job now; the run records who asked, and so does the audit chain."""
+    permissions.check_staff(request.user, RUN_SCHEDULED_JOBS)
+    try:
+        scheduled.run_now(entry_name=entry_name, actor=request.user)
+    except scheduled.UnknownScheduledJob:
+        raise Http404("no such scheduled job") from None
+    messages.success(
+        request,
+        _("%(job)s is queued to run now.") % {"job": selectors.scheduled_job_label(entry_name)},
+    )
+    return redirect("core:scheduled_jobs")

@@ -54,15 +54,24 @@ def fail_job(*, job: Job, error: str) -> None:
     )
 
 
-def enqueue(task_name: str, *args: Any, countdown: float | None = None, **kwargs: Any) -> None:
-    """Queue the task registered as `task_name`, without importing its module.
+def enqueue(
+    task_name: str,
+    *args: Any,
+    countdown: float | None = None,
+    task_id: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """Queue the task registered as `task_name`, without importing its module; `task_id`
+    names the run when the caller has recorded it already (a scheduled job run by hand).
 
     Services use this because tasks import services, never the other way round. The task
     runs in place when no broker is configured (`CELERY_TASK_ALWAYS_EAGER`), as an
     imported task would: an app whose services queue tasks by name imports its tasks in
     `ready()`, so that every process knows the name.
     """
-    current_app.signature(task_name, args=args, kwargs=kwargs).apply_async(countdown=countdown)
+    current_app.signature(task_name, args=args, kwargs=kwargs).apply_async(
+        countdown=countdown, task_id=task_id
+    )
 
 
 def enqueue_on_commit(task_name: str, *args: Any, **kwargs: Any) -> None:

@@ -107,10 +107,11 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=80, blank=True)
     target_id = models.CharField(max_length=80, blank=True)
     data = models.JSONField(default=dict)
-    # Empty until sealed; then its place in the chain (1, 2, ...) and the hashes.
+    # Empty until sealed; then its place in the chain (1, 2, ...) and the hashes. NULL, not
+    # "", while unsealed: many unsealed rows must pass the unique constraints below.
     seq = models.BigIntegerField(null=True, blank=True)
-    previous_hash = models.CharField(max_length=64, null=True, blank=True)
-    hash = models.CharField(max_length=64, null=True, blank=True)
+    previous_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["id"]

@@ -203,14 +203,21 @@ def _sequencer_lock(*, wait: bool) -> bool:
         return bool(row and row[0])
 
 
-def _seal_batch(batch_size: int) -> int:
+def _head() -> tuple[int, str] | None:
+    """The chain's last sealed event: its place and hash."""
     head = (
         AuditEvent.objects.filter(seq__isnull=False)
         .order_by("-seq")
         .values_list("seq", "hash")
         .first()
     )
-    seq, previous_hash = head if head is not None else (0, GENESIS_HASH)
+    if head is None or head[0] is None or head[1] is None:
+        return None
+    return head[0], head[1]
+
+
+def _seal_batch(batch_size: int) -> int:
+    seq, previous_hash = _head() or (0, GENESIS_HASH)
     pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
     for event in pending:
         seq += 1
@@ -247,12 +254,7 @@ def record_anchor() -> AuditAnchor | None:
     appended to this month's file in the uploaded-files storage, which backups carry off
     the server (`audit-anchors/YYYY-MM.jsonl`). None while the chain is empty."""
     seal_pending_events()
-    head = (
-        AuditEvent.objects.filter(seq__isnull=False)
-        .order_by("-seq")
-        .values_list("seq", "hash")
-        .first()
-    )
+    head = _head()
     if head is None:
         return None
     anchor = AuditAnchor.objects.create(seq=head[0], hash=head[1], recorded_at=timezone.now())
@@ -314,7 +316,8 @@ def find_first_broken_link(
     expected_seq, expected_previous = 1, GENESIS_HASH
     sealed = AuditEvent.objects.filter(seq__isnull=False).order_by("seq")
     for event in sealed.iterator(chunk_size=batch_size):
-        assert event.seq is not None and event.previous_hash is not None
+        assert event.seq is not None
+        assert event.previous_hash is not None
         if event.seq != expected_seq:
             return BrokenLink(
                 event.pk,

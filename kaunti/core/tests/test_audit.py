@@ -1,6 +1,7 @@
 """The audit chain: events recorded without a lock, sealed in order by the sequencer; edits,
 deletions, reorderings, forgeries and a shortened chain are found (ADR 2, ADR 19)."""
 
+import importlib
 import json
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -236,9 +238,7 @@ def test_an_edit_with_a_recomputed_hash_is_found_at_the_next_event(
     _, middle, last = three_events
     assert middle.previous_hash is not None
     forged_data = {"amount": "1.00"}
-    forged_hash = _forged_hash(
-        middle, seq=2, previous_hash=middle.previous_hash, data=forged_data
-    )
+    forged_hash = _forged_hash(middle, seq=2, previous_hash=middle.previous_hash, data=forged_data)
     AuditEvent.objects.filter(pk=middle.pk).update(data=forged_data, hash=forged_hash)
 
     assert _broken() == (
@@ -277,7 +277,8 @@ def test_a_chain_cut_short_is_found_by_its_anchor(
     tamperable_audit: None, three_events: list[AuditEvent]
 ) -> None:
     anchor = record_anchor()
-    assert anchor is not None and (anchor.seq, anchor.hash) == (3, three_events[-1].hash)
+    assert anchor is not None
+    assert (anchor.seq, anchor.hash) == (3, three_events[-1].hash)
     AuditEvent.objects.filter(pk=three_events[-1].pk).delete()  # the newest link, no successor
 
     assert _broken() == (
@@ -315,7 +316,8 @@ def test_the_anchor_is_kept_in_a_file_of_the_uploaded_files_storage(
     _parcel_event(4)
     second = record_anchor()
 
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     month = f"{second.recorded_at.astimezone(UTC):%Y-%m}"
     lines = (media / "audit-anchors" / f"{month}.jsonl").read_text().splitlines()
     assert [json.loads(line)["seq"] for line in lines] == [3, 4]
@@ -457,7 +459,9 @@ def test_a_forked_chain_is_refused(three_events: list[AuditEvent], field: str) -
 
     with pytest.raises(IntegrityError), transaction.atomic():
         AuditEvent.objects.create(
-            occurred_at=timezone.now(), actor_label="intruder", action="land.rates_waived",
+            occurred_at=timezone.now(),
+            actor_label="intruder",
+            action="land.rates_waived",
             **claimed,
         )
 
@@ -574,3 +578,62 @@ def test_two_writers_do_not_wait_for_each_other_and_both_are_sealed() -> None:
     assert (b.seq, a.seq) == (1, 2)
     assert a.previous_hash == b.hash
     assert verify_audit() == "Audit chain intact: 2 events verified.\n"
+
+
+_migration = importlib.import_module(
+    "kaunti.core.migrations.0007_audit_chain_sealed_by_a_sequencer"
+)
+
+
+class _SchemaEditor:
+    """What the migration's function uses of a schema editor, inside the test's transaction."""
+
+    connection = connection
+
+    def execute(self, sql: str, params: Any = ()) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def _old_chain(count: int) -> list[AuditEvent]:
+    """Events linked by the rule before ADR 19: no place, hash of the one before."""
+    previous, events = GENESIS_HASH, []
+    for number in range(1, count + 1):
+        event = AuditEvent(
+            occurred_at=timezone.now(),
+            actor_label="system",
+            action="land.rates_assessed",
+            target_type="parcel",
+            target_id=str(number),
+            data={"amount": f"{number}000.00"},
+            previous_hash=previous,
+        )
+        event.hash = previous = _migration._old_hash(event)
+        event.save()
+        events.append(event)
+    return events
+
+
+def test_the_migration_reseals_an_intact_old_chain_in_id_order() -> None:
+    old = _old_chain(3)
+
+    _migration.reseal(django_apps, _SchemaEditor())
+
+    resealed = list(AuditEvent.objects.order_by("seq"))
+    assert [(event.pk, event.seq) for event in resealed] == [
+        (e.pk, n) for n, e in enumerate(old, 1)
+    ]
+    assert find_first_broken_link() is None
+    fourth = _parcel_event(4)
+    seal_pending_events()
+    fourth.refresh_from_db()
+    assert (fourth.seq, fourth.previous_hash) == (4, resealed[-1].hash)
+    assert verify_audit() == "Audit chain intact: 4 events verified.\n"
+
+
+def test_the_migration_refuses_a_broken_old_chain(tamperable_audit: None) -> None:
+    _, middle, _ = _old_chain(3)
+    AuditEvent.objects.filter(pk=middle.pk).update(data={"amount": "1.00"})
+
+    with pytest.raises(RuntimeError, match=f"broken at event #{middle.pk}: not re-sealed"):
+        _migration.reseal(django_apps, _SchemaEditor())

@@ -48,7 +48,9 @@ class Command(BaseCommand):
             seal_pending_events()
         broken = find_first_broken_link(anchors=extra)
         if broken is not None:
-            where = f"at event #{broken.event_id}" if broken.event_id is not None else "at an anchor"
+            where = (
+                f"at event #{broken.event_id}" if broken.event_id is not None else "at an anchor"
+            )
             raise CommandError(f"Audit chain broken {where}: {broken.reason}.")
         if stalled and oldest is not None:
             minutes = int(STALLED_AFTER.total_seconds() // 60)

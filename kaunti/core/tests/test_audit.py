@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from kaunti.core import tasks
 from kaunti.core.models import AuditAnchor, AuditEvent
 from kaunti.core.services.audit import (
     GENESIS_HASH,
@@ -637,3 +638,17 @@ def test_the_migration_refuses_a_broken_old_chain(tamperable_audit: None) -> Non
 
     with pytest.raises(RuntimeError, match=f"broken at event #{middle.pk}: not re-sealed"):
         _migration.reseal(django_apps, _SchemaEditor())
+
+
+def test_celery_beat_seals_every_few_seconds_and_anchors_hourly(settings: Any) -> None:
+    schedule = {
+        entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    assert schedule["kaunti.core.tasks.seal_audit_events"] <= 10
+    assert schedule["kaunti.core.tasks.anchor_audit_chain"] == 3600
+    _parcel_event(1)
+    _parcel_event(2)
+
+    assert tasks.seal_audit_events() == 2
+    assert tasks.anchor_audit_chain() == 2
+    assert list(AuditAnchor.objects.values_list("seq", flat=True)) == [2]

@@ -106,7 +106,8 @@ def record_event(
     target_id: str = "",
     data: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit chain, inside the caller's transaction.
+    """Record one event, unsealed, inside the caller's transaction: it joins the chain
+    when the sequencer seals it, after the commit (its `seq` and `hash` are empty until then).
 
     `actor` is a user or None for the system; `target` a model instance (or give
     `target_type`/`target_id` for something that is not a row).

@@ -325,7 +325,8 @@ def test_the_anchor_is_kept_in_a_file_of_the_uploaded_files_storage(
     assert json.loads(lines[1])["hash"] == second.hash
     assert list(AuditAnchor.objects.values_list("seq", flat=True)) == [3, 4]
     assert verify_audit() == (
-        "Audit chain intact: 4 events verified.\n4 anchors of its head found in the chain.\n"
+        "Audit chain intact: 4 events verified.\n"
+        "Anchors of its head still in the chain: 2 recorded, 2 in the stored files.\n"
     )
 
 
@@ -347,6 +348,10 @@ def test_an_off_site_copy_of_the_anchors_is_checked_too(
     for kept in (media / "audit-anchors").iterdir():
         copy.write_text(kept.read_text())
         kept.unlink()  # the intruder removes the anchors on the server
+    assert verify_audit("--anchors", str(copy)).endswith(
+        "Anchors of its head still in the chain: 1 recorded, 0 in the stored files, "
+        "1 from the files given.\n"
+    )
     AuditAnchor.objects.all().delete()
     AuditEvent.objects.filter(pk=three_events[-1].pk).delete()
 

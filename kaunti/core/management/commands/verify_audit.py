@@ -66,6 +66,10 @@ class Command(BaseCommand):
         pending = AuditEvent.objects.filter(seq__isnull=True).count()
         if pending:
             self.stdout.write(f"{pending} recent events not sealed yet.")
-        anchors = AuditAnchor.objects.count() + len(stored_anchors()) + len(extra)
-        if anchors:
-            self.stdout.write(f"{anchors} anchors of its head found in the chain.")
+        recorded, stored = AuditAnchor.objects.count(), len(stored_anchors())
+        if recorded or stored or extra:
+            given = f", {len(extra)} from the files given" if extra else ""
+            self.stdout.write(
+                f"Anchors of its head still in the chain: {recorded} recorded, "
+                f"{stored} in the stored files{given}."
+            )

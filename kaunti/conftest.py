@@ -23,7 +23,7 @@ from kaunti.accounts.models import User
 from kaunti.accounts.tests.factories import STAFF_PASSWORD, CitizenFactory, StaffFactory
 from kaunti.core.models import Department
 from kaunti.core.reference_data import load_reference_data
-from kaunti.payments.locks import RANK, lock_taken_by
+from kaunti.payments.locks import ALONE, RANK, lock_taken_by
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,7 +66,8 @@ def read_sms(path: Path) -> list[dict[str, str]]:
 
 class LockOrderWatch:
     """Watches every statement of the test's connection and fails one that takes a money-path
-    lock of an earlier rank than one its transaction already holds (ADR 16).
+    lock of an earlier rank than one its transaction already holds (ADR 16), or any lock in
+    the same transaction as the audit chain's sequencer, which holds nothing else (ADR 19).
 
     A transaction here is the outermost atomic block the code under test opened: the
     test's own blocks (pytest-django wraps each test in two) are below `base_depth`.
@@ -110,10 +111,15 @@ class LockOrderWatch:
             self.block, self.held = block, []
         if name in self.held:
             return  # more rows of a kind it holds: their order within the kind is its own
+        holding = " -> ".join(self.held)
         later = [held for held in self.held if RANK[held] > RANK[name]]
+        alone = [held for held in self.held if held in ALONE or name in ALONE]
         if later:
-            held = " -> ".join(self.held)
-            self.violations.append(f"{name!r} taken after {later[0]!r} (held: {held})")
+            self.violations.append(f"{name!r} taken after {later[0]!r} (held: {holding})")
+            self.places.append(_calling_code())
+        elif alone:
+            # The audit sequencer holds nothing else, and nothing is taken while it is held.
+            self.violations.append(f"{name!r} taken in one transaction with {alone[0]!r}")
             self.places.append(_calling_code())
         self.held.append(name)
 

@@ -296,6 +296,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kaunti.core.tasks.prune_scheduled_job_runs",
         "schedule": crontab(minute=15, hour=3),
     },
+    # The audit chain's sequencer, for events whose own transaction's try found it busy,
+    # and the hourly anchor of its head (ADR 19).
+    "seal-audit-events": {
+        "task": "kaunti.core.tasks.seal_audit_events",
+        "schedule": 5.0,
+    },
+    "anchor-audit-chain": {
+        "task": "kaunti.core.tasks.anchor_audit_chain",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Notifications ----------------------------------------------------------------------

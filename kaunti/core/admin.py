@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from kaunti.core.models import AuditEvent, County, Department, Job, OutboxMessage, SubCounty, Ward
+from kaunti.core.models import (
+    AuditAnchor,
+    AuditEvent,
+    County,
+    Department,
+    Job,
+    OutboxMessage,
+    SubCounty,
+    Ward,
+)
 
 
 @admin.register(County)
@@ -42,9 +51,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "occurred_at", "actor_label", "action", "target_type", "target_id"]
+    list_display = ["id", "seq", "occurred_at", "actor_label", "action", "target_type", "target_id"]
     list_filter = ["action"]
     search_fields = ["actor_label", "target_id", "action"]
+
+
+@admin.register(AuditAnchor)
+class AuditAnchorAdmin(ReadOnlyAdmin):
+    list_display = ["recorded_at", "seq", "hash"]
 
 
 @admin.register(OutboxMessage)

@@ -86,9 +86,11 @@ class Department(models.Model):
 class AuditEvent(models.Model):
     """One link of the append-only audit chain: who did what to which thing, and when.
 
-    Each row carries the hash of the row before it, so an edit or a deletion anywhere
-    breaks every later link (`manage.py verify_audit` names the first). On PostgreSQL a
-    trigger refuses UPDATE and DELETE outright.
+    A writer inserts the event unsealed (`seq`, `previous_hash` and `hash` empty), taking
+    no lock; the sequencer (`kaunti.core.services.audit.seal_pending_events`) then gives it
+    its place in the chain and the hash of the event before it (ADR 19). An edit, deletion
+    or reordering of sealed events breaks the chain (`manage.py verify_audit` names where).
+    On PostgreSQL a trigger refuses DELETE and every UPDATE but that one sealing.
     """
 
     occurred_at = models.DateTimeField()
@@ -106,8 +108,11 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=80, blank=True)
     target_id = models.CharField(max_length=80, blank=True)
     data = models.JSONField(default=dict)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    # Empty until sealed; then its place in the chain (1, 2, ...) and the hashes. NULL, not
+    # "", while unsealed: many unsealed rows must pass the unique constraints below.
+    seq = models.BigIntegerField(null=True, blank=True)
+    previous_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["id"]
@@ -117,8 +122,14 @@ class AuditEvent(models.Model):
             models.UniqueConstraint(fields=["hash"], name="audit_event_hash_unique"),
             # Two events can never claim the same predecessor: the chain cannot fork.
             models.UniqueConstraint(fields=["previous_hash"], name="audit_chain_no_fork"),
+            # One event per place in the chain (several unsealed ones have none yet).
+            models.UniqueConstraint(fields=["seq"], name="audit_event_seq_unique"),
         ]
         indexes = [
+            # What the sequencer reads: the few events waiting to be sealed, in id order.
+            models.Index(
+                fields=["id"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)
+            ),
             models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
             models.Index(
                 fields=["actor"], name="audit_actor_idx", condition=models.Q(actor__isnull=False)
@@ -127,6 +138,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} by {self.actor_label}"
+
+
+class AuditAnchor(models.Model):
+    """The chain's head (its last sealed event) as it was at a moment, recorded hourly here
+    and in a file of the uploaded-files storage (`audit-anchors/YYYY-MM.jsonl`) that backups
+    carry off the server: a chain later cut short or rebuilt no longer holds it (ADR 19)."""
+
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]} at {self.recorded_at:%Y-%m-%d %H:%M}"
 
 
 class Channel(models.TextChoices):

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from kaunti.core.models import OutboxStatus
-from kaunti.core.services import outbox, scheduled
+from kaunti.core.services import audit, outbox, scheduled
 
 
 @shared_task(acks_late=True)
@@ -39,3 +39,16 @@ def send_pending_notifications() -> int:
 def prune_scheduled_job_runs() -> int:
     """Delete the records of scheduled job runs older than SCHEDULED_JOB_RUNS_KEEP_DAYS."""
     return scheduled.prune_runs()
+
+
+@shared_task
+def seal_audit_events() -> int:
+    """The periodic sequencer (ADR 19): seal events whose writers' own try found it busy."""
+    return audit.seal_pending_events(wait=False)
+
+
+@shared_task
+def anchor_audit_chain() -> int | None:
+    """Hourly: record the audit chain's head as an anchor (row and stored file, ADR 19)."""
+    anchor = audit.record_anchor()
+    return anchor.seq if anchor is not None else None

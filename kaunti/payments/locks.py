@@ -4,7 +4,8 @@ Two transactions that take two of these locks the other way round can deadlock, 
 raised while the rates run spent the same payer's credit once did. `LOCK_ORDER` is that
 order; `lock_taken_by` names the lock a SQL statement takes, so that the test suite can
 watch every statement and fail a path that takes a lock of an earlier rank after a later
-one (`kaunti/conftest.py`, fixture `lock_order`, on every PostgreSQL test).
+one (`kaunti/conftest.py`, fixture `lock_order`, on every PostgreSQL test). A lock marked
+`alone` (the audit chain's sequencer, ADR 19) must be the only one of its transaction.
 """
 
 import re
@@ -18,6 +19,8 @@ class Lock:
     name: str
     why: str
     taken_by: re.Pattern[str]
+    # Taken only in a transaction that takes no other lock of this list, before or after.
+    alone: bool = False
 
 
 def _for_update_of(table: str) -> re.Pattern[str]:
@@ -71,13 +74,16 @@ LOCK_ORDER: tuple[Lock, ...] = (
         _for_update_of("payments_receiptsequence"),
     ),
     Lock(
-        "audit chain",
-        "the one lock that orders appends to the audit chain",
-        re.compile(r"pg_advisory_xact_lock\(%s\)"),
+        "audit sequencer",
+        "the audit chain's sequencer, in a transaction of its own: writers take no audit "
+        "lock (ADR 19)",
+        re.compile(r"pg_(?:try_)?advisory_xact_lock\(%s\)"),
+        alone=True,
     ),
 )
 
 RANK = {lock.name: rank for rank, lock in enumerate(LOCK_ORDER)}
+ALONE = frozenset(lock.name for lock in LOCK_ORDER if lock.alone)
 
 
 def lock_taken_by(sql: str) -> Lock | None:

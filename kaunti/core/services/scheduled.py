@@ -119,9 +119,27 @@ def run_now(*, entry_name: str, actor: Any) -> ScheduledJobRun:
     return run
 
 
-def prune_runs(*, keep_days: int | None = None) -> int:
-    """Delete runs that started more than `keep_days` (SCHEDULED_JOB_RUNS_KEEP_DAYS) ago."""
+# The sequencer of the audit chain runs every few seconds: its newest runs are plenty.
+KEEP_RUNS_PER_ENTRY = 1000
+
+
+def prune_runs(*, keep_days: int | None = None, keep_per_entry: int = KEEP_RUNS_PER_ENTRY) -> int:
+    """Delete runs that started more than `keep_days` (SCHEDULED_JOB_RUNS_KEEP_DAYS) ago,
+    and beyond the newest `keep_per_entry` of each schedule entry."""
     days = settings.SCHEDULED_JOB_RUNS_KEEP_DAYS if keep_days is None else keep_days
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = ScheduledJobRun.objects.filter(started_at__lt=cutoff).delete()
+    entries = ScheduledJobRun.objects.values_list("entry_name", flat=True).distinct()
+    for entry in list(entries):
+        oldest_kept = (
+            ScheduledJobRun.objects.filter(entry_name=entry)
+            .order_by("-started_at")
+            .values_list("started_at", flat=True)[keep_per_entry - 1 : keep_per_entry]
+            .first()
+        )
+        if oldest_kept is not None:
+            more, _ = ScheduledJobRun.objects.filter(
+                entry_name=entry, started_at__lt=oldest_kept
+            ).delete()
+            deleted += more
     return deleted

@@ -127,7 +127,7 @@ def test_a_failed_message_can_be_sent_again_from_a_fresh_round_of_attempts(
         requeued = requeue_failed_message(public_id=message.public_id, actor=None)
 
     assert requeued is not None
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the send, and the audit chain's sequencer (ADR 19)
     message.refresh_from_db()
     [accepted] = africastalking_sms.messages
     assert (message.status, message.attempts, message.provider_message_id) == (

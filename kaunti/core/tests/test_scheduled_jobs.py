@@ -107,6 +107,18 @@ def test_pruning_keeps_the_last_thirty_days() -> None:
     assert list(ScheduledJobRun.objects.all()) == [kept]
 
 
+def test_pruning_keeps_only_the_newest_runs_of_a_frequent_job() -> None:
+    seal = "seal-audit-events"
+    for days in range(5):
+        old_run(seal, days=days)
+    other = old_run(PRUNE, days=4)
+
+    assert scheduled.prune_runs(keep_per_entry=3) == 2
+    kept = ScheduledJobRun.objects.filter(entry_name=seal).order_by("started_at")
+    assert [(timezone.now() - run.started_at).days for run in kept] == [2, 1, 0]
+    assert ScheduledJobRun.objects.filter(pk=other.pk).exists()
+
+
 # --- What the selectors read ----------------------------------------------------------
 
 

@@ -188,7 +188,7 @@ def record_chunk(
     first_id: int,
     last_id: int,
 ) -> None:
-    # Last before the commit: the audit chain is appended under a lock held to the commit.
+    # The event is inserted unsealed, with no lock; the sequencer seals it after the commit.
     record_event(
         actor=ctx.actor,
         action="land.rates_billed",

@@ -303,8 +303,9 @@ def test_credit_used_on_a_payers_bills_at_once_is_spent_once(make_bill: MakeBill
 def test_a_bill_raised_while_credit_is_used_in_bulk_waits_instead_of_deadlocking(
     make_bill: MakeBill,
 ) -> None:
-    """`create_bill` and `apply_payer_credits` hold the payer's credit before the audit
-    chain's lock; taken the other way round by one of them, the two deadlock."""
+    """`create_bill` and `apply_payer_credits` both hold the payer's credit before the
+    bills' other locks (ADR 16); taken the other way round by one of them, the two could
+    deadlock (it was with the audit chain's lock, before ADR 19)."""
     payer = Payer(name="Kamau Mwangi", phone="0722000333", id_number="11223344")
     for round_number in range(5):
         waiting = [make_bill(Decimal("250.00"), payer=payer) for _ in range(4)]

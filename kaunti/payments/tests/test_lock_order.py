@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 
 from kaunti.conftest import LockOrderWatch
-from kaunti.core.services.audit import audited_transaction, record_event
+from kaunti.core.services.audit import audited_transaction, record_event, seal_pending_events
 from kaunti.payments.locks import LOCK_ORDER, lock_taken_by
 from kaunti.payments.models import PayerCredit
 from kaunti.payments.services.bills import lock_payer_credit
@@ -25,37 +25,52 @@ def _watch() -> LockOrderWatch:
 
 
 @pytest.mark.django_db
-def test_credit_taken_after_the_audit_chain_is_named_as_out_of_order(
+def test_the_audit_sequencer_inside_a_money_transaction_is_named(
     lock_order: LockOrderWatch,
 ) -> None:
     _held_credit("254712000001")
     with transaction.atomic():
-        record_event(actor=None, action="test.first", target_type="test", target_id="1")
         lock_payer_credit(["254712000001"])
-    assert lock_order.violations == ["'payer credit' taken after 'audit chain' (held: audit chain)"]
+        seal_pending_events()
+    assert lock_order.violations == [
+        "'audit sequencer' taken in one transaction with 'payer credit'"
+    ]
     lock_order.forget()  # made on purpose: the suite's own watch lets this test pass
 
 
 @pytest.mark.django_db
-def test_credit_then_the_audit_chain_is_in_order() -> None:
+def test_a_lock_taken_after_the_audit_sequencer_is_named(lock_order: LockOrderWatch) -> None:
     _held_credit("254712000001")
-    watch = _watch()
-    with connection.execute_wrapper(watch), transaction.atomic():
+    with transaction.atomic():
+        seal_pending_events()
         lock_payer_credit(["254712000001"])
-        record_event(actor=None, action="test.first", target_type="test", target_id="1")
-    assert watch.violations == []
-    assert watch.held == ["payer credit", "audit chain"]
+    assert lock_order.violations == [
+        "'payer credit' taken after 'audit sequencer' (held: audit sequencer)"
+    ]
+    lock_order.forget()
 
 
 @pytest.mark.django_db
-def test_an_audited_transaction_takes_the_audit_chain_last() -> None:
+def test_recording_an_event_takes_no_lock() -> None:
+    _held_credit("254712000001")
+    watch = _watch()
+    with connection.execute_wrapper(watch), transaction.atomic():
+        record_event(actor=None, action="test.first", target_type="test", target_id="1")
+        lock_payer_credit(["254712000001"])
+        record_event(actor=None, action="test.second", target_type="test", target_id="1")
+    assert watch.violations == []
+    assert watch.held == ["payer credit"]
+
+
+@pytest.mark.django_db
+def test_an_audited_transaction_takes_no_audit_lock() -> None:
     _held_credit("254712000001")
     watch = _watch()
     with connection.execute_wrapper(watch), audited_transaction():
         record_event(actor=None, action="test.first", target_type="test", target_id="1")
         lock_payer_credit(["254712000001"])
     assert watch.violations == []
-    assert watch.held == ["payer credit", "audit chain"]
+    assert watch.held == ["payer credit"]
 
 
 @pytest.mark.django_db
@@ -63,8 +78,8 @@ def test_each_transaction_is_watched_on_its_own() -> None:
     _held_credit("254712000001")
     watch = _watch()
     with connection.execute_wrapper(watch):
-        with transaction.atomic():
-            record_event(actor=None, action="test.first", target_type="test", target_id="1")
+        record_event(actor=None, action="test.first", target_type="test", target_id="1")
+        seal_pending_events()
         with transaction.atomic():
             lock_payer_credit(["254712000001"])
     assert watch.violations == []
@@ -84,7 +99,7 @@ def test_every_lock_is_named_by_the_statement_that_takes_it() -> None:
         "payer credit": "SELECT count(pg_advisory_xact_lock(%s, hashtext(key))) FROM unnest(%s)",
         "collections": "INSERT INTO payments_dailycollection (day) VALUES (%s) ON CONFLICT (day)",
         "receipt sequence": 'SELECT * FROM "payments_receiptsequence" WHERE 1 FOR UPDATE',
-        "audit chain": "SELECT pg_advisory_xact_lock(%s)",
+        "audit sequencer": "SELECT pg_try_advisory_xact_lock(%s)",
     }
     assert list(statements) == [lock.name for lock in LOCK_ORDER]
     for name, sql in statements.items():

@@ -1,8 +1,8 @@
 """A payer's credit (what they overpaid on earlier bills): how much they hold, and using it
 on their open bills, as `create_bill` does at once and bills raised in bulk do after.
 
-Whoever spends or takes back credit holds it first (`lock_payer_credit`), before the
-audit chain's lock (ADR 16).
+Whoever spends or takes back credit holds it first (`lock_payer_credit`), in the order
+of ADR 16.
 """
 
 from collections.abc import Collection, Sequence
@@ -98,8 +98,8 @@ def apply_held_credits(
     return used
 
 
-# Two-key advisory locks (a space apart from the one-key locks of the audit chain and
-# the billing runs): this class, and a hash of the payer's key.
+# Two-key advisory locks (a space apart from the one-key lock of the audit sequencer
+# and the billing runs): this class, and a hash of the payer's key.
 _PAYER_CREDIT_LOCK_CLASS = 18_0001
 
 
@@ -120,8 +120,7 @@ def lock_payer_credit(payer_keys: Collection[str]) -> bool:
     some (False, and nothing locked, when none does). Whoever spends or takes back credit
     holds it first, so that two transactions cannot both spend the same shillings.
 
-    Taken before the audit chain's lock, never after: `create_bill` takes it before
-    writing anything; keys in sorted order (unnest keeps the array's), so two holders
+    `create_bill` takes it before writing anything (ADR 16); keys in sorted order (unnest keeps the array's), so two holders
     never wait for each other crosswise."""
     keys = sorted(set(payer_keys))
     if not _credit_held(keys):

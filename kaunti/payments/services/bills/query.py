@@ -21,7 +21,7 @@ each of the caller's rows that `then` refers to, which `rows` locks itself (`row
 The bills' lines refer to the bills the same statement inserts; a ward named by a bill but
 not locked (one added since) fails the statement. Unique and check constraints are
 enforced as always. Without the privilege the checks run row by row, before anything
-else the caller's transaction takes (its audit chain, its run's row).
+else the caller's transaction takes (its run's row).
 
 The caller's SQL is trusted code (never user input) with `%(name)s` parameters; the names
 beginning `bills_` are payments', as are the CTEs `bills_todo`, `raised`, `bills_made`,
@@ -228,7 +228,7 @@ def _insert(
         raise _TooFewNumbers(found)
     if bills and plan.foreign_keys and not plan.checks_off:
         # Check the new rows' references now rather than at the commit: what the caller
-        # takes next (the audit chain, its run's row) is held to the commit, and parallel
+        # takes next (its run's row) is held to the commit, and parallel
         # callers would wait for it.
         cursor.execute(f"SET CONSTRAINTS {plan.foreign_keys} IMMEDIATE")
         cursor.execute(f"SET CONSTRAINTS {plan.foreign_keys} DEFERRED")  # as declared

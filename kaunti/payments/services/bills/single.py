@@ -119,7 +119,7 @@ def create_bill(
         if (bill := existing.first()) is not None:
             return bill
     payer = _clean_payer(payer)
-    # The payer's credit pays first: hold it before the audit chain (`lock_payer_credit`).
+    # The payer's credit pays first: hold it before writing anything (`lock_payer_credit`).
     holds_credit = lock_payer_credit([payer_key_for(payer)])
     priced = _price_lines(lines)
     total = sum((line.amount for line in priced), ZERO)

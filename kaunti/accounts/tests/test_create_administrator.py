@@ -31,8 +31,10 @@ def test_the_administrator_is_county_staff_with_an_authenticator(
     )
     user = User.objects.get(username="ict.admin")
     assert user.kind == UserKind.STAFF
-    assert user.is_superuser and user.is_staff
-    assert user.department is not None and user.department.code == "ict"
+    assert user.is_superuser
+    assert user.is_staff
+    assert user.department is not None
+    assert user.department.code == "ict"
     assert user.check_password("a-long-pass-phrase-9")
     device = TOTPDevice.objects.get(user=user, confirmed=True)
     assert device.config_url in out  # the secret to add to the app, shown once

@@ -10,7 +10,7 @@ from kaunti.accounts.models import Role, User
 from kaunti.accounts.services import create_staff_user
 from kaunti.core.models import Department
 
-PASSWORD_VARIABLE = "KAUNTI_ADMIN_PASSWORD"
+PASSWORD_VARIABLE = "KAUNTI_ADMIN_PASSWORD"  # noqa: S105  (the variable's name)
 
 
 class Command(BaseCommand):

@@ -122,6 +122,25 @@ if grep -n "^[A-Z_]*=.*CHANGE-ME" "$tmp/etc/kaunti.env" | grep -vE "^[0-9]+:(AFR
   fail "a CHANGE-ME left in the rendered environment file (above)"
 fi
 
+echo "== deploy/postgresql/kaunti.conf: read by PostgreSQL (a throwaway cluster's -C)"
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+  mkdir "$tmp/pgdata" && chown postgres "$tmp/pgdata"
+  runuser -u postgres -- "$pg_bin/initdb" -D "$tmp/pgdata" -A trust >"$tmp/logs/initdb.log" 2>&1 ||
+    fail "initdb of a throwaway cluster"
+  install -o postgres -m 0644 deploy/postgresql/kaunti.conf "$tmp/pgdata/conf.d-kaunti.conf"
+  echo "include 'conf.d-kaunti.conf'" >>"$tmp/pgdata/postgresql.conf"
+  for setting in shared_buffers max_connections idle_in_transaction_session_timeout log_lock_waits; do
+    runuser -u postgres -- "$pg_bin/postgres" -D "$tmp/pgdata" -C "$setting" >>"$tmp/logs/initdb.log" 2>&1 ||
+      fail "PostgreSQL refuses deploy/postgresql/kaunti.conf ($setting)"
+  done
+  # -C shows it in 8 kB pages: 1GB is 131072.
+  [ "$(runuser -u postgres -- "$pg_bin/postgres" -D "$tmp/pgdata" -C shared_buffers)" = 131072 ] ||
+    fail "shared_buffers is not kaunti.conf's 1GB: the file was not read"
+else
+  echo "   (skipped: needs root and the postgres user)"
+fi
+
 echo "== a fresh database ($db) and Redis database $redis_db"
 dropdb "${pg[@]}" --if-exists "$db"
 createdb "${pg[@]}" "$db"

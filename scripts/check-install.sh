@@ -58,6 +58,9 @@ cleanup() {
     kill -QUIT "$(cat "$tmp/nginx/nginx.pid")" 2>/dev/null || true
   fi
   for pidfile in "$tmp"/pids/*.pid; do stop_group "$pidfile"; done
+  for port in 8263 8264; do
+    [ ! -s "$tmp/redis-$port/pid" ] || redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -140,6 +143,26 @@ if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
 else
   echo "   (skipped: needs root and the postgres user)"
 fi
+
+echo "== deploy/redis/*.conf: each started by redis-server on a spare port, its policy read back"
+# redis_policy CONF PORT [redis-server options...]: start, print maxmemory-policy and appendonly.
+redis_policy() {
+  local conf=$1 port=$2
+  shift 2
+  mkdir -p "$tmp/redis-$port"
+  redis-server "$conf" --port "$port" --dir "$tmp/redis-$port" --pidfile "$tmp/redis-$port/pid" \
+    --logfile "$tmp/logs/redis-$port.log" --daemonize yes --supervised no "$@" || return 1
+  for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  redis-cli -p "$port" config get maxmemory-policy | tail -1
+  redis-cli -p "$port" config get appendonly | tail -1
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+}
+# The broker's file is a fragment Debian's redis.conf includes: included the same way here.
+printf 'include %s\n' "$checkout/deploy/redis/kaunti.conf" >"$tmp/redis-broker.conf"
+[ "$(redis_policy "$tmp/redis-broker.conf" 8263 | tr '\n' ' ')" = "noeviction yes " ] ||
+  fail "deploy/redis/kaunti.conf: the broker must not evict and must keep an append-only file"
+[ "$(redis_policy deploy/redis/kaunti-cache.conf 8264 | tr '\n' ' ')" = "allkeys-lru no " ] ||
+  fail "deploy/redis/kaunti-cache.conf: the cache must evict the least recently used"
 
 echo "== a fresh database ($db) and Redis database $redis_db"
 dropdb "${pg[@]}" --if-exists "$db"
@@ -263,6 +286,9 @@ if get 200 "$https/payments/paybill/confirmation/$callback_token/" -H "Content-T
   done
   [ -n "$recorded" ] || bad+=("confirmation $trans_id never recorded as a payment (the worker's log above)")
 fi
+
+echo "== a callback with a wrong token: 404, nothing stored"
+get 404 "$https/payments/paybill/confirmation/not-the-token/" -H "Content-Type: application/json" --data-binary "$body" || true
 
 # A job beat queued that the worker ran: kept in one function, so the check can change
 # (e.g. to a table of scheduled runs) without touching the rest.

@@ -200,6 +200,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$host" \
 substitute <deploy/nginx/kaunti.conf | sed \
   -e "s#/etc/letsencrypt/live/$host#$tmp/tls#g" \
   -e "s#/var/www/html#$tmp/www#g" \
+  -e "s#/var/log/nginx/kaunti-#$tmp/logs/nginx-#g" \
   -e "s#^\( *listen\) 443 #\1 $https_port #" \
   -e "s#^\( *listen\) 80;#\1 $http_port;#" \
   -e '/listen \[::\]/d' >"$tmp/nginx/kaunti.conf"
@@ -253,6 +254,12 @@ echo "== the home page over HTTPS, with HSTS"
 if get 200 "$https/"; then
   [[ "$(header Strict-Transport-Security)" == max-age=[1-9]* ]] || bad+=("/: no HSTS header")
   asset=$(grep -oE '/static/[^"?]+\.[0-9a-f]{12}\.css' "$tmp/body" | head -1 || true)
+  # nginx's request id reaches Kaunti: the same id in nginx's JSON line and Kaunti's.
+  request_id=$(header X-Request-ID)
+  grep -q "\"request_id\":\"$request_id\"" "$tmp/logs/nginx-access.log" ||
+    bad+=("/: request id '$request_id' not in nginx's JSON access log")
+  grep -q "\"request_id\":\"$request_id\"" "$tmp/logs/kaunti-web.log" ||
+    bad+=("/: request id '$request_id' not in Kaunti's log")
 fi
 
 echo "== a static file, from nginx (not the application), cached for a year"
@@ -318,4 +325,4 @@ if [ "${#bad[@]}" -gt 0 ]; then
   printf '  %s\n' "${bad[@]}" >&2
   fail "the production install did not serve as expected"
 fi
-echo "OK: the install's units and nginx serve Kaunti over HTTPS, record a callback's payment, run beat's jobs"
+echo "OK (${SECONDS}s): the install's units and nginx serve Kaunti over HTTPS, record a callback's payment, run beat's jobs"

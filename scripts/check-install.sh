@@ -121,13 +121,14 @@ line = f"{os.environ['KEY']}={os.environ['VALUE']}"
 open(path, "w", encoding="utf-8").write(re.sub(rf"(?m)^{os.environ['KEY']}=.*$", lambda _: line, text))
 PY
 done
+# Left as CHANGE-ME: only the credentials of outside services, which CI never calls.
 if grep -n "^[A-Z_]*=.*CHANGE-ME" "$tmp/etc/kaunti.env" | grep -vE "^[0-9]+:(AFRICASTALKING_USERNAME|AFRICASTALKING_API_KEY|MPESA_CONSUMER_KEY|MPESA_CONSUMER_SECRET|MPESA_PASSKEY|EMAIL_HOST|EMAIL_HOST_USER|EMAIL_HOST_PASSWORD)="; then
   fail "a CHANGE-ME left in the rendered environment file (above)"
 fi
 
 echo "== deploy/postgresql/kaunti.conf: read by PostgreSQL (a throwaway cluster's -C)"
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   mkdir "$tmp/pgdata" && chown postgres "$tmp/pgdata"
   runuser -u postgres -- "$pg_bin/initdb" -D "$tmp/pgdata" -A trust >"$tmp/logs/initdb.log" 2>&1 ||
     fail "initdb of a throwaway cluster"

@@ -126,6 +126,16 @@ if grep -n "^[A-Z_]*=.*CHANGE-ME" "$tmp/etc/kaunti.env" | grep -vE "^[0-9]+:(AFR
   fail "a CHANGE-ME left in the rendered environment file (above)"
 fi
 
+echo "== deploy/systemd/*.service: systemd-analyze verify (every key known, every path there)"
+if command -v systemd-analyze >/dev/null; then
+  mkdir -p "$tmp/units"
+  for unit in deploy/systemd/*.service; do substitute <"$unit" >"$tmp/units/$(basename "$unit")"; done
+  verified=$(systemd-analyze verify "$tmp"/units/*.service 2>&1) || true
+  [ -z "$verified" ] || { echo "$verified" >&2; fail "systemd-analyze verify has something to say"; }
+else
+  echo "   (skipped: no systemd-analyze here)"
+fi
+
 echo "== deploy/postgresql/kaunti.conf: read by PostgreSQL (a throwaway cluster's -C)"
 if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)

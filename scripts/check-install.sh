@@ -305,8 +305,15 @@ if get 200 "$https/payments/paybill/confirmation/$callback_token/" -H "Content-T
   [ -n "$recorded" ] || bad+=("confirmation $trans_id never recorded as a payment (the worker's log above)")
 fi
 
-echo "== a callback with a wrong token: 404, nothing stored"
+echo "== a callback with a wrong token: 404"
 get 404 "$https/payments/paybill/confirmation/not-the-token/" -H "Content-Type: application/json" --data-binary "$body" || true
+
+echo "== bodies past the limits: 413 from nginx (uploads over 21 MB, callbacks over 64 kB)"
+head -c $((22 * 1024 * 1024)) /dev/zero >"$tmp/too-big"
+get 413 "$https/staff/sign-in/" --data-binary @"$tmp/too-big" || true
+head -c $((100 * 1024)) /dev/zero >"$tmp/too-big"
+get 413 "$https/payments/paybill/confirmation/$callback_token/" --data-binary @"$tmp/too-big" || true
+rm -f "$tmp/too-big"
 
 # A job beat queued that the worker ran: kept in one function, so the check can change
 # (e.g. to a table of scheduled runs) without touching the rest.

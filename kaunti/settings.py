@@ -424,6 +424,11 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Behind a reverse proxy (nginx: deploy/nginx/kaunti.conf), the header in which it passes
+# the client's address (`X-Real-IP`), taken only from the proxies gunicorn trusts
+# (`FORWARDED_ALLOW_IPS`) or a unix socket: kaunti/core/proxy.py. Empty: REMOTE_ADDR as is.
+PROXY_CLIENT_ADDRESS_HEADER = env.str("PROXY_CLIENT_ADDRESS_HEADER", default="")
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1"])
 
 # --- Logs -------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -7,6 +7,14 @@ django_application = get_wsgi_application()
 
 # Safaricom's callbacks skip Django's middleware, paybill confirmations its request
 # handling too (ADR 8); imported once the apps load.
+from django.conf import settings  # noqa: E402
+
+from kaunti.core.proxy import ClientAddressFromProxy  # noqa: E402
 from kaunti.payments.lane import SafaricomCallbackLane  # noqa: E402
 
-application = SafaricomCallbackLane(django_application)
+# Behind nginx, the client's address comes from nginx's header (deploy/nginx/kaunti.conf).
+application = ClientAddressFromProxy(
+    SafaricomCallbackLane(django_application),
+    header=settings.PROXY_CLIENT_ADDRESS_HEADER,
+    trusted=settings.FORWARDED_ALLOW_IPS,
+)

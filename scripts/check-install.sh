@@ -318,9 +318,11 @@ rm -f "$tmp/too-big"
 # A job beat queued that the worker ran: kept in one function, so the check can change
 # (e.g. to a table of scheduled runs) without touching the rest.
 scheduled_job_ran() {
-  local task=kaunti.payments.tasks.retry_c2b_confirmations # every 30 s (CELERY_BEAT_SCHEDULE)
-  grep -q "Scheduler: Sending due task .*($task)" "$tmp/logs/kaunti-beat.log" &&
-    grep -qE "Task $task\[[0-9a-f-]+\] succeeded" "$tmp/logs/kaunti-worker.log"
+  # A run of a beat entry, recorded by the worker that ran it (ScheduledJobRun, ADR 18).
+  local done
+  done=$(psql "${pg[@]}" -d "$db" -tAc \
+    "SELECT count(*) FROM core_scheduledjobrun WHERE NOT by_hand AND outcome = 'success' AND entry_name = 'record-stored-paybill-confirmations'")
+  [ "${done:-0}" -gt 0 ]
 }
 echo "== a scheduled job: sent by beat, run by the worker"
 ran=

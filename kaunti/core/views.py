@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from kaunti import celery_app
 from kaunti.core import selectors
 from kaunti.core.forms import VerifyCodeForm
+from kaunti.core.maintenance import open_during_maintenance
 from kaunti.core.menu import public_links
 from kaunti.core.models import Job, JobState
 from kaunti.core.services import documents
@@ -35,6 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"public_links": public_links()})
 
 
+@open_during_maintenance
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -58,6 +60,7 @@ def _check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
+@open_during_maintenance
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> HttpResponse:

@@ -36,15 +36,10 @@ class LargeTableLock:
     what: str
     rows: int
 
-    @property
-    def minutes(self) -> int:
-        return max(1, math.ceil(self.rows / ROWS_PER_MINUTE))
-
     def describe(self) -> str:
-        return (
-            f"{self.migration}: {self.what} on {self.table} (about {self.rows:,} rows): "
-            f"expect about {self.minutes} minute{'s' if self.minutes != 1 else ''}"
-        )
+        minutes = math.ceil(self.rows / ROWS_PER_MINUTE)
+        expect = "expect under a minute" if minutes <= 1 else f"expect about {minutes} minutes"
+        return f"{self.migration}: {self.what} on {self.table} (about {self.rows:,} rows): {expect}"
 
 
 def migration_problems(*, database: str = DEFAULT_DB_ALIAS) -> list[str]:
@@ -134,7 +129,9 @@ def estimated_rows(table: str, *, database: str = DEFAULT_DB_ALIAS) -> int:
                 "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table]
             )
             row = cursor.fetchone()
-            return max(0, int(row[0])) if row else 0
+            if row and int(row[0]) >= 0:
+                return int(row[0])
+            # -1: never analysed (new or small), so counting is cheap.
         cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
         row = cursor.fetchone()
         return int(row[0]) if row else 0

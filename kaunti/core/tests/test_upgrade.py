@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.test.utils import override_system_checks
 
 from kaunti.core import maintenance
 from kaunti.core.models import AuditEvent
@@ -142,12 +143,8 @@ def test_a_deployment_check_error_is_refused() -> None:
     def broken_deployment(**kwargs: Any) -> list[checks.CheckMessage]:
         return [checks.Error("the proxy sends no X-Forwarded-Proto", id="kaunti.E999")]
 
-    checks.register(broken_deployment, deploy=True)
-    try:
+    with override_system_checks([], deployment_checks=[broken_deployment]):
         error, _output = upgrade_refused("--skip-backup")
-    finally:
-        checks.registry.registry.registered_checks.discard(broken_deployment)
-        checks.registry.registry.deployment_checks.discard(broken_deployment)
 
     assert "kaunti.E999: the proxy sends no X-Forwarded-Proto" in error
     assert maintenance.current_state() is None
@@ -252,7 +249,7 @@ def test_large_table_migrations_declare_what_they_lock() -> None:
     """The registry `upgrade --plan` reads: each mark names real tables."""
     loader = MigrationLoader(connection)
     marked = {
-        key: migration.LOCKS_LARGE_TABLES
+        key: migration.LOCKS_LARGE_TABLES  # type: ignore[attr-defined]
         for key, migration in loader.disk_migrations.items()
         if getattr(migration, "LOCKS_LARGE_TABLES", None)
     }

@@ -17,8 +17,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from io import TextIOBase
 from pathlib import Path
-from typing import TextIO
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -53,7 +53,7 @@ class UpgradeOptions:
 class Upgrade:
     """One run of `manage.py upgrade`, writing its progress to `out`."""
 
-    out: TextIO
+    out: TextIOBase
     options: UpgradeOptions
     backup_dir: str = ""
     step: str = ""
@@ -249,8 +249,7 @@ def _get_status(path: str, bypass_token: str) -> int:
             return 0
     site = urlsplit(settings.SITE_URL)
     client = Client(HTTP_HOST=site.netloc or "localhost")
-    headers_meta = {
-        "HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()
-    }
-    response = client.get(path, secure=site.scheme == "https" or not settings.DEBUG, **headers_meta)
+    response = client.get(
+        path, secure=site.scheme == "https" or not settings.DEBUG, headers=headers
+    )
     return int(response.status_code)

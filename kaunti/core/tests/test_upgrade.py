@@ -13,9 +13,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.test import Client
 from django.test.utils import override_system_checks
 
 from kaunti.core import maintenance
+from kaunti.core import views as core_views
 from kaunti.core.models import AuditEvent
 from kaunti.core.services.audit import find_first_broken_link, record_event
 from kaunti.core.upgrade import checks as upgrade_checks
@@ -268,3 +270,18 @@ def test_large_table_migrations_declare_what_they_lock() -> None:
         "payments.0006_hot_table_indexes: builds three indexes (writes wait) on "
         "payments_payment (about 2,500,000 rows): expect about 3 minutes"
     )
+
+
+def test_readyz_is_unavailable_while_a_migration_is_not_applied(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node running new code on a database not yet migrated takes no traffic."""
+    monkeypatch.setattr(core_views, "_migrations_applied", False)
+    MigrationRecorder(connection).migration_qs.filter(app="ussd", name="0001_initial").delete()
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["migrations"] == "pending"
+    MigrationRecorder(connection).record_applied("ussd", "0001_initial")
+    assert client.get("/readyz").json()["checks"]["migrations"] == "ok"

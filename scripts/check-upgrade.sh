@@ -25,10 +25,11 @@ PREVIOUS=$WORK/$RELEASE
 SERVER_PID=""
 
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  git -C "$ROOT" worktree remove --force "$PREVIOUS" 2>/dev/null || true
+  set +e  # every step, whatever the one before did
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
+  git -C "$ROOT" worktree remove --force "$PREVIOUS" 2>/dev/null
   git -C "$ROOT" worktree prune
-  dropdb --if-exists -h 127.0.0.1 -U postgres "$DATABASE" 2>/dev/null || psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DATABASE" >/dev/null
+  psql "$SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DATABASE" >/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT

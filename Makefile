@@ -8,7 +8,7 @@ MANAGE := DEBUG=1 $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast setup setup-dev assets lint lock messages clean
+.PHONY: run test test-fast setup setup-dev assets lint lock messages clean upgrade
 
 # --- Set-up (each step reruns only when its inputs change) -----------------------------
 $(VENV)/.base: requirements.lock
@@ -50,6 +50,12 @@ test: setup-dev
 # browser tests (CI runs everything).
 test-fast: setup-dev
 	DEBUG=1 KAUNTI_TESTING=1 $(VENV)/bin/pytest -q -n auto --reuse-db -m "not browser" $(PYTEST_ARGS)
+
+# Upgrade this installation to the code checked out (docs/operations/upgrade.md): backup,
+# maintenance mode, migrations, static files, restart, smoke checks. Run with the
+# production environment loaded; UPGRADE_ARGS="--plan" shows the plan only.
+upgrade: setup
+	$(PY) manage.py upgrade $(UPGRADE_ARGS)
 
 # --- Quality gates that CI runs too -----------------------------------------------------
 lint: setup-dev

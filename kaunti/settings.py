@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "kaunti.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # During an upgrade: 503 to all but health checks and callbacks (ADR 22).
+    "kaunti.core.maintenance.MaintenanceModeMiddleware",
     "kaunti.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -429,6 +431,25 @@ if not DEBUG:
 # (`FORWARDED_ALLOW_IPS`) or a unix socket: kaunti/core/proxy.py. Empty: REMOTE_ADDR as is.
 PROXY_CLIENT_ADDRESS_HEADER = env.str("PROXY_CLIENT_ADDRESS_HEADER", default="")
 FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1"])
+
+# --- Upgrades and maintenance mode (ADR 22, docs/operations/upgrade.md) ---------------------
+MAINTENANCE_FLAG_FILE = env.str("MAINTENANCE_FLAG_FILE", default=str(VAR_DIR / "maintenance.json"))
+# How often each process looks at the flag (seconds); `upgrade` waits this long after
+# switching it on. Tests look every time.
+MAINTENANCE_CHECK_SECONDS = env.float("MAINTENANCE_CHECK_SECONDS", default=0 if TESTING else 2)
+MAINTENANCE_RETRY_AFTER_SECONDS = env.int("MAINTENANCE_RETRY_AFTER_SECONDS", default=600)
+# The release being run, recorded by `upgrade` in the audit chain; unset: `git describe`.
+KAUNTI_VERSION = env.str("KAUNTI_VERSION", default="")
+BACKUP_DIR = env.str("BACKUP_DIR", default=str(VAR_DIR / "backups"))
+# Run after migrations and collectstatic, e.g. "systemctl restart kaunti-web kaunti-worker
+# kaunti-beat"; empty: nothing is restarted (the operator restarts the servers).
+UPGRADE_RESTART_COMMAND = env.str("UPGRADE_RESTART_COMMAND", default="")
+# Where the smoke checks send their requests after the restart, e.g. "http://127.0.0.1:8000";
+# empty: in this process, through the whole Django stack.
+UPGRADE_SMOKE_URL = env.str("UPGRADE_SMOKE_URL", default="")
+UPGRADE_SMOKE_PATHS = env.list(
+    "UPGRADE_SMOKE_PATHS", default=["/", "/api/v1/services/", "/healthz", "/readyz"]
+)
 
 # --- Logs -------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -22,6 +23,7 @@ from kaunti import celery_app
 from kaunti.core import permissions, selectors
 from kaunti.core.apps import RUN_SCHEDULED_JOBS
 from kaunti.core.forms import VerifyCodeForm
+from kaunti.core.maintenance import open_during_maintenance
 from kaunti.core.menu import public_links
 from kaunti.core.models import Job, JobState
 from kaunti.core.services import documents, scheduled
@@ -37,6 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"public_links": public_links()})
 
 
+@open_during_maintenance
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -60,11 +63,32 @@ def _check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
+class MigrationsPending(Exception):
+    """This code has migrations the database has not applied."""
+
+
+_migrations_applied = False
+
+
+def _check_migrations() -> None:
+    """Every migration of this code is applied. Once true it is remembered: it stays true
+    until a new release, and a release restarts the process (ADR 22)."""
+    global _migrations_applied
+    if _migrations_applied:
+        return
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise MigrationsPending("migrations not applied")
+    _migrations_applied = True
+
+
+@open_during_maintenance
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Ready for traffic: the database, and Redis and the broker when configured, answer."""
-    checks = {"database": _check_database}
+    """Ready for traffic: the database answers with every migration applied, and Redis and
+    the broker answer when configured."""
+    checks = {"database": _check_database, "migrations": _check_migrations}
     if settings.REDIS_URL:
         checks["cache"] = _check_cache
     if settings.CELERY_BROKER_URL:
@@ -76,7 +100,7 @@ def readyz(request: HttpRequest) -> HttpResponse:
             results[name] = "ok"
         except Exception as exc:  # noqa: BLE001  (any failure means not ready; it is reported)
             logger.warning("readiness check %s failed: %s", name, exc)
-            results[name] = "unreachable"
+            results[name] = "pending" if isinstance(exc, MigrationsPending) else "unreachable"
     ready = all(value == "ok" for value in results.values())
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": results},

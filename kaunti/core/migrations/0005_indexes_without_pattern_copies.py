@@ -6,6 +6,12 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # Locks large tables while it runs: `manage.py upgrade --plan` lists it (ADR 22).
+    LOCKS_LARGE_TABLES = {
+        "core_auditevent": "builds the actor index and the unique index on hash (writes wait)",
+        "core_outboxmessage": "builds the provider message id index (writes wait)",
+    }
+
     dependencies = [
         ("core", "0004_outbox_delivery_reports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

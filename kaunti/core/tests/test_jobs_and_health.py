@@ -152,7 +152,9 @@ def test_healthz_answers_ok_without_caching(client: Client) -> None:
 @pytest.mark.django_db
 def test_readyz_is_ready_when_the_database_answers(client: Client, settings: Any) -> None:
     # The cache is checked only when Redis is configured (it is on the PostgreSQL CI run).
-    expected = {"database": "ok"} | ({"cache": "ok"} if settings.REDIS_URL else {})
+    expected = {"database": "ok", "migrations": "ok"} | (
+        {"cache": "ok"} if settings.REDIS_URL else {}
+    )
     settings.CELERY_BROKER_URL = ""
 
     response = client.get("/readyz")
@@ -178,5 +180,5 @@ def test_readyz_is_unavailable_when_redis_cannot_be_reached(client: Client, sett
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "ok", "cache": "unreachable"},
+        "checks": {"database": "ok", "migrations": "ok", "cache": "unreachable"},
     }

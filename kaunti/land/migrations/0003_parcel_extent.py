@@ -44,6 +44,11 @@ def store_extents(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Locks large tables while it runs: `manage.py upgrade --plan` lists it (ADR 22).
+    LOCKS_LARGE_TABLES = {
+        "land_parcel": "updates every parcel with a boundary, builds an index and validates a check constraint (writes wait)",
+    }
+
 
     dependencies = [
         ('core', '0005_indexes_without_pattern_copies'),

@@ -6,6 +6,11 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # Locks large tables while it runs: `manage.py upgrade --plan` lists it (ADR 22).
+    LOCKS_LARGE_TABLES = {
+        "ledger_journalentry": "builds the created-by index (writes wait)",
+    }
+
     dependencies = [
         ("ledger", "0002_postgres_integrity"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

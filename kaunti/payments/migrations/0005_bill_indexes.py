@@ -6,6 +6,11 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # Locks large tables while it runs: `manage.py upgrade --plan` lists it (ADR 22).
+    LOCKS_LARGE_TABLES = {
+        "payments_bill": "builds two partial indexes and the unique index on number (writes wait)",
+    }
+
     dependencies = [
         ("core", "0004_outbox_delivery_reports"),
         ("payments", "0004_daily_stream_collection"),

@@ -6,6 +6,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # Locks large tables while it runs: `manage.py upgrade --plan` lists it (ADR 22).
+    LOCKS_LARGE_TABLES = {
+        "payments_payment": "builds three indexes (writes wait)",
+        "payments_receipt": "builds the unique indexes on number and verification code (writes wait)",
+        "payments_inboundcallback": "builds the reference index (callbacks wait, or are answered 503 and sent again)",
+        "payments_payercredit": "builds the payer index (writes wait)",
+    }
+
 
     dependencies = [
         ('ledger', '0003_leaner_indexes'),

@@ -4,6 +4,11 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # Locks large tables while it runs: `manage.py upgrade --plan` lists it (ADR 22).
+    LOCKS_LARGE_TABLES = {
+        "payments_dailycollection": "builds two covering indexes (writes wait)",
+    }
+
 
     dependencies = [
         ('payments', '0006_hot_table_indexes'),

@@ -18,6 +18,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from kaunti.core.maintenance import open_during_maintenance
 from kaunti.core.middleware import keeps_raw_input
 from kaunti.payments.models import CallbackStatus
 from kaunti.payments.mpesa import c2b, receive
@@ -70,6 +71,7 @@ def _not_stored(kind: str) -> HttpResponse:
     return JsonResponse(callback_refusal("Try again later"), status=503)
 
 
+@open_during_maintenance
 @keeps_raw_input
 @csrf_exempt
 @require_POST
@@ -85,6 +87,7 @@ def stk_callback(request: HttpRequest, token: str) -> HttpResponse:
     return JsonResponse(callback_acknowledgement())
 
 
+@open_during_maintenance
 @keeps_raw_input
 @csrf_exempt
 @require_POST
@@ -103,6 +106,7 @@ def c2b_validation(request: HttpRequest, token: str) -> HttpResponse:
     return JsonResponse(c2b_validation_response(result))
 
 
+@open_during_maintenance
 @keeps_raw_input
 @csrf_exempt
 @require_POST

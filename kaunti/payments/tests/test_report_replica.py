@@ -78,9 +78,11 @@ def test_a_report_reads_every_figure_from_the_replica(
         by_stream = summarise_revenue(revenue_filter=JULY, group_by="stream")
         by_ward = summarise_revenue(revenue_filter=JULY, group_by="ward")
         choices = list_report_choices()
-    assert by_stream.total_amount == Decimal("1000.00") and by_stream.total_count == 1
+    assert by_stream.total_amount == Decimal("1000.00")
+    assert by_stream.total_count == 1
     assert by_ward.total_amount == Decimal("1000.00")
-    assert choices["wards"] and choices["streams"]
+    assert choices["wards"]
+    assert choices["streams"]
     assert len(on_replica) >= 4
     assert list(on_primary) == []
     # A page that has just written reads what it wrote from the primary, not the replica.

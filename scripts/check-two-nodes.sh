@@ -17,7 +17,6 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
 fi
 export PATH="$PATH:/usr/sbin"
-# Debian starts the packaged nginx on port 80 when it installs it: this check runs its own.
 [ -f kaunti/static/build/.built ] || { echo "FAILED: the static assets are not built: run 'make assets' first" >&2; exit 1; }
 
 unset KAUNTI_TESTING DATABASE_REPLICA_URL

@@ -30,6 +30,7 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -201,6 +202,7 @@ def measure(
         committed = commits(database) - commits_before
     finally:
         stack.stop_all()
+        shutil.rmtree(stack.workdir, ignore_errors=True)
     done = max(results.completed, 1)
     return Figures(
         nodes=nodes,
@@ -246,6 +248,7 @@ def memory_at_rest(arguments: argparse.Namespace, env: dict[str, str]) -> dict[s
         figures = {name: pss_bytes(pids)[0] / 2**20 for name, pids in parts.items()}
     finally:
         stack.stop_all()
+        shutil.rmtree(stack.workdir, ignore_errors=True)
     return figures
 
 
@@ -261,6 +264,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8, help="confirmations at a time")
     parser.add_argument("--lifecycles", type=int, default=60)
     parser.add_argument("--lifecycle-clients", type=int, default=4)
+    parser.add_argument("--nodes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory at rest")
     parser.add_argument("--save-baseline", action="store_true")
     arguments = parser.parse_args()
 
@@ -286,7 +291,7 @@ def main() -> int:
         redis.Redis.from_url(f"{REDIS}/{number}").flushdb()
     county = prepare()
     measures = []
-    for nodes in (1, 2):
+    for nodes in arguments.nodes:
         print(
             f"{nodes} node(s) x {arguments.workers} gunicorn workers, {nodes} Celery worker(s), "
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs..."
@@ -307,21 +312,25 @@ def main() -> int:
             f"({figures.transactions_per_lifecycle:.0f} per lifecycle; waiters in "
             f"{figures.lock_samples_with_waiters:.1%} of samples)"
         )
-    memory = memory_at_rest(arguments, env)
+    memory = {} if arguments.no_memory else memory_at_rest(arguments, env)
     total = sum(memory.values())
-    print(f"memory at rest, PSS, on {arguments.memory_database or arguments.database}:")
-    for name, mib in memory.items():
-        print(f"  {name:<48} {mib:7.1f} MiB")
-    print(
-        f"  {'the whole stack':<48} {total:7.1f} MiB (goal under "
-        f"{MEMORY_GOAL / 2**20:.0f} MiB: {'met' if total * 2**20 < MEMORY_GOAL else 'NOT met'})"
-    )
-    one, two = measures
-    print(
-        f"two nodes / one: confirmations {two.confirmations_per_s / one.confirmations_per_s:.2f}x, "
-        f"lifecycles {two.lifecycles_per_s / max(one.lifecycles_per_s, 1e-9):.2f}x "
-        f"(one machine of {os.cpu_count()} CPUs: a second node adds processes, not cores)"
-    )
+    if memory:
+        print(f"memory at rest, PSS, on {arguments.memory_database or arguments.database}:")
+        for name, mib in memory.items():
+            print(f"  {name:<48} {mib:7.1f} MiB")
+        met = "met" if total * 2**20 < MEMORY_GOAL else "NOT met"
+        print(
+            f"  {'the whole stack':<48} {total:7.1f} MiB "
+            f"(goal under {MEMORY_GOAL / 2**20:.0f} MiB: {met})"
+        )
+    if len(measures) == 2:
+        one, two = measures
+        print(
+            f"{two.nodes} nodes / {one.nodes}: confirmations "
+            f"{two.confirmations_per_s / one.confirmations_per_s:.2f}x, lifecycles "
+            f"{two.lifecycles_per_s / max(one.lifecycles_per_s, 1e-9):.2f}x (one machine of "
+            f"{os.cpu_count()} CPUs: a second node adds processes, not cores)"
+        )
     current = {"measures": [asdict(m) for m in measures], "memory_mib": memory}
     if BASELINE.exists():
         base = json.loads(BASELINE.read_text())
@@ -334,6 +343,7 @@ def main() -> int:
                 f"(was {old['gunicorn_ms_per_lifecycle']:.0f})"
             )
         print(f"memory at rest {total:.0f} MiB (was {sum(base['memory_mib'].values()):.0f} MiB)")
+    shutil.rmtree(workdir, ignore_errors=True)
     if arguments.save_baseline:
         BASELINE.write_text(json.dumps(current, indent=2) + "\n")
         print(f"baseline written to {BASELINE.relative_to(ROOT)}")

@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -80,6 +81,7 @@ class Figures:
     lock_wait_ms_per_lifecycle: float
     lock_wait_ms_per_transaction: float
     lock_samples_with_waiters: float  # share of samples
+    lock_waits_by_event: dict[str, float]  # ms per lifecycle, by what was waited for
     transactions_per_lifecycle: float
     requests_per_lifecycle: float
     lifecycle_p50_s: float
@@ -93,17 +95,20 @@ class LockSampler(threading.Thread):
         super().__init__(daemon=True)
         self.database, self.interval = database, interval
         self.samples = self.with_waiters = self.waiting = 0
+        self.by_event: Counter[str] = Counter()  # advisory, transactionid, relation, tuple
         self.done = threading.Event()
 
     def run(self) -> None:
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
             while not self.done.is_set():
-                row = conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
-                    "AND wait_event_type = 'Lock'",
+                rows = conn.execute(
+                    "SELECT wait_event, count(*) FROM pg_stat_activity WHERE datname = %s "
+                    "AND wait_event_type = 'Lock' GROUP BY wait_event",
                     [self.database],
-                ).fetchone()
-                waiting = int(row[0]) if row else 0
+                ).fetchall()
+                waiting = sum(int(count) for _, count in rows)
+                for event, count in rows:
+                    self.by_event[str(event)] += int(count)
                 self.samples += 1
                 self.with_waiters += waiting > 0
                 self.waiting += waiting
@@ -216,6 +221,10 @@ def measure(
         lock_wait_ms_per_lifecycle=1000 * sampler.seconds_waited() / done,
         lock_wait_ms_per_transaction=1000 * sampler.seconds_waited() / max(committed, 1),
         lock_samples_with_waiters=sampler.with_waiters / max(sampler.samples, 1),
+        lock_waits_by_event={
+            event: 1000 * count * sampler.interval / done
+            for event, count in sampler.by_event.most_common()
+        },
         transactions_per_lifecycle=committed / done,
         requests_per_lifecycle=results.requests / done,
         lifecycle_p50_s=statistics.median(results.durations or [0.0]),
@@ -310,7 +319,9 @@ def main() -> int:
             f"{figures.lock_wait_ms_per_lifecycle:.2f} ms per lifecycle, "
             f"{figures.lock_wait_ms_per_transaction:.3f} ms per committed transaction "
             f"({figures.transactions_per_lifecycle:.0f} per lifecycle; waiters in "
-            f"{figures.lock_samples_with_waiters:.1%} of samples)"
+            f"{figures.lock_samples_with_waiters:.1%} of samples; ms per lifecycle by lock: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in figures.lock_waits_by_event.items())
+            + ")"
         )
     memory = {} if arguments.no_memory else memory_at_rest(arguments, env)
     total = sum(memory.values())

@@ -345,7 +345,11 @@ def main() -> int:
     current = {"measures": [asdict(m) for m in measures], "memory_mib": memory}
     if BASELINE.exists():
         base = json.loads(BASELINE.read_text())
-        for old, new in zip(base["measures"], current["measures"], strict=False):
+        earlier = {measure["nodes"]: measure for measure in base["measures"]}
+        for new in current["measures"]:
+            if new["nodes"] not in earlier:
+                continue
+            old = earlier[new["nodes"]]
             print(
                 f"against the baseline, {new['nodes']} node(s): confirmations/s "
                 f"{new['confirmations_per_s'] / old['confirmations_per_s']:.2f}x, lifecycles/s "
@@ -353,7 +357,9 @@ def main() -> int:
                 f"CPU per lifecycle {new['gunicorn_ms_per_lifecycle']:.0f} ms "
                 f"(was {old['gunicorn_ms_per_lifecycle']:.0f})"
             )
-        print(f"memory at rest {total:.0f} MiB (was {sum(base['memory_mib'].values()):.0f} MiB)")
+        if memory:
+            was = sum(base["memory_mib"].values())
+            print(f"memory at rest {total:.0f} MiB (was {was:.0f} MiB)")
     shutil.rmtree(workdir, ignore_errors=True)
     if arguments.save_baseline:
         BASELINE.write_text(json.dumps(current, indent=2) + "\n")

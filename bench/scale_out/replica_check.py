@@ -11,6 +11,7 @@ scripts/check-replica.sh, which makes the replica cluster.
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -138,6 +139,8 @@ def verify(replica_log: Path) -> int:
         )
     finally:
         stack.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+        TOKEN_FILE.unlink(missing_ok=True)
     if response.status_code != 200:
         print(f"FAILED: the report answered {response.status_code}: {response.text[:300]}")
         return 1

@@ -21,7 +21,7 @@ as_postgres() { su postgres -s /bin/bash -c "$*"; }
 cleanup() {
   [ -n "${KEEP_REPLICA:-}" ] && return 0
   [ -f "$tmp/data/postmaster.pid" ] && as_postgres "$bin/pg_ctl -D $tmp/data -m immediate stop" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
+  rm -rf "$tmp" /tmp/kaunti-replica-check-token.json
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -62,7 +62,7 @@ printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' >"$tmp/data/pg_h
 : >"$tmp/data/pg_ident.conf"
 : >"$tmp/replica.log"
 chown postgres: "$tmp/data/postgresql.conf" "$tmp/data/pg_hba.conf" "$tmp/data/pg_ident.conf" "$tmp/replica.log"
-as_postgres "$bin/pg_ctl -D $tmp/data -l $tmp/replica.log -w -t 60 start" >/dev/null || {
+as_postgres "$bin/pg_ctl -D $tmp/data -l $tmp/replica.log -w -t 300 start" >/dev/null || {
   tail -20 "$tmp/replica.log" >&2; echo "FAILED: the standby did not start" >&2; exit 1; }
 state=$(psql_primary -c "SELECT state FROM pg_stat_replication WHERE client_addr = '127.0.0.1' LIMIT 1")
 for _ in $(seq 1 50); do

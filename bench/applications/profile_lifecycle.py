@@ -28,6 +28,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from bench.applications.lifecycle import PDF, confirmation
 from kaunti.payments.mpesa import c2b, receive
 
 
@@ -103,7 +104,7 @@ def main() -> None:
             content_type="application/json",
         )
         for kind in ("id_copy", "kra_certificate"):
-            upload = io.BytesIO(run.PDF)
+            upload = io.BytesIO(PDF)
             upload.name = f"{kind}.pdf"
             call(
                 "upload",
@@ -125,7 +126,7 @@ def main() -> None:
             "post",
             f"/payments/mpesa/c2b/confirmation/{run.TOKEN}/",
             None,
-            data=run.confirmation(f"BP{n}", submitted["bill_number"], submitted["fee_total"]),
+            data=confirmation(f"BP{n}", submitted["bill_number"], submitted["fee_total"]),
             content_type="application/json",
         )
         started = time.process_time()

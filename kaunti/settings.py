@@ -132,6 +132,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.b
         server_side_binding=True, prepare_threshold=5
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# An optional read replica (a streaming hot standby) for report reads only (ADR 24): the
+# report selectors name it (`kaunti.core.db_router.replica_alias`); everything else, and
+# every migration, stays on the primary. In tests it mirrors the primary's test database.
+if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url_config(_replica_url)
+    DATABASES["replica"]["ATOMIC_REQUESTS"] = False
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["kaunti.core.db_router.PrimaryRouter"]
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if TESTING and REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):

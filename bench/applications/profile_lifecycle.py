@@ -29,6 +29,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from bench.applications.lifecycle import PDF, confirmation
 from kaunti.payments.mpesa import c2b, receive
 
 
@@ -52,7 +53,7 @@ def start_in_five_calls(call: Callable[..., dict], citizen: str, answers: dict) 
         content_type="application/json",
     )
     for kind in ("id_copy", "kra_certificate"):
-        upload = io.BytesIO(run.PDF)
+        upload = io.BytesIO(PDF)
         upload.name = f"{kind}.pdf"
         call(
             "upload",
@@ -135,7 +136,7 @@ def main() -> None:
         else:
             uploads = {}
             for kind in ("id_copy", "kra_certificate"):
-                uploads[kind] = io.BytesIO(run.PDF)
+                uploads[kind] = io.BytesIO(PDF)
                 uploads[kind].name = f"{kind}.pdf"
             submitted = call(
                 "start (one call)",
@@ -156,7 +157,7 @@ def main() -> None:
             "post",
             f"/payments/mpesa/c2b/confirmation/{run.TOKEN}/",
             None,
-            data=run.confirmation(f"BP{n}", submitted["bill_number"], submitted["fee_total"]),
+            data=confirmation(f"BP{n}", submitted["bill_number"], submitted["fee_total"]),
             content_type="application/json",
         )
         started = time.process_time()

@@ -76,6 +76,8 @@ def outbox_figures() -> list[Figure]:
             age_seconds(pending["oldest"], timezone.now()),
         ),
     ]
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     """One entry of the beat schedule as the staff page shows it."""

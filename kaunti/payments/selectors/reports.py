@@ -16,6 +16,9 @@ period it is prorated by days: `annual_target x days of the period in that finan
 year / days in that financial year`, summed over the years the period touches. Targets
 are set per stream for the whole county, so rows of a ward or channel, and any report
 filtered to one ward or channel, show no target.
+
+Every read here goes to `replica_alias()`: the read replica when one is configured (a
+report may lag the primary by a moment), else the primary (ADR 24).
 """
 
 from collections.abc import Iterable
@@ -28,6 +31,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
+from kaunti.core.db_router import replica_alias
 from kaunti.core.models import Ward
 from kaunti.core.money import ZERO, kes
 from kaunti.payments.models import (
@@ -127,7 +131,7 @@ class RevenueSummary:
 
 
 def _streams(revenue_filter: RevenueFilter) -> list[RevenueStream]:
-    streams = RevenueStream.objects.order_by("name")
+    streams = RevenueStream.objects.using(replica_alias()).order_by("name")
     if revenue_filter.stream_code:
         streams = streams.filter(code=revenue_filter.stream_code)
     return list(streams)
@@ -199,6 +203,7 @@ def _totals(
     field = {"stream": "stream_id", "ward": "ward_code", "channel": "channel"}.get(
         group_by, group_by
     )
+    reading = replica_alias()
     sources: list[QuerySet[Any]] = []
     if days:
         in_days = Q()
@@ -207,14 +212,16 @@ def _totals(
         # A year by day is 685,000 rows per day, stream, ward and channel at most, 5,500 per
         # day and stream; `_filtered` then filters the latter by stream only.
         daily: QuerySet[Any] = (
-            DailyCollection.objects.filter(in_days)
+            DailyCollection.objects.using(reading).filter(in_days)
             if _needs_wards_or_channels(revenue_filter, group_by)
-            else DailyStreamCollection.objects.filter(in_days)
+            else DailyStreamCollection.objects.using(reading).filter(in_days)
         )
         daily = _filtered(daily, revenue_filter, streams)
         sources.append(daily.annotate(month=TruncMonth("day")) if group_by == "month" else daily)
     if months:
-        monthly = MonthlyCollection.objects.filter(month__gte=months[0], month__lte=months[1])
+        monthly = MonthlyCollection.objects.using(reading).filter(
+            month__gte=months[0], month__lte=months[1]
+        )
         sources.append(_filtered(monthly, revenue_filter, streams))
     totals: dict[Any, tuple[Decimal, int]] = {}
     for source in sources:
@@ -267,7 +274,11 @@ def summarise_revenue(
                 if stream.pk in totals or stream.annual_target
             ]
         elif group_by == "ward":
-            names = dict(Ward.objects.filter(code__in=totals).values_list("code", "name"))
+            names = dict(
+                Ward.objects.using(replica_alias())
+                .filter(code__in=totals)
+                .values_list("code", "name")
+            )
             rows = [
                 RevenueRow(
                     key=code or NO_WARD,
@@ -309,11 +320,15 @@ def summarise_revenue(
 
 def list_report_choices(*, language: str = "en") -> dict[str, list[tuple[str, str]]]:
     """Streams, wards and channels a report can be filtered by, as (value, label)."""
+    reading = replica_alias()
     return {
         "streams": [
             (stream.code, stream.display_name(language))
-            for stream in RevenueStream.objects.order_by("name")
+            for stream in RevenueStream.objects.using(reading).order_by("name")
         ],
-        "wards": [(NO_WARD, _("No ward")), *Ward.objects.values_list("code", "name")],
+        "wards": [
+            (NO_WARD, _("No ward")),
+            *Ward.objects.using(reading).values_list("code", "name"),
+        ],
         "channels": [(value, str(label)) for value, label in Channel.choices],
     }

@@ -17,6 +17,8 @@ ENTRY_LABELS: dict[str, Promise] = {
     "escalate-overdue-complaints": gettext_lazy("Escalate overdue complaints"),
     "charge-monthly-land-penalties": gettext_lazy("Charge the month's land rates penalties"),
     "prune-scheduled-job-runs": gettext_lazy("Delete old records of scheduled job runs"),
+    "seal-audit-events": gettext_lazy("Seal new events into the audit chain"),
+    "anchor-audit-chain": gettext_lazy("Record an anchor of the audit chain's head"),
 }
 
 

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from celery import shared_task
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from pytest_django.asserts import assertContains
 
 from kaunti.core import selectors
 from kaunti.core.models import AuditEvent, RunOutcome, ScheduledJobRun
+from kaunti.core.schedule_words import entry_label
 from kaunti.core.services import scheduled
 from kaunti.core.tasks import prune_scheduled_job_runs, send_notifications
 
@@ -267,3 +268,11 @@ def test_the_staff_home_links_the_page_for_ict_officers_only(
     assertContains(ict_client.get("/staff/"), PAGE)
     sign_in_staff(client, make_staff(["revenue_officer"]))
     assert PAGE not in client.get("/staff/").content.decode()
+
+
+def test_every_entry_of_the_schedule_has_a_name_in_both_languages(settings: Any) -> None:
+    for name in settings.CELERY_BEAT_SCHEDULE:
+        english = entry_label(name)
+        assert english != name, f"{name} has no name in words"
+        with translation.override("sw"):
+            assert entry_label(name) != english, f"{name} has no Kiswahili name"

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Reports from a read replica (ADR 24): makes a second PostgreSQL cluster on port 8532, a hot
-# standby streaming from the main cluster (pg_basebackup -R), then checks that a gunicorn
-# node with DATABASE_REPLICA_URL serves the revenue report from it, up to date with a
-# payment recorded on the primary after the backup (bench/scale_out/replica_check.py).
-# The standby lives in a temporary directory owned by the postgres user and is stopped and
-# removed at the end; it uses no replication slot, so nothing stays behind on the primary.
-# If the primary refuses replication connections from 127.0.0.1, a trust line for them is
-# added to its pg_hba.conf and the configuration reloaded (a CI machine's cluster).
-# Usage (from anywhere, as root, with the main cluster on 127.0.0.1:5432): scripts/check-replica.sh
+# Reports from a read replica (ADR 24): two throwaway PostgreSQL clusters of their own, a
+# primary on port 8531 and a hot standby on port 8532 streaming from it (pg_basebackup -R),
+# then checks that a gunicorn node with DATABASE_REPLICA_URL serves the revenue report from
+# the standby, up to date with a payment recorded on the primary after the base backup
+# (bench/scale_out/replica_check.py). Both clusters live in a temporary directory owned by
+# the postgres user and are stopped and removed at the end: the machine's own cluster, its
+# configuration and its size play no part.
+# Usage (from anywhere, as root, PostgreSQL's server binaries installed): scripts/check-replica.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${REPLICA_PORT:-8532}
-version=$(ls /etc/postgresql | sort -n | tail -1)
+primary_port=${REPLICA_PRIMARY_PORT:-8531}
+version=$(ls /usr/lib/postgresql | sort -n | tail -1)
 bin=/usr/lib/postgresql/$version/bin
 tmp=$(mktemp -d /tmp/kaunti-replica-XXXXXX)
 chown postgres: "$tmp"
@@ -20,29 +20,38 @@ as_postgres() { su postgres -s /bin/bash -c "$*"; }
 
 cleanup() {
   [ -n "${KEEP_REPLICA:-}" ] && return 0
-  [ -f "$tmp/data/postmaster.pid" ] && as_postgres "$bin/pg_ctl -D $tmp/data -m immediate stop" >/dev/null 2>&1 || true
+  for data in "$tmp/data" "$tmp/primary"; do
+    [ -f "$data/postmaster.pid" ] && as_postgres "$bin/pg_ctl -D $data -m immediate stop" >/dev/null 2>&1 || true
+  done
   rm -rf "$tmp" /tmp/kaunti-replica-check-token.json
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-psql_primary() { psql -h 127.0.0.1 -p 5432 -U postgres -X -At "$@"; }
+psql_primary() { psql -h 127.0.0.1 -p "$primary_port" -U postgres -X -At "$@"; }
 
-echo "== the primary allows replication connections from 127.0.0.1"
-if ! psql "host=127.0.0.1 port=5432 user=postgres replication=true" -X -c "IDENTIFY_SYSTEM" >/dev/null 2>&1; then
-  hba=$(psql_primary -c "SHOW hba_file")
-  echo "host replication all 127.0.0.1/32 trust  # kaunti scripts/check-replica.sh" >>"$hba"
-  psql_primary -c "SELECT pg_reload_conf()" >/dev/null
-  sleep 1
-  psql "host=127.0.0.1 port=5432 user=postgres replication=true" -X -c "IDENTIFY_SYSTEM" >/dev/null
-fi
-[ "$(psql_primary -c "SHOW wal_level")" != minimal ] || { echo "FAILED: wal_level is minimal" >&2; exit 1; }
+echo "== a primary of its own on port $primary_port"
+as_postgres "$bin/initdb -D $tmp/primary -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
+cat >>"$tmp/primary/postgresql.conf" <<CONF
+port = $primary_port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$tmp'
+wal_level = replica
+max_wal_senders = 4
+shared_buffers = 64MB
+fsync = off  # throwaway clusters
+CONF
+printf 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n' >"$tmp/primary/pg_hba.conf"
+as_postgres "$bin/pg_ctl -D $tmp/primary -l $tmp/primary.log -w -t 120 start" >/dev/null || {
+  tail -20 "$tmp/primary.log" >&2; echo "FAILED: the primary did not start" >&2; exit 1; }
+export SCALE_OUT_POSTGRES="postgres://postgres@127.0.0.1:$primary_port"
+export REPLICA_CHECK_SERVER="postgres://postgres@127.0.0.1:$port"
 
 echo "== a database with a payment, on the primary"
 .venv/bin/python bench/scale_out/replica_check.py seed
 
 echo "== a standby on port $port (pg_basebackup -R, streaming)"
-as_postgres "pg_basebackup -h 127.0.0.1 -p 5432 -U postgres -D $tmp/data -R -X stream -c fast -N"
+as_postgres "$bin/pg_basebackup -h 127.0.0.1 -p $primary_port -U postgres -D $tmp/data -R -X stream -c fast -N"
 # Debian keeps the main cluster's configuration in /etc: the standby gets its own.
 cat >"$tmp/data/postgresql.conf" <<CONF
 port = $port

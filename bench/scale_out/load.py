@@ -11,33 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from bench.applications.lifecycle import Refused, Tokens, lifecycle
+from bench.applications.lifecycle import Refused, Tokens, confirmation, lifecycle
 from bench.applications.lifecycle import Results as LifecycleResults
 from bench.common import Connection
 
 CONFIRMATION_ATTEMPTS = 12  # Daraja keeps trying for a while; we give up after these
 USSD_CODE = "*000*18#"
-
-
-def daraja_confirmation(trans_id: str, bill_number: str, amount: str) -> bytes:
-    """What Safaricom POSTs to the C2B confirmation URL (kaunti/simulators/daraja/wire.py)."""
-    return json.dumps(
-        {
-            "TransactionType": "Pay Bill",
-            "TransID": trans_id,
-            "TransTime": time.strftime("%Y%m%d%H%M%S"),
-            "TransAmount": amount,
-            "BusinessShortCode": "600638",
-            "BillRefNumber": bill_number,
-            "InvoiceNumber": "",
-            "OrgAccountBalance": "",
-            "ThirdPartyTransID": "",
-            "MSISDN": "2547 ***** 126",
-            "FirstName": "Wanjiru",
-            "MiddleName": "",
-            "LastName": "Kamau",
-        }
-    ).encode()
 
 
 @dataclass
@@ -65,7 +44,7 @@ async def paybill(
         while not queue.empty():
             index = queue.get_nowait()
             trans_id = trans_ids[index]
-            body = daraja_confirmation(trans_id, bills[index % len(bills)], "10.00")
+            body = confirmation(trans_id, bills[index % len(bills)], "10.00")
             for attempt in range(CONFIRMATION_ATTEMPTS):
                 if attempt:
                     results.resent += 1

@@ -40,19 +40,8 @@ substitute() { # stdin -> stdout, every install path replaced
   sed "${args[@]}"
 }
 
-# Each service runs in its own session: its pid names its process group (gunicorn's
-# master and workers, celery's children), stopped whole.
-stop_group() {
-  local pid
-  pid=$(cat "$1" 2>/dev/null) || return 0
-  rm -f "$1"
-  kill -TERM -- "-$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do
-    kill -0 -- "-$pid" 2>/dev/null || return 0
-    sleep 0.2
-  done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-}
+# shellcheck source=scripts/lib/process-groups.sh
+source scripts/lib/process-groups.sh
 cleanup() {
   if [ -s "$tmp/nginx/nginx.pid" ]; then
     kill -QUIT "$(cat "$tmp/nginx/nginx.pid")" 2>/dev/null || true

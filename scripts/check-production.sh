@@ -12,19 +12,9 @@ tmp=$(mktemp -d)
 pidfile="$tmp/gunicorn.pid"
 log="$tmp/gunicorn.log"
 
-# The session leader's pid names the whole process group (gunicorn's master and its workers),
-# so stopping the group leaves nothing behind, whatever way the script ends.
-stop_gunicorn() {
-  local pid
-  pid=$(cat "$pidfile" 2>/dev/null) || return 0
-  rm -f "$pidfile"
-  kill -TERM -- "-$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do
-    kill -0 -- "-$pid" 2>/dev/null || return 0
-    sleep 0.2
-  done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-}
+# shellcheck source=scripts/lib/process-groups.sh
+source scripts/lib/process-groups.sh
+stop_gunicorn() { stop_group "$pidfile"; }
 cleanup() {
   stop_gunicorn
   rm -rf "$tmp"

@@ -1,8 +1,8 @@
 """A backup's inside: one tar stream, encrypted as it is written (crypto.py).
 
-    database/...        the dump (pg_dump's directory, or database.sqlite3)
-    files/<name>        every file in storage, under its storage name
-    manifest.json       last, once every file's SHA-256 is known
+database/...        the dump (pg_dump's directory, or database.sqlite3)
+files/<name>        every file in storage, under its storage name
+manifest.json       last, once every file's SHA-256 is known
 """
 
 import hashlib
@@ -45,7 +45,9 @@ def storage_names(storage: Storage, directory: str = "") -> Iterator[str]:
         yield from storage_names(storage, f"{directory}/{sub}" if directory else sub)
 
 
-def add_stream(tar: tarfile.TarFile, arcname: str, source: BinaryIO, size: int) -> dict[str, object]:
+def add_stream(
+    tar: tarfile.TarFile, arcname: str, source: BinaryIO, size: int
+) -> dict[str, object]:
     """Add `size` bytes from `source` under `arcname`; return its size and SHA-256."""
     info = tarfile.TarInfo(arcname)
     info.size = size

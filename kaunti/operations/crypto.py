@@ -132,7 +132,9 @@ class DecryptingReader:
         if len(header) < HEADER_LENGTH or not header.startswith(MAGIC):
             raise BackupDamagedError("This is not a Kaunti backup (its header is not one).")
         if header[len(MAGIC)] != VERSION:
-            raise BackupDamagedError(f"Backup format {header[len(MAGIC)]} is not one this version reads.")
+            raise BackupDamagedError(
+                f"Backup format {header[len(MAGIC)]} is not one this version reads."
+            )
         made_with = header[len(MAGIC) + 1 : len(MAGIC) + 9].hex()
         if made_with != key_id(key):
             raise BackupKeyError(
@@ -152,7 +154,9 @@ class DecryptingReader:
         if len(sealed) < TAG:
             raise BackupDamagedError("The backup is truncated: its last chunk is missing.")
         try:
-            self._plain = self._cipher.decrypt(_nonce(self._number, last=last), sealed, self._header)
+            self._plain = self._cipher.decrypt(
+                _nonce(self._number, last=last), sealed, self._header
+            )
         except InvalidTag as error:
             raise BackupDamagedError(
                 f"The backup was altered or truncated: chunk {self._number} fails its "
@@ -174,7 +178,9 @@ class DecryptingReader:
                     break
                 self._next_chunk()
                 continue
-            end = len(self._plain) if wanted is None else min(len(self._plain), self._offset + wanted)
+            end = (
+                len(self._plain) if wanted is None else min(len(self._plain), self._offset + wanted)
+            )
             part = self._plain[self._offset : end]
             self._offset = end
             parts.append(part)

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from django.db import connection, transaction
@@ -42,7 +43,7 @@ def _libpq_environment(database: Mapping[str, Any], *, name: str | None = None) 
     return environment
 
 
-def _conninfo(database: Mapping[str, Any], *, name: str) -> str:
+def conninfo(database: Mapping[str, Any], *, name: str) -> str:
     parts = {
         "host": database.get("HOST") or "",
         "port": str(database.get("PORT") or ""),
@@ -63,21 +64,32 @@ def _run(command: list[str], environment: dict[str, str]) -> None:
 
 @contextlib.contextmanager
 def frozen_database() -> Iterator[str | None]:
-    """Hold the default database still for the dump and the facts read beside it.
+    """Hold one view of the default database for the dump and the facts read beside it.
 
     PostgreSQL: a read-only REPEATABLE READ transaction whose snapshot is exported, so
     pg_dump's workers and the facts see the same committed data while writes go on.
-    SQLite: the write lock (BEGIN IMMEDIATE), so nothing commits until the copy is made.
+    SQLite: a read transaction (a WAL snapshot) on Django's own connection, which the
+    online backup copies from; writers go on. (Not Django's `atomic`, which begins
+    IMMEDIATE here: the backup API would then wait forever on its own write lock.)
     Yields the snapshot's id (PostgreSQL) or None.
     """
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                cursor.execute("SELECT pg_export_snapshot()")
-                yield cursor.fetchone()[0]
-        else:
-            yield None
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            yield cursor.fetchone()[0]
+        return
+    if connection.in_atomic_block:  # the caller's transaction already holds a snapshot
+        yield None
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.execute("BEGIN DEFERRED")
+    try:
+        raw.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts here
+        yield None
+    finally:
+        raw.execute("COMMIT")
 
 
 def dump(*, database: Mapping[str, Any], snapshot: str | None, into: Path, jobs: int) -> None:
@@ -100,7 +112,7 @@ def is_empty(database: Mapping[str, Any]) -> bool:
     """Whether the target holds no tables (a database that does not exist yet is empty)."""
     if engine_name(database) == "postgresql":
         try:
-            with psycopg.connect(_conninfo(database, name=str(database["NAME"]))) as target:
+            with psycopg.connect(conninfo(database, name=str(database["NAME"]))) as target:
                 row = target.execute(
                     "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                     " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')"
@@ -121,13 +133,15 @@ def prepare_target(database: Mapping[str, Any], *, clear: bool) -> None:
     """Create the target if it does not exist; with `clear`, empty it first."""
     if engine_name(database) == "postgresql":
         name = str(database["NAME"])
-        with psycopg.connect(_conninfo(database, name="postgres"), autocommit=True) as server:
-            exists = server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        with psycopg.connect(conninfo(database, name="postgres"), autocommit=True) as server:
+            exists = server.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
             if not exists:
                 server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
                 return
         if clear:
-            with psycopg.connect(_conninfo(database, name=name), autocommit=True) as target:
+            with psycopg.connect(conninfo(database, name=name), autocommit=True) as target:
                 target.execute("DROP SCHEMA public CASCADE")
                 target.execute("CREATE SCHEMA public")
         return
@@ -157,7 +171,9 @@ def analyze(database: Mapping[str, Any]) -> None:
     """Planner statistics, which a restore does not bring: without them the first queries
     on a county's tables plan blind."""
     if engine_name(database) == "postgresql":
-        with psycopg.connect(_conninfo(database, name=str(database["NAME"])), autocommit=True) as target:
+        with psycopg.connect(
+            conninfo(database, name=str(database["NAME"])), autocommit=True
+        ) as target:
             target.execute("ANALYZE")
         return
     with contextlib.closing(sqlite3.connect(Path(str(database["NAME"])))) as target:
@@ -167,7 +183,7 @@ def analyze(database: Mapping[str, Any]) -> None:
 def drop(database: Mapping[str, Any]) -> None:
     """Remove a scratch target (the drill's)."""
     if engine_name(database) == "postgresql":
-        with psycopg.connect(_conninfo(database, name="postgres"), autocommit=True) as server:
+        with psycopg.connect(conninfo(database, name="postgres"), autocommit=True) as server:
             server.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                     sql.Identifier(str(database["NAME"]))
@@ -177,6 +193,18 @@ def drop(database: Mapping[str, Any]) -> None:
     path = Path(str(database["NAME"]))
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)
+
+
+def database_url(database: Mapping[str, Any]) -> str:
+    """A settings-style database as DATABASE_URL would give it (for a child process)."""
+    if engine_name(database) == "sqlite":
+        return f"sqlite:///{database['NAME']}"
+    user = quote(str(database.get("USER") or ""), safe="")
+    password = quote(str(database.get("PASSWORD") or ""), safe="")
+    login = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = database.get("HOST") or "127.0.0.1"
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    return f"postgres://{login}{host}{port}/{database['NAME']}"
 
 
 def tools_present(database: Mapping[str, Any]) -> bool:

@@ -89,7 +89,9 @@ def take_backup(
     with tempfile.TemporaryDirectory(prefix="kaunti-backup-") as staging:
         started = time.monotonic()
         with databases.frozen_database() as snapshot:
-            databases.dump(database=database, snapshot=snapshot, into=Path(staging) / "db", jobs=jobs)
+            databases.dump(
+                database=database, snapshot=snapshot, into=Path(staging) / "db", jobs=jobs
+            )
             facts = collect_facts()
         timings["database dump"] = time.monotonic() - started
         progress(f"Database dumped ({timings['database dump']:.1f} s).")
@@ -132,7 +134,9 @@ def take_backup(
                 "removed": removed,
             },
         )
-    return BackupResult(location=location, name=name, manifest=manifest, timings=timings, removed=removed)
+    return BackupResult(
+        location=location, name=name, manifest=manifest, timings=timings, removed=removed
+    )
 
 
 def apply_retention(*, destination: str, keep: int) -> list[str]:

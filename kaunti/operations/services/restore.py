@@ -39,7 +39,9 @@ def _unpack(source: str, key: bytes, staging: Path) -> tuple[str, dict[str, dict
         with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
             for member in tar:
                 if not member.isfile():
-                    raise BackupDamagedError(f"The backup holds something not a file: {member.name!r}.")
+                    raise BackupDamagedError(
+                        f"The backup holds something not a file: {member.name!r}."
+                    )
                 target = archive.safe_member_path(staging, member.name)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 extracted = tar.extractfile(member)
@@ -64,7 +66,9 @@ def _check_against_manifest(staging: Path, seen: Mapping[str, Mapping[str, Any]]
             raise BackupDamagedError(f"{arcname} does not match its SHA-256 in the manifest.")
     extra = set(seen) - set(listed) - {archive.MANIFEST}
     if extra:
-        raise BackupDamagedError(f"The backup holds files its manifest does not list: {sorted(extra)[:3]}.")
+        raise BackupDamagedError(
+            f"The backup holds files its manifest does not list: {sorted(extra)[:3]}."
+        )
     return manifest
 
 
@@ -107,7 +111,9 @@ def restore_backup(
         location, seen = _unpack(source, key, staging)
         manifest = _check_against_manifest(staging, seen)
         timings["read, decrypt and check"] = time.monotonic() - started
-        progress(f"{location}: every chunk authenticated, {len(seen) - 1} checksums match the manifest.")
+        progress(
+            f"{location}: every chunk authenticated, {len(seen) - 1} checksums match the manifest."
+        )
         if manifest["database"]["engine"] != engine:
             raise databases.RestoreRefusedError(
                 f"This is a {manifest['database']['engine']} backup; the target is {engine}."

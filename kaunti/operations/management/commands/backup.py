@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--to", help="A directory, or s3://bucket/prefix.")
         parser.add_argument("--key-file", help="The backup key (default: BACKUP_KEY_FILE).")
-        parser.add_argument("--keep", type=int, help="Then delete all but the newest N backups there.")
+        parser.add_argument(
+            "--keep", type=int, help="Then delete all but the newest N backups there."
+        )
         parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
         parser.add_argument("--generate-key", metavar="PATH", help="Write a new key file and stop.")
 

@@ -19,7 +19,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source", help="A backup file, a directory or s3://bucket/prefix[/name].")
+        parser.add_argument(
+            "source", help="A backup file, a directory or s3://bucket/prefix[/name]."
+        )
         parser.add_argument("--key-file", help="The backup key (default: BACKUP_KEY_FILE).")
         parser.add_argument("--database-url", help="The target (default: DATABASE_URL's).")
         parser.add_argument("--media-root", help="Restore files here (default: the storage's).")
@@ -47,7 +49,12 @@ class Command(BaseCommand):
                 jobs=options["jobs"],
                 progress=lambda message: self.stderr.write(message),
             )
-        except (BackupKeyError, BackupDamagedError, RestoreRefusedError, FileNotFoundError) as error:
+        except (
+            BackupKeyError,
+            BackupDamagedError,
+            RestoreRefusedError,
+            FileNotFoundError,
+        ) as error:
             raise CommandError(str(error)) from error
         for phase, seconds in result.timings.items():
             self.stdout.write(f"  {phase}: {seconds:.1f} s")

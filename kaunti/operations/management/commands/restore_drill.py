@@ -7,7 +7,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import environ
 from django.conf import settings
@@ -20,17 +19,6 @@ from kaunti.operations.management.commands._keys import key_from
 from kaunti.operations.services.restore import restore_backup
 
 
-def _url(database: dict[str, Any]) -> str:
-    if databases.engine_name(database) == "sqlite":
-        return f"sqlite:///{database['NAME']}"
-    user = quote(str(database.get("USER") or ""), safe="")
-    password = quote(str(database.get("PASSWORD") or ""), safe="")
-    login = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = database.get("HOST") or "127.0.0.1"
-    port = f":{database['PORT']}" if database.get("PORT") else ""
-    return f"postgres://{login}{host}{port}/{database['NAME']}"
-
-
 class Command(BaseCommand):
     help = (
         "Rehearse a disaster: restore a backup into a fresh database and an empty file "
@@ -38,7 +26,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source", help="A backup file, a directory or s3://bucket/prefix[/name].")
+        parser.add_argument(
+            "source", help="A backup file, a directory or s3://bucket/prefix[/name]."
+        )
         parser.add_argument("--key-file", help="The backup key (default: BACKUP_KEY_FILE).")
         parser.add_argument(
             "--database-url",
@@ -78,8 +68,17 @@ class Command(BaseCommand):
             manifest_path.write_text(json.dumps(result.manifest))
             checked = time.monotonic()
             verification = subprocess.run(  # noqa: S603  (our own manage.py)
-                [sys.executable, str(settings.BASE_DIR / "manage.py"), "verify_restore", str(manifest_path)],
-                env={**os.environ, "DATABASE_URL": _url(target), "MEDIA_ROOT": str(media)},
+                [
+                    sys.executable,
+                    str(settings.BASE_DIR / "manage.py"),
+                    "verify_restore",
+                    str(manifest_path),
+                ],
+                env={
+                    **os.environ,
+                    "DATABASE_URL": databases.database_url(target),
+                    "MEDIA_ROOT": str(media),
+                },
                 capture_output=True,
                 text=True,
                 check=False,
@@ -89,7 +88,9 @@ class Command(BaseCommand):
             if verification.returncode != 0:
                 raise CommandError(f"Drill FAILED. {verification.stderr.strip()[-2000:]}")
             self.stdout.write(
-                self.style.SUCCESS(f"Drill passed: restored and verified in {time.monotonic() - started:.1f} s.")
+                self.style.SUCCESS(
+                    f"Drill passed: restored and verified in {time.monotonic() - started:.1f} s."
+                )
             )
         finally:
             if not options["keep"] and not options["database_url"]:

@@ -80,13 +80,15 @@ class Command(BaseCommand):
             "receipt sequences",
             lambda: _differences(get_receipt_sequences(), manifest["receipt_sequences"]) or None,
         )
+        check("row counts", lambda: _differences(get_row_counts(), manifest["row_counts"]) or None)
         check(
-            "row counts", lambda: _differences(get_row_counts(), manifest["row_counts"]) or None
+            "migrations",
+            lambda: _differences(get_migration_heads(), manifest["migrations"]) or None,
         )
         check(
-            "migrations", lambda: _differences(get_migration_heads(), manifest["migrations"]) or None
+            f"file checksums ({sum(a.startswith('files/') for a in manifest['files'])} files)",
+            files,
         )
-        check(f"file checksums ({sum(a.startswith('files/') for a in manifest['files'])} files)", files)
         if failures:
             raise CommandError("The restore does not match the backup: " + "; ".join(failures))
         self.stdout.write(self.style.SUCCESS("Restore verified against the backup's manifest."))

@@ -10,7 +10,7 @@ import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from django.core.files.storage import Storage
 
@@ -18,10 +18,14 @@ MANIFEST = "manifest.json"
 READ = 1024 * 1024
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class HashingReader:
     """Reads through to `source`, hashing what passes."""
 
-    def __init__(self, source: BinaryIO) -> None:
+    def __init__(self, source: Readable) -> None:
         self._source = source
         self.sha256 = hashlib.sha256()
         self.size = 0
@@ -46,7 +50,7 @@ def storage_names(storage: Storage, directory: str = "") -> Iterator[str]:
 
 
 def add_stream(
-    tar: tarfile.TarFile, arcname: str, source: BinaryIO, size: int
+    tar: tarfile.TarFile, arcname: str, source: Readable, size: int
 ) -> dict[str, object]:
     """Add `size` bytes from `source` under `arcname`; return its size and SHA-256."""
     info = tarfile.TarInfo(arcname)
@@ -54,7 +58,7 @@ def add_stream(
     info.mtime = int(time.time())
     info.mode = 0o600
     reader = HashingReader(source)
-    tar.addfile(info, reader)  # type: ignore[arg-type]
+    tar.addfile(info, reader)
     if reader.size != size:
         raise RuntimeError(f"{arcname} changed size while it was being backed up.")
     return {"size": size, "sha256": reader.sha256.hexdigest()}

@@ -46,7 +46,7 @@ def _code_version() -> dict[str, str]:
     commit = os.environ.get("KAUNTI_COMMIT", "")
     if not commit:
         try:
-            commit = subprocess.run(  # noqa: S603  (git, fixed arguments)
+            commit = subprocess.run(
                 ["git", "rev-parse", "HEAD"],  # noqa: S607
                 cwd=settings.BASE_DIR,
                 capture_output=True,

@@ -47,7 +47,7 @@ def _unpack(source: str, key: bytes, staging: Path) -> tuple[str, dict[str, dict
                 extracted = tar.extractfile(member)
                 assert extracted is not None  # a regular file always has a stream
                 with target.open("xb") as out:
-                    size, sha256 = archive.copy_hashing(extracted, out)  # type: ignore[arg-type]
+                    size, sha256 = archive.copy_hashing(extracted, out)
                 seen[member.name] = {"size": size, "sha256": sha256}
         reader.read_to_end()
     return store.location(name), seen

@@ -55,7 +55,10 @@ def county_money(transactional_db: None, reference_data: None) -> list[Payment]:
     as a backup reads only what is committed."""
     load_chart_of_accounts()
     load_price_list(county_code=settings.COUNTY_CODE)
-    return [PaymentFactory(bill=BillFactory(amount=amount)) for amount in ("500.00", "1250.00")]
+    return [
+        PaymentFactory.create(bill=BillFactory.create(amount=amount))
+        for amount in ("500.00", "1250.00")
+    ]
 
 
 @pytest.fixture

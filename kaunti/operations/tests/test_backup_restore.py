@@ -47,7 +47,7 @@ def rows_in(database: dict[str, Any], table: str) -> list[tuple[Any, ...]]:
     query = f"SELECT * FROM {table} ORDER BY id"  # noqa: S608  (our table names)
     if databases.engine_name(database) == "postgresql":
         with psycopg.connect(databases.conninfo(database, name=database["NAME"])) as target:
-            found = target.execute(query).fetchall()  # type: ignore[call-overload]
+            found = target.execute(query).fetchall()
     else:
         with contextlib.closing(sqlite3.connect(database["NAME"])) as target:
             found = target.execute(query).fetchall()
@@ -156,7 +156,7 @@ def test_a_backup_altered_by_one_byte_is_refused_and_the_target_left_untouched(
     altered[len(altered) // 2] ^= 0x01
     backup.write_bytes(bytes(altered))
 
-    with pytest.raises(CommandError, match="altered or truncated: chunk \\d+ fails"):
+    with pytest.raises(CommandError, match=r"altered or truncated: chunk \d+ fails"):
         run(
             "restore", str(backup), "--key-file", str(key_file),
             "--database-url", databases.database_url(scratch_database),
@@ -192,7 +192,7 @@ def test_the_wrong_key_is_refused_with_both_key_ids(
 
     with pytest.raises(
         CommandError,
-        match="Wrong key: this backup was encrypted with key [0-9a-f]{16}, the key file given is key [0-9a-f]{16}",
+        match=r"Wrong key: this backup was encrypted with key [0-9a-f]{16}, the key file given is key [0-9a-f]{16}",
     ):
         run(
             "restore", str(tmp_path / "backups"), "--key-file", str(other_key),

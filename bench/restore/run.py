@@ -141,7 +141,7 @@ def recreate_database(*, name: str, template: str | None = None) -> None:
         server.execute(create)
 
 
-def prepare(parcels: int, payments: int, files: int) -> None:
+def prepare(parcels: int, payments: int, files: int, audit_events: int) -> None:
     """Migrate, load the county's data, then write the rows set-based (untimed)."""
     call_command("migrate", verbosity=0, interactive=False)
     load_reference_data(county_code="018")
@@ -163,8 +163,10 @@ def prepare(parcels: int, payments: int, files: int) -> None:
         bench.commit()
         print(f"  rows written in {time.monotonic() - started:.0f} s", flush=True)
     started = time.monotonic()
-    write_audit_chain(payments)
-    print(f"  {payments:,} audit events chained in {time.monotonic() - started:.0f} s", flush=True)
+    write_audit_chain(audit_events)
+    print(
+        f"  {audit_events:,} audit events chained in {time.monotonic() - started:.0f} s", flush=True
+    )
     with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as bench:
         bench.execute("VACUUM ANALYZE")
     media = MEDIA
@@ -218,6 +220,9 @@ def main() -> None:
     parser.add_argument("--parcels", type=int, default=1_000_000)
     parser.add_argument("--payments", type=int, default=10_000_000)
     parser.add_argument("--files", type=int, default=1000, help="Stored files of 50 kB.")
+    parser.add_argument(
+        "--audit-events", type=int, help="Links in the audit chain (default: one per payment)."
+    )
     parser.add_argument("--jobs", type=int, default=2, help="pg_dump and pg_restore workers.")
     parser.add_argument("--save-prepared", action="store_true", help=f"Keep a copy as {TEMPLATE}.")
     parser.add_argument("--from-prepared", action="store_true", help=f"Start from {TEMPLATE}.")
@@ -232,7 +237,12 @@ def main() -> None:
     else:
         started = time.monotonic()
         recreate_database(name=DATABASE)
-        prepare(options.parcels, options.payments, options.files)
+        prepare(
+            options.parcels,
+            options.payments,
+            options.files,
+            options.payments if options.audit_events is None else options.audit_events,
+        )
         print(f"  prepared in {time.monotonic() - started:.0f} s (untimed)", flush=True)
         if options.save_prepared:
             recreate_database(name=TEMPLATE, template=DATABASE)

@@ -122,10 +122,11 @@ def is_empty(database: Mapping[str, Any]) -> bool:
                 return True
             raise
         return row is not None and row[0] == 0
-    path = Path(str(database["NAME"]))
-    if not path.exists():
+    name = str(database["NAME"])
+    in_memory = name.startswith("file:") or name == ":memory:"  # a test database
+    if not in_memory and not Path(name).exists():
         return True
-    with contextlib.closing(sqlite3.connect(path)) as target:
+    with contextlib.closing(sqlite3.connect(name, uri=name.startswith("file:"))) as target:
         return target.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
 
 

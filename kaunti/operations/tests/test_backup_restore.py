@@ -49,7 +49,9 @@ def rows_in(database: dict[str, Any], table: str) -> list[tuple[Any, ...]]:
         with psycopg.connect(databases.conninfo(database, name=database["NAME"])) as target:
             found = target.execute(query).fetchall()
     else:
-        with contextlib.closing(sqlite3.connect(database["NAME"])) as target:
+        # Read as Django reads SQLite (its converters for booleans, dates, decimals).
+        reading = sqlite3.connect(database["NAME"], detect_types=sqlite3.PARSE_DECLTYPES)
+        with contextlib.closing(reading) as target:
             found = target.execute(query).fetchall()
     return [tuple(_text(value) for value in row) for row in found]
 

@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from kaunti.core.models import AuditEvent
 from kaunti.operations import databases
-from kaunti.operations.crypto import CHUNK, DecryptingReader, EncryptingWriter
+from kaunti.operations.crypto import CHUNK, DecryptingReader, EncryptingWriter, load_key
 from kaunti.payments.models import Payment, Receipt, ReceiptSequence
 
 # What must come back identical, row for row.
@@ -159,6 +159,37 @@ def test_a_backup_altered_by_one_byte_is_refused_and_the_target_left_untouched(
     backup.write_bytes(bytes(altered))
 
     with pytest.raises(CommandError, match=r"altered or truncated: chunk \d+ fails"):
+        run(
+            "restore", str(backup), "--key-file", str(key_file),
+            "--database-url", databases.database_url(scratch_database),
+            "--media-root", str(tmp_path / "restored-media"),
+        )  # fmt: skip
+    assert databases.is_empty(scratch_database)
+    assert not (tmp_path / "restored-media").exists()
+
+
+def test_a_file_that_differs_from_its_manifest_checksum_is_refused(
+    county_money: list[Payment], media: Path, key_file: Path, tmp_path: Path,
+    run: Callable[..., str], scratch_database: dict[str, Any],
+) -> None:  # fmt: skip
+    """Re-encrypted with the right key after a permit was changed inside: every tag holds,
+    the manifest's SHA-256 does not."""
+    run("backup", "--to", str(tmp_path / "backups"), "--key-file", str(key_file))
+    backup = only_backup(tmp_path / "backups")
+    key = load_key(key_file)
+    with backup.open("rb") as sealed:
+        inside = DecryptingReader(sealed, key).read()
+    assert inside.count(b"%PDF-1.4 permit") == 100_000
+    forged = io.BytesIO()
+    writer = EncryptingWriter(forged, key)
+    writer.write(inside.replace(b"%PDF-1.4 permit", b"%PDF-1.4 PERMIT", 1))
+    writer.close()
+    backup.write_bytes(forged.getvalue())
+
+    with pytest.raises(
+        CommandError,
+        match=r"files/permits/PRM-0001\.pdf does not match its SHA-256 in the manifest",
+    ):
         run(
             "restore", str(backup), "--key-file", str(key_file),
             "--database-url", databases.database_url(scratch_database),

@@ -103,10 +103,10 @@ INSERT INTO payments_payment (id, public_id, provider, external_ref, channel, am
     account_reference, mpesa_receipt, payer_phone, payer_name, is_in_suspense, raw,
     created_at, bill_id, journal_entry_id)
 SELECT i, ('00000000-0000-4000-a000-' || lpad(i::text, 12, '0'))::uuid, 'mpesa-c2b',
-    'SKJ' || lpad(i::text, 7, '0'), 'mpesa_paybill', 100.00,
+    'SKJ' || lpad(i::text, 8, '0'), 'mpesa_paybill', 100.00,
     '2026-08-01'::timestamptz + make_interval(mins => i %% 400000), 'B' || lpad((1 + i %% %(parcels)s)::text, 8, '0'),
-    'SKJ' || lpad(i::text, 7, '0'), '2547' || lpad((i %% 100000000)::text, 8, '0'), 'PAYER ' || i,
-    false, jsonb_build_object('TransID', 'SKJ' || lpad(i::text, 7, '0'), 'TransAmount', '100.00'),
+    'SKJ' || lpad(i::text, 8, '0'), '2547' || lpad((i %% 100000000)::text, 8, '0'), 'PAYER ' || i,
+    false, jsonb_build_object('TransID', 'SKJ' || lpad(i::text, 8, '0'), 'TransAmount', '100.00'),
     now(), 1 + i %% %(parcels)s, %(parcels)s + i
 FROM generate_series(1, %(payments)s) i;
 INSERT INTO payments_allocation (id, amount, from_credit, created_at, bill_id, payment_id)
@@ -191,7 +191,7 @@ def write_audit_chain(payments: int, batch: int = 20_000) -> None:
                     target_id=str(i),
                     data={
                         "provider": "mpesa-c2b",
-                        "reference": f"SKJ{i:07d}",
+                        "reference": f"SKJ{i:08d}",
                         "amount": "100.00",
                         "receipt": f"RCT2627-{i:08d}",
                         "suspense": False,

@@ -18,7 +18,7 @@ PAYMENTS=${1:-100}
 WORK=$(mktemp -d -t kaunti-drill-XXXXXX)
 PY=.venv/bin/python
 
-drop() { psql -q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS \"$NAME\" WITH (FORCE)" >/dev/null; }
+drop() { PGOPTIONS=--client-min-messages=warning psql -q "$SERVER/postgres" -c "DROP DATABASE IF EXISTS \"$NAME\" WITH (FORCE)" >/dev/null; }
 cleanup() { drop; rm -rf "$WORK"; }
 trap cleanup EXIT
 drop

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kaunti.land",
     "kaunti.ussd",
     "kaunti.demo",
+    "kaunti.operations",
 ]
 
 # Safaricom's callbacks never pass through this list: the WSGI lane hands them to their
@@ -180,6 +181,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 STATICFILES_DIRS = [BASE_DIR / "kaunti" / "static"]
+
+# Backups (ADR 20): the operator's key file, used when `manage.py backup` is given none,
+# and the address of an S3-compatible store that is not AWS (MinIO, Ceph, a cloud's own).
+BACKUP_KEY_FILE = env.str("BACKUP_KEY_FILE", default="")
+BACKUP_S3_ENDPOINT_URL = env.str("BACKUP_S3_ENDPOINT_URL", default="")
 
 # --- Users and sign-in ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

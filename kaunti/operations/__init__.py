@@ -1,0 +1,1 @@
+"""Operations: backups of the database and stored files, their restore, and the drill."""

@@ -84,6 +84,8 @@ BACKUP_ARGS=(--skip-backup --i-have-a-backup)
 if "$PY" manage.py help backup >/dev/null 2>&1; then
   BACKUP_ARGS=()
   export BACKUP_DIR=$WORK/backups
+  "$PY" manage.py backup --generate-key "$WORK/backup.key" >/dev/null
+  export BACKUP_KEY_FILE=$WORK/backup.key
 fi
 MAINTENANCE_FLAG_FILE=$WORK/maintenance.json STATIC_ROOT=$WORK/static \
   "$PY" manage.py upgrade "${BACKUP_ARGS[@]}"

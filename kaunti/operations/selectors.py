@@ -29,26 +29,49 @@ def get_migration_heads() -> dict[str, list[str]]:
     return heads
 
 
+def _columns(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        return {
+            column.name for column in connection.introspection.get_table_description(cursor, table)
+        }
+
+
 def get_row_counts() -> dict[str, int]:
-    """Rows in every table of Kaunti's own apps (and Django's users and groups)."""
+    """Rows in every table of Kaunti's own apps (and Django's users and groups).
+
+    Read by table name, of the tables the database has: a backup taken by newer code
+    before its migrations (`upgrade`) counts the schema as it is, not as the code
+    expects it."""
+    existing = set(connection.introspection.table_names())
     counts: dict[str, int] = {}
     for model in apps.get_models():
         meta = model._meta
-        if meta.proxy or not meta.managed:
+        if meta.proxy or not meta.managed or meta.db_table not in existing:
             continue
         if not (model.__module__.startswith("kaunti.") or meta.app_label == "auth"):
             continue
-        counts[meta.db_table] = model._base_manager.count()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(meta.db_table)}")  # noqa: S608
+            counts[meta.db_table] = cursor.fetchone()[0]
     return dict(sorted(counts.items()))
 
 
 def get_audit_head() -> dict[str, Any]:
-    """The last link of the audit chain: its id and hash (and `seq` where the table has it)."""
-    last = AuditEvent.objects.order_by("-id").first()
-    if last is None:
+    """The last sealed link of the audit chain: its id, hash and `seq` (before the chain
+    was sealed by a sequencer, ADR 19, the table has no `seq`: its last row by id)."""
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        if "seq" in _columns(table):
+            cursor.execute(
+                f"SELECT id, hash, seq FROM {table} WHERE seq IS NOT NULL "  # noqa: S608
+                "ORDER BY seq DESC LIMIT 1"
+            )
+        else:
+            cursor.execute(f"SELECT id, hash, NULL FROM {table} ORDER BY id DESC LIMIT 1")  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
         return {"id": None, "hash": None, "seq": None}
-    seq = getattr(last, "seq", None)
-    return {"id": last.pk, "hash": last.hash, "seq": seq}
+    return {"id": row[0], "hash": row[1], "seq": row[2]}
 
 
 def get_trial_balance_totals() -> dict[str, str]:

@@ -172,7 +172,14 @@ def test_without_a_backup_command_the_operator_is_told_to_take_one() -> None:
 
 
 @pytest.mark.skipif("backup" not in get_commands(), reason="needs manage.py backup")
-def test_the_backup_is_taken_into_backup_dir_before_the_migrations(settings: Any) -> None:
+@pytest.mark.django_db(transaction=True)  # a backup takes its own snapshot
+def test_the_backup_is_taken_into_backup_dir_before_the_migrations(
+    settings: Any, tmp_path: Path
+) -> None:
+    key = tmp_path / "backup.key"
+    call_command("backup", "--generate-key", str(key), stdout=io.StringIO())
+    settings.BACKUP_KEY_FILE = str(key)
+
     output = upgrade()
 
     backups = list(Path(settings.BACKUP_DIR).iterdir())

@@ -345,3 +345,12 @@ def test_s3_round_trip_and_retention(
     assert (tmp_path / "restored-media" / "permits" / "PRM-0001.pdf").read_bytes() == (
         media / "permits" / "PRM-0001.pdf"
     ).read_bytes()
+
+
+@pytest.mark.django_db
+def test_a_backup_inside_an_open_transaction_is_refused_at_once(
+    key_file: Path, run: Callable[..., str], tmp_path: Path
+) -> None:
+    with pytest.raises(CommandError, match="inside an open transaction"):
+        run("backup", "--to", str(tmp_path / "backups"), "--key-file", str(key_file))
+    assert not (tmp_path / "backups").exists()

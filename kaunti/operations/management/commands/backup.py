@@ -3,6 +3,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from kaunti.operations.crypto import generate_key_file
 from kaunti.operations.management.commands._keys import key_from
@@ -39,6 +40,10 @@ class Command(BaseCommand):
             raise CommandError("Give --to DIRECTORY or --to s3://bucket/prefix.")
         if options["keep"] is not None and options["keep"] < 1:
             raise CommandError("--keep must be at least 1.")
+        if connection.in_atomic_block:
+            # Its own snapshot (PostgreSQL) or read lock (SQLite) cannot be taken inside a
+            # transaction already open: SQLite would wait on its own write lock for ever.
+            raise CommandError("A backup cannot be taken inside an open transaction.")
         result = take_backup(
             destination=options["to"],
             key=key_from(options["key_file"]),

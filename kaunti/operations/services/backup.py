@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import Storage, default_storage
 from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from kaunti.core.services.audit import record_event
 from kaunti.operations import archive, databases
@@ -121,19 +122,11 @@ def take_backup(
         timings["encrypt and store"] = time.monotonic() - started
     removed = apply_retention(destination=destination, keep=keep) if keep else []
     location = store.location(name)
-    with transaction.atomic():
-        record_event(
-            actor=None,
-            action="backup.taken",
-            target_type="backup",
-            target_id=name,
-            data={
-                "location": location,
-                "audit_head": manifest["audit_head"],
-                "files": len(manifest["files"]),
-                "removed": removed,
-            },
-        )
+    # Before an upgrade's migrations the tables are those of the release being left: its
+    # audit chain is not the one this code writes, so the upgrade records the backup in
+    # its own event once migrated, and nothing is written here.
+    if _schema_is_current():
+        _record_backup(name, location, manifest, removed)
     return BackupResult(
         location=location, name=name, manifest=manifest, timings=timings, removed=removed
     )
@@ -149,3 +142,24 @@ def apply_retention(*, destination: str, keep: int) -> list[str]:
     for name in removed:
         store.delete(name)
     return removed
+
+
+def _schema_is_current() -> bool:
+    executor = MigrationExecutor(connection)
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
+def _record_backup(name: str, location: str, manifest: dict, removed: list[str]) -> None:
+    with transaction.atomic():
+        record_event(
+            actor=None,
+            action="backup.taken",
+            target_type="backup",
+            target_id=name,
+            data={
+                "location": location,
+                "audit_head": manifest["audit_head"],
+                "files": len(manifest["files"]),
+                "removed": removed,
+            },
+        )

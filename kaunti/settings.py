@@ -248,6 +248,9 @@ from celery.schedules import crontab  # noqa: E402  (the schedule below is the o
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Audit events are sealed into the chain by the sequencer's periodic task (ADR 19); with no
+# broker to run it, each transaction that recorded events seals them once it commits.
+AUDIT_SEAL_ON_COMMIT = env.bool("AUDIT_SEAL_ON_COMMIT", default=not CELERY_BROKER_URL)
 # `make run` sets CELERY_BROKER_URL=filesystem://: kombu's filesystem transport, messages as
 # files under CELERY_FILESYSTEM_DIR, so the demo's worker and beat need no broker server
 # (ADR 18). Producers write where the worker reads: one folder in, one out.

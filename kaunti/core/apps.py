@@ -21,11 +21,12 @@ class CoreConfig(AppConfig):
         )
         from kaunti.core.metrics import celery_signals
         from kaunti.core.metrics.figures import register_figures
-        from kaunti.core.selectors import outbox_figures
+        from kaunti.core.selectors import audit_figures, outbox_figures
 
         # Task outcomes and the request id carried into tasks, in web and worker alike.
         celery_signals.connect()
         register_figures("core", outbox_figures)
+        register_figures("audit", audit_figures)
         # Every process that runs tasks records the runs of scheduled jobs (ADR 18).
         signals.connect()
         register_staff_link(

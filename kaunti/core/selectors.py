@@ -15,6 +15,7 @@ from kaunti import celery_app
 from kaunti.core import permissions
 from kaunti.core.metrics.figures import Figure, age_seconds
 from kaunti.core.models import (
+    AuditEvent,
     County,
     Department,
     Job,
@@ -74,6 +75,27 @@ def outbox_figures() -> list[Figure]:
             "kaunti_outbox_oldest_pending_age_seconds",
             "How long the oldest notification waiting to be sent has waited.",
             age_seconds(pending["oldest"], timezone.now()),
+        ),
+    ]
+
+
+def audit_figures() -> list[Figure]:
+    """/metrics: audit events recorded but not yet sealed into the chain, and the age of
+    the oldest (read by the partial index of unsealed events): a growing age means the
+    sequencer's scheduled task is not running (ADR 19)."""
+    waiting = AuditEvent.objects.filter(seq__isnull=True).aggregate(
+        count=Count("pk"), oldest=Min("occurred_at")
+    )
+    return [
+        Figure.single(
+            "kaunti_audit_unsealed_events",
+            "Audit events recorded but not yet sealed into the chain.",
+            waiting["count"],
+        ),
+        Figure.single(
+            "kaunti_audit_oldest_unsealed_age_seconds",
+            "How long the oldest audit event waiting to be sealed has waited.",
+            age_seconds(waiting["oldest"], timezone.now()),
         ),
     ]
 

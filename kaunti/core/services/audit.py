@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
@@ -134,7 +135,13 @@ def record_events(events: Sequence[Event]) -> list[AuditEvent]:
 
 def _seal_after_commit() -> None:
     """Once per transaction: seal what is pending just after it commits. Robust: a failure
-    there is logged, never the caller's (the periodic sequencer seals it later)."""
+    there is logged, never the caller's (the periodic sequencer seals it later).
+
+    Only with AUDIT_SEAL_ON_COMMIT (on where no broker runs the periodic sequencer: tests,
+    one process). With a broker the sequencer's task seals every few seconds, and a
+    request does no sealing work of its own."""
+    if not settings.AUDIT_SEAL_ON_COMMIT:
+        return
     if not any(entry[1] is _seal_opportunistically for entry in connection.run_on_commit):
         transaction.on_commit(_seal_opportunistically, robust=True)
 

@@ -24,6 +24,7 @@ from kaunti.core.logging import JsonFormatter, RequestIdFilter, request_id_var
 from kaunti.core.metrics import celery_signals, processes
 from kaunti.core.metrics.figures import Figure, register_figures, registered_sources
 from kaunti.core.models import OutboxMessage
+from kaunti.core.services.audit import record_event, seal_pending_events
 from kaunti.core.tests.scrape import TOKEN, scrape, value
 
 pytestmark = pytest.mark.django_db
@@ -395,3 +396,18 @@ def test_a_read_only_checkout_keeps_metrics_in_the_temporary_directory(
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     assert chosen == str(tmp_path / "fallback")
     assert (tmp_path / "fallback").is_dir()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_events_waiting_for_the_sequencer(client: Client, settings: Any) -> None:
+    # With a broker, requests leave the sealing to the sequencer's scheduled task.
+    settings.AUDIT_SEAL_ON_COMMIT = False
+    record_event(actor=None, action="test.waiting", target_type="thing", target_id="1")
+    samples = scrape(client, settings)
+    assert value(samples, "kaunti_audit_unsealed_events") == 1
+    assert value(samples, "kaunti_audit_oldest_unsealed_age_seconds") >= 0
+
+    assert seal_pending_events() == 1
+    samples = scrape(client, settings)
+    assert value(samples, "kaunti_audit_unsealed_events") == 0
+    assert value(samples, "kaunti_audit_oldest_unsealed_age_seconds") == 0

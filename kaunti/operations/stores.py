@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Protocol
 import boto3
 from django.conf import settings
 
-NAME = re.compile(r"^kaunti-backup-\d{8}T\d{6}Z-\d{6}\.kbk$")
+NAME = re.compile(r"^kaunti-backup-[0-9]{8}T[0-9]{6}Z-[0-9]{6}\.kbk$")
 PART = 16 * 1024 * 1024  # S3 multipart parts: 5 MiB at least, 10,000 at most (160 GB)
 
 

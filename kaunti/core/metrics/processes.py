@@ -15,7 +15,7 @@ ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
 # The same place for gunicorn and the worker of one checkout, so a node needs no setting.
 DEFAULT_DIR = Path(__file__).resolve().parents[3] / "var" / "prometheus"
 
-_FILE_PID = re.compile(r"_(\d+)\.db$")
+_FILE_PID = re.compile(r"_([0-9]+)\.db$")
 
 
 def multiprocess_dir() -> str:

@@ -24,7 +24,7 @@ from kaunti.core.upgrade import checks as upgrade_checks
 
 pytestmark = pytest.mark.django_db
 
-STEP_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+\] ")
+STEP_LINE = re.compile(r"^\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [A-Z]+\] ")
 
 
 @pytest.fixture(autouse=True)

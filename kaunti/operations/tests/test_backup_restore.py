@@ -19,6 +19,8 @@ from moto.server import ThreadedMotoServer
 from kaunti.core.models import AuditEvent
 from kaunti.operations import databases
 from kaunti.operations.crypto import CHUNK, DecryptingReader, EncryptingWriter, load_key
+from kaunti.operations.services.backup import apply_retention
+from kaunti.operations.stores import store_for
 from kaunti.payments.models import Payment, Receipt, ReceiptSequence
 
 # What must come back identical, row for row.
@@ -354,3 +356,15 @@ def test_a_backup_inside_an_open_transaction_is_refused_at_once(
     with pytest.raises(CommandError, match="inside an open transaction"):
         run("backup", "--to", str(tmp_path / "backups"), "--key-file", str(key_file))
     assert not (tmp_path / "backups").exists()
+
+
+def test_retention_only_counts_names_in_ascii_digits(tmp_path: Path) -> None:
+    # An operator's file whose name carries Arabic-Indic digits is not a backup: retention
+    # never lists it, so it is never deleted.
+    (tmp_path / "kaunti-backup-20261208T010000Z-000001.kbk").write_bytes(b"x")
+    arabic_indic = "".join(chr(0x0660 + int(digit)) for digit in "20261208")
+    lookalike = tmp_path / f"kaunti-backup-{arabic_indic}T010000Z-000001.kbk"
+    lookalike.write_bytes(b"x")
+    assert store_for(str(tmp_path)).names() == ["kaunti-backup-20261208T010000Z-000001.kbk"]
+    assert apply_retention(destination=str(tmp_path), keep=1) == []
+    assert lookalike.exists()
